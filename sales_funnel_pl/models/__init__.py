@@ -1,0 +1,2 @@
+from . import crm_stage
+from . import crm_lead

@@ -1,0 +1,66 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class CrmStage(models.Model):
+    _inherit = "crm.stage"
+
+    active = fields.Boolean(default=True)
+    probability = fields.Float(
+        string="Probability (%)",
+        default=0.0,
+        digits=(16, 2),
+        help="Suggested probability of winning, in percent, set on an opportunity "
+        "when it enters this stage. Users may change it on the opportunity "
+        "afterwards.",
+    )
+    # Odoo shows the requirements as the tooltip of the kanban column: the
+    # method's stage description lives there, so it must be translatable.
+    requirements = fields.Text(translate=True)
+
+    _sql_constraints = [
+        (
+            "probability_range",
+            "CHECK(probability >= 0 AND probability <= 100)",
+            "The probability of a stage must be between 0% and 100%.",
+        ),
+    ]
+
+    @api.constrains("probability")
+    def _check_probability(self):
+        for stage in self:
+            if not 0 <= stage.probability <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The probability of stage %(stage)s must be between 0%% "
+                        "and 100%%, not %(probability)s%%.",
+                        stage=stage.name,
+                        probability=stage.probability,
+                    )
+                )
+
+    def action_apply_probability(self):
+        """Set the stage's probability on the open opportunities in this stage."""
+        self.ensure_one()
+        leads = self.env["crm.lead"].search(
+            [
+                ("stage_id", "=", self.id),
+                ("type", "=", "opportunity"),
+                ("probability", "!=", self.probability),
+            ]
+        )
+        leads.write({"probability": self.probability})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Probability %(probability)s%% applied to %(count)s open "
+                    "opportunities.",
+                    probability=self.probability,
+                    count=len(leads),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

@@ -1,0 +1,101 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class CrmStageMapWizard(models.TransientModel):
+    _name = "crm.stage.map.wizard"
+    _description = "Map old stages to funnel stages"
+
+    line_ids = fields.One2many(
+        "crm.stage.map.wizard.line", "wizard_id", string="Stages to map"
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        res = super().default_get(fields_list)
+        if "line_ids" not in fields_list:
+            return res
+        funnel_stage_ids = (
+            self.env["ir.model.data"]
+            .search([("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])
+            .mapped("res_id")
+        )
+        counts = dict(
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            ._read_group(
+                [("stage_id", "not in", funnel_stage_ids), ("stage_id", "!=", False)],
+                ["stage_id"],
+                ["__count"],
+            )
+        )
+        res["line_ids"] = [
+            fields.Command.create({"source_stage_id": stage.id})
+            for stage in self.env["crm.stage"].browse(
+                stage.id for stage in counts
+            ).sorted()
+        ]
+        return res
+
+    def action_apply(self):
+        self.ensure_one()
+        lines = self.line_ids.filtered("target_stage_id")
+        if not lines:
+            raise UserError(self.env._("Choose a funnel stage for at least one old stage."))
+        if any(line.source_stage_id == line.target_stage_id for line in lines):
+            raise UserError(self.env._("An old stage cannot be mapped to itself."))
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        moved = 0
+        for line in lines:
+            leads = Lead.search([("stage_id", "=", line.source_stage_id.id)])
+            leads.write({"stage_id": line.target_stage_id.id})
+            moved += len(leads)
+        lines.source_stage_id.write({"active": False})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "%(count)s opportunities moved, %(stages)s old stages archived.",
+                    count=moved,
+                    stages=len(lines),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+
+class CrmStageMapWizardLine(models.TransientModel):
+    _name = "crm.stage.map.wizard.line"
+    _description = "Map one old stage to a funnel stage"
+
+    wizard_id = fields.Many2one(
+        "crm.stage.map.wizard", required=True, ondelete="cascade"
+    )
+    source_stage_id = fields.Many2one(
+        "crm.stage", string="Old stage", required=True, readonly=True, ondelete="cascade"
+    )
+    lead_count = fields.Integer(
+        string="Opportunities", compute="_compute_lead_count"
+    )
+    target_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Funnel stage",
+        domain="[('id', '!=', source_stage_id)]",
+        ondelete="cascade",
+    )
+
+    @api.depends("source_stage_id")
+    def _compute_lead_count(self):
+        counts = dict(
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            ._read_group(
+                [("stage_id", "in", self.source_stage_id.ids)],
+                ["stage_id"],
+                ["__count"],
+            )
+        )
+        for line in self:
+            line.lead_count = counts.get(line.source_stage_id._origin, 0)
