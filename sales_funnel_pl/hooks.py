@@ -4,11 +4,7 @@ _logger = logging.getLogger(__name__)
 
 
 def _funnel_stage_ids(env):
-    return (
-        env["ir.model.data"]
-        .search([("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])
-        .mapped("res_id")
-    )
+    return env["crm.stage"]._get_funnel_stages().ids
 
 
 def post_init_hook(env):

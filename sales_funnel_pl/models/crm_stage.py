@@ -30,14 +30,26 @@ class CrmStage(models.Model):
     def _check_probability(self):
         for stage in self:
             if not 0 <= stage.probability <= 100:
+                probability = f"{stage.probability:g}"
                 raise ValidationError(
                     self.env._(
                         "The probability of stage %(stage)s must be between 0%% "
                         "and 100%%, not %(probability)s%%.",
                         stage=stage.name,
-                        probability=stage.probability,
+                        probability=probability,
                     )
                 )
+
+    @api.model
+    def _get_funnel_stages(self):
+        """The stages this module created (whatever the company renamed them to)."""
+        stage_ids = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search([("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])
+            .mapped("res_id")
+        )
+        return self.with_context(active_test=False).browse(stage_ids).exists()
 
     def action_apply_probability(self):
         """Set the stage's probability on the open opportunities in this stage."""

@@ -15,11 +15,7 @@ class CrmStageMapWizard(models.TransientModel):
         res = super().default_get(fields_list)
         if "line_ids" not in fields_list:
             return res
-        funnel_stage_ids = (
-            self.env["ir.model.data"]
-            .search([("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])
-            .mapped("res_id")
-        )
+        funnel_stage_ids = self.env["crm.stage"]._get_funnel_stages().ids
         counts = dict(
             self.env["crm.lead"]
             .with_context(active_test=False)

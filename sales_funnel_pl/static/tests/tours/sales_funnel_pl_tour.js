@@ -1,0 +1,64 @@
+/** @odoo-module **/
+
+import {registry} from "@web/core/registry";
+
+const STAGES = [
+    "Nowy Prospekt",
+    "Informacje o potrzebie",
+    "Firma",
+    "Spotkanie",
+    "Analiza możliwości",
+    "Rozwój Projektu",
+    "Prezentacja Projektu",
+    "Ocena ze strony Prospektu",
+    "Przygotowanie Projektu 2",
+    "Prezentacja Projektu 2",
+    "Ocena ze strony Prospektu Projektu 2",
+    "Negocjacje",
+    "Negocjacje 2",
+    "Zamówienie",
+    "Dostawa",
+    "Faktura",
+    "Należność",
+];
+
+registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
+    url: "/odoo/crm",
+    steps: () => [
+        {
+            content: "The pipeline shows the 17 funnel stages in Polish, in order",
+            trigger: ".o_opportunity_kanban .o_kanban_group:nth-child(17) .o_column_title",
+            run() {
+                const titles = [
+                    ...document.querySelectorAll(
+                        ".o_opportunity_kanban .o_kanban_group .o_column_title"
+                    ),
+                ].map((title) => title.textContent.trim());
+                const expected = STAGES.join(" | ");
+                if (titles.join(" | ") !== expected) {
+                    throw new Error(`Columns: ${titles.join(" | ")}; expected: ${expected}`);
+                }
+            },
+        },
+        {
+            content: "Drag the opportunity from Nowy Prospekt to Spotkanie",
+            trigger:
+                ".o_kanban_group:has(.o_column_title:contains('Nowy Prospekt')) .o_kanban_record:contains('Wdrożenie ERP')",
+            run: "drag_and_drop (.o_opportunity_kanban .o_kanban_group:has(.o_column_title:text('Spotkanie')))",
+        },
+        {
+            content: "The opportunity is in Spotkanie",
+            trigger:
+                ".o_kanban_group:has(.o_column_title:text('Spotkanie')) .o_kanban_record:contains('Wdrożenie ERP')",
+            run: "click",
+        },
+        {
+            content: "Its probability is the stage's 3%",
+            trigger: ".o_form_view .o_field_widget[name=probability] input:value(3)",
+        },
+        {
+            content: "The form shows the stage Spotkanie",
+            trigger: ".o_form_view .o_statusbar_status button.active:contains('Spotkanie')",
+        },
+    ],
+});

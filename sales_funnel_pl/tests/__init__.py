@@ -1,0 +1,4 @@
+from . import test_crm_stage
+from . import test_crm_lead_probability
+from . import test_crm_stage_map_wizard
+from . import test_ui

@@ -1,0 +1,70 @@
+from odoo.tests import TransactionCase
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+
+class SalesFunnelCommon(TransactionCase):
+    """Users, a team and opportunities built for the tests, on the funnel's
+    own stages (module data, not demo data)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.ref("base.main_company")
+        cls.user_salesman = mail_new_test_user(
+            cls.env,
+            login="sfp_salesman",
+            name="Jan Kowalski",
+            email="jan.kowalski@example.com",
+            groups="sales_team.group_sale_salesman",
+            notification_type="inbox",
+        )
+        cls.user_manager = mail_new_test_user(
+            cls.env,
+            login="sfp_manager",
+            name="Anna Nowak",
+            email="anna.nowak@example.com",
+            groups="sales_team.group_sale_manager",
+            notification_type="inbox",
+        )
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "Zespół Testowy",
+                "member_ids": [
+                    (4, cls.user_salesman.id),
+                    (4, cls.user_manager.id),
+                ],
+            }
+        )
+        cls.stages = cls.env["crm.stage"].browse(
+            cls.env.ref(f"sales_funnel_pl.stage_{number:02d}").id
+            for number in range(1, 18)
+        )
+        cls.stage_new, cls.stage_meeting = cls.stages[0], cls.stages[3]
+        cls.stage_order, cls.stage_won = cls.stages[13], cls.stages[16]
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Stalprofil Sp. z o.o.", "is_company": True}
+        )
+
+    @classmethod
+    def _create_opportunities(cls, count, stage, **values):
+        return (
+            cls.env["crm.lead"]
+            .with_user(cls.user_salesman)
+            .create(
+                [
+                    {
+                        "name": f"Szansa {index}",
+                        "type": "opportunity",
+                        "partner_id": cls.partner.id,
+                        "user_id": cls.user_salesman.id,
+                        "team_id": cls.team.id,
+                        "stage_id": stage.id,
+                        "expected_revenue": 10000,
+                        **values,
+                    }
+                    for index in range(count)
+                ]
+            )
+        )

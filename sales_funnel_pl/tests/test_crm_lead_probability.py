@@ -1,0 +1,138 @@
+from odoo.tests import Form, tagged, users
+
+from .common import SalesFunnelCommon
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestCrmLeadProbability(SalesFunnelCommon):
+    @users("sfp_salesman")
+    def test_create_in_stage(self):
+        lead = self._create_opportunities(1, self.stage_order)
+        self.assertEqual(lead.probability, 80)
+        self.assertEqual(lead.prorated_revenue, 8000)
+
+    @users("sfp_salesman")
+    def test_create_with_probability_keeps_it(self):
+        lead = self._create_opportunities(1, self.stage_order, probability=60)
+        self.assertEqual(lead.probability, 60)
+
+    @users("sfp_salesman")
+    def test_create_without_stage_gets_first_stage_probability(self):
+        lead = self.env["crm.lead"].create(
+            {"name": "Bez etapu", "type": "opportunity", "team_id": self.team.id}
+        )
+        self.assertEqual(lead.stage_id, self.stages[0])
+        self.assertEqual(lead.probability, 0)
+        self.stage_new.sudo().probability = 1.5
+        lead = self.env["crm.lead"].create(
+            {"name": "Bez etapu 2", "type": "opportunity", "team_id": self.team.id}
+        )
+        self.assertEqual(lead.probability, 1.5)
+
+    @users("sfp_salesman")
+    def test_form_create_and_move(self):
+        with Form(self.env["crm.lead"].with_context(default_type="opportunity")) as form:
+            form.name = "Modernizacja sieci LAN"
+            form.team_id = self.team
+            form.stage_id = self.stages[6]
+            self.assertEqual(form.probability, 15)
+        lead = form.record
+        self.assertEqual(lead.probability, 15)
+        with Form(lead) as form:
+            form.stage_id = self.stages[11]
+            self.assertEqual(form.probability, 40)
+            form.probability = 45
+        self.assertEqual(lead.probability, 45)
+        self.assertEqual(lead.stage_id, self.stages[11])
+
+    @users("sfp_salesman")
+    def test_move_and_override(self):
+        lead = self._create_opportunities(1, self.stage_new)
+        self.assertEqual(lead.probability, 0)
+        lead.write({"stage_id": self.stage_meeting.id})
+        self.assertEqual(lead.probability, 3)
+        lead.probability = 12
+        # the typed probability stays until the next stage change ...
+        lead.write({"expected_revenue": 50000, "tag_ids": [(0, 0, {"name": "ERP"})]})
+        lead.write({"stage_id": self.stage_meeting.id})
+        self.assertEqual(lead.probability, 12)
+        self.assertEqual(lead.prorated_revenue, 6000)
+        # ... and a stage change proposes the stage's % again
+        lead.write({"stage_id": self.stages[5].id})
+        self.assertEqual(lead.probability, 10)
+        self.assertEqual(lead.prorated_revenue, 5000)
+
+    @users("sfp_salesman")
+    def test_move_with_explicit_probability(self):
+        lead = self._create_opportunities(1, self.stage_new)
+        lead.write({"stage_id": self.stage_order.id, "probability": 70})
+        self.assertEqual(lead.probability, 70)
+
+    @users("sfp_salesman")
+    def test_batch_move_200(self):
+        leads = self._create_opportunities(200, self.stage_new)
+        leads[:50].write({"stage_id": self.stage_meeting.id})
+        leads[:50].write({"probability": 9})
+        leads.write({"stage_id": self.stage_meeting.id})
+        # those already in the stage keep their typed probability
+        self.assertEqual(set(leads[:50].mapped("probability")), {9})
+        self.assertEqual(set(leads[50:].mapped("probability")), {3})
+        leads.write({"stage_id": self.stage_order.id})
+        self.assertEqual(set(leads.mapped("probability")), {80})
+        self.assertEqual(sum(leads.mapped("prorated_revenue")), 200 * 8000)
+
+    @users("sfp_salesman")
+    def test_won_lost_restore(self):
+        lead = self._create_opportunities(1, self.stage_order)
+        lead.action_set_won()
+        self.assertEqual(lead.stage_id, self.stage_won)
+        self.assertEqual(lead.probability, 100)
+        self.assertTrue(lead.date_closed)
+        lead.write({"stage_id": self.stages[14].id})
+        self.assertEqual(lead.probability, 85)
+        self.assertFalse(lead.date_closed)
+
+        lead.action_set_lost(lost_reason_id=False)
+        self.assertFalse(lead.active)
+        self.assertEqual(lead.probability, 0)
+        # moving a lost opportunity does not bring back a probability
+        lead.write({"stage_id": self.stages[15].id})
+        self.assertEqual(lead.probability, 0)
+
+        lead.toggle_active()
+        self.assertTrue(lead.active)
+        self.assertEqual(lead.stage_id, self.stages[15])
+        self.assertEqual(lead.probability, 95)
+
+    @users("sfp_salesman")
+    def test_move_to_won_stage(self):
+        lead = self._create_opportunities(1, self.stage_meeting)
+        lead.write({"stage_id": self.stage_won.id})
+        self.assertEqual(lead.probability, 100)
+        self.assertTrue(lead.date_closed)
+
+    def test_predictive_lead_scoring_does_not_overwrite(self):
+        # a history of won and lost opportunities gives PLS something to learn
+        won = self._create_opportunities(6, self.stage_meeting, email_from="a@example.com")
+        won.action_set_won()
+        lost = self._create_opportunities(6, self.stage_meeting, phone="+48 600 000 000")
+        lost.action_set_lost()
+        lead = self._create_opportunities(1, self.stage_new, email_from="b@example.com")
+        lead.write({"stage_id": self.stage_meeting.id})
+        self.assertEqual(lead.probability, 3)
+        self.assertEqual(lead.automated_probability, 0)
+        lead.write({"email_from": "c@example.com", "phone": "+48 601 000 000"})
+        self.assertEqual(lead.automated_probability, 50)
+        self.assertEqual(lead.probability, 3)
+        # the user aligns on the automated probability once ...
+        lead.action_set_automated_probability()
+        self.assertEqual(lead.probability, 50)
+        # ... the nightly PLS update refreshes the automated one only
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm.pls_start_date", "2000-01-01"
+        )
+        won[:3].action_set_lost()
+        self.env["crm.lead"]._cron_update_automated_probabilities()
+        lead.invalidate_recordset()
+        self.assertEqual(lead.automated_probability, 25.41)
+        self.assertEqual(lead.probability, 50)

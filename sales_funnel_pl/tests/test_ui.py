@@ -1,0 +1,42 @@
+from odoo.tests import HttpCase, tagged
+
+from .common import SalesFunnelCommon
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestUi(HttpCase, SalesFunnelCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("pl_PL")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["base", "web", "mail", "crm", "sales_team", "sales_funnel_pl"],
+            ["pl_PL"],
+            overwrite=True,
+        )
+        cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
+        cls.user_salesman.sale_team_id = cls.team
+        # the test database may hold other stages: keep the funnel's 17 only
+        cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
+
+    def test_pipeline_tour(self):
+        lead = self._create_opportunities(1, self.stage_new, name="Wdrożenie ERP – Stalprofil")
+        self.start_tour("/odoo/crm", "sales_funnel_pl_pipeline", login="sfp_salesman")
+        self.assertEqual(lead.stage_id, self.stage_meeting)
+        self.assertEqual(lead.probability, 3)
+
+    def test_rpc_write(self):
+        lead = self._create_opportunities(1, self.stage_new)
+        self.authenticate("sfp_salesman", "sfp_salesman")
+        self.make_jsonrpc_request(
+            "/web/dataset/call_kw/crm.lead/write",
+            {
+                "model": "crm.lead",
+                "method": "write",
+                "args": [lead.ids, {"stage_id": self.stage_order.id}],
+                "kwargs": {},
+            },
+        )
+        lead.invalidate_recordset()
+        self.assertEqual(lead.stage_id, self.stage_order)
+        self.assertEqual(lead.probability, 80)

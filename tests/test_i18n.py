@@ -1,0 +1,50 @@
+"""The translation files match the code: the .pot is what Odoo exports from
+the installed addon, and pl.po translates every term of it."""
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+
+import odoo
+from odoo.tools.translate import TranslationModuleReader
+
+I18N = Path(__file__).resolve().parents[1] / "sales_funnel_pl" / "i18n"
+PLURAL_FORMS = (
+    "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && "
+    "(n%100<10 || n%100>=20) ? 1 : 2);"
+)
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
+
+
+@pytest.fixture(scope="module")
+def code_terms():
+    registry = odoo.modules.registry.Registry(odoo.tools.config["db_name"])
+    with registry.cursor() as cr:
+        reader = TranslationModuleReader(cr, modules=["sales_funnel_pl"])
+        return {source for _module, _type, _name, _id, source, _value, _c in reader}
+
+
+def test_pot_is_exported_from_the_code(code_terms):
+    pot = polib.pofile(str(I18N / "sales_funnel_pl.pot"))
+    assert {entry.msgid for entry in pot} == code_terms
+
+
+def test_pl_po_is_complete():
+    pot = polib.pofile(str(I18N / "sales_funnel_pl.pot"))
+    po = polib.pofile(str(I18N / "pl.po"))
+    assert po.metadata["Language"] == "pl"
+    assert po.metadata["Plural-Forms"] == PLURAL_FORMS
+    translations = {entry.msgid: entry.msgstr for entry in po if not entry.obsolete}
+    assert set(translations) == {entry.msgid for entry in pot}
+    assert [msgid for msgid, msgstr in translations.items() if not msgstr] == []
+    assert not [entry.msgid for entry in po if "fuzzy" in entry.flags]
+    for msgid, msgstr in translations.items():
+        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(
+            PLACEHOLDER.findall(msgstr)
+        ), msgid
+
+
+def test_no_english_po():
+    assert not (I18N / "en.po").exists()

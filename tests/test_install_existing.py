@@ -1,0 +1,135 @@
+"""Install, use and uninstall the addon on a database that already runs CRM.
+
+A throw-away database gets `crm` with Odoo's demo opportunities in Odoo's
+default stages, then the addon is installed into it by Odoo's own command
+line, then uninstalled, as an administrator would do from the Apps menu.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import odoo
+
+REPO = Path(__file__).resolve().parents[1]
+DB = os.environ.get("SALES_FUNNEL_PL_EXISTING_DB", "sales_funnel_pl_existing")
+MARK = "@@RESULT@@"
+
+
+def _addons_path():
+    odoo_pkg = Path(odoo.__file__).parent
+    paths = [REPO]
+    if (odoo_pkg.parent / "addons" / "crm").is_dir():
+        paths.append(odoo_pkg.parent / "addons")
+    paths.append(odoo_pkg / "addons")
+    return ",".join(str(path) for path in paths)
+
+
+def _odoo(*args, stdin=None):
+    result = subprocess.run(
+        [sys.executable, "-m", "odoo", f"--addons-path={_addons_path()}", "-d", DB,
+         "--log-level=warn", "--http-port=0", *args],
+        input=stdin, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert not errors, "\n".join(errors)
+    return result.stdout
+
+
+def _shell(code):
+    """Run `code` in `odoo shell`; it prints its result with `emit(value)`."""
+    script = (
+        "import json\n"
+        f"def emit(value): print({MARK!r} + json.dumps(value))\n"
+        f"{code}\n"
+        "env.cr.commit()\n"
+    )
+    out = _odoo("shell", "--no-http", stdin=script)
+    lines = [line for line in out.splitlines() if line.startswith(MARK)]
+    assert len(lines) == 1, out[-3000:]
+    return json.loads(lines[0][len(MARK):])
+
+
+SNAPSHOT = """
+Lead = env["crm.lead"].with_context(active_test=False)
+Stage = env["crm.stage"].with_context(active_test=False)
+leads = Lead.search([])
+emit({
+    "leads": {str(lead.id): [lead.stage_id.id, lead.active, lead.probability]
+              for lead in leads},
+    "stages": {str(stage.id): [stage.name, stage.active if "active" in stage else True]
+               for stage in Stage.search([])},
+    "funnel": {str(data.res_id): data.name for data in env["ir.model.data"].search(
+        [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])},
+})
+"""
+
+
+@pytest.fixture(scope="module")
+def database():
+    subprocess.run(["dropdb", "--if-exists", DB], check=True)
+    _odoo("-i", "crm", "--stop-after-init")
+    unused = _shell(
+        'stage = env["crm.stage"].create({"name": "Old Unused", "sequence": 50})\n'
+        "emit(stage.id)"
+    )
+    before = _shell(SNAPSHOT)
+    _odoo("-i", "sales_funnel_pl", "--stop-after-init")
+    installed = _shell(SNAPSHOT)
+    _shell(
+        'env["ir.module.module"].search([("name", "=", "sales_funnel_pl")])'
+        ".button_immediate_uninstall()\n"
+        'emit(env["ir.module.module"].search([("name", "=", "sales_funnel_pl")]).state)'
+    )
+    uninstalled = _shell(SNAPSHOT)
+    yield {"unused": unused, "before": before, "installed": installed,
+           "uninstalled": uninstalled}
+    subprocess.run(["dropdb", "--if-exists", DB], check=True)
+
+
+def test_install_keeps_existing_opportunities_where_they_are(database):
+    before, installed = database["before"], database["installed"]
+    assert len(before["leads"]) > 0
+    for lead_id, (stage_id, active, probability) in before["leads"].items():
+        assert installed["leads"][lead_id] == [stage_id, active, probability]
+
+
+def test_install_archives_only_unused_old_stages(database):
+    before, installed = database["before"], database["installed"]
+    used = {stage_id for stage_id, _active, _p in before["leads"].values()}
+    old_stage_ids = set(before["stages"])
+    assert str(database["unused"]) in old_stage_ids
+    for stage_id in old_stage_ids:
+        name, active = installed["stages"][stage_id]
+        assert active == (int(stage_id) in used), name
+    assert installed["stages"][str(database["unused"])] == ["Old Unused", False]
+
+
+def test_install_loads_the_funnel_and_its_demo(database):
+    installed = database["installed"]
+    funnel = installed["funnel"]
+    assert sorted(funnel.values()) == [f"stage_{n:02d}" for n in range(1, 18)]
+    new = {lead_id: values for lead_id, values in installed["leads"].items()
+           if lead_id not in database["before"]["leads"]}
+    assert len(new) == 46
+    stages_used = {str(stage_id) for stage_id, active, _p in new.values() if active}
+    assert stages_used == set(funnel)
+    assert sum(1 for _s, active, _p in new.values() if not active) == 4
+
+
+def test_uninstall_loses_no_opportunity(database):
+    installed, uninstalled = database["installed"], database["uninstalled"]
+    assert uninstalled["funnel"] == {}
+    assert set(uninstalled["leads"]) == set(installed["leads"])
+    for lead_id, (stage_id, active, probability) in installed["leads"].items():
+        assert uninstalled["leads"][lead_id] == [stage_id, active, probability]
+        assert str(stage_id) in uninstalled["stages"]
+    # funnel stages that held no opportunity went away with the module
+    used = {str(stage_id) for stage_id, _a, _p in installed["leads"].values()}
+    for stage_id in installed["funnel"]:
+        assert (stage_id in uninstalled["stages"]) == (stage_id in used)
