@@ -40,7 +40,8 @@ def uninstall_hook(env):
     stage that an opportunity uses. Such stages are detached from the module
     (their external id removed) so that they stay as the company's own
     stages, with every opportunity in them; unused funnel stages are deleted
-    with the module. Stages this module archived are reactivated, as the
+    with the module. Demo opportunities and their customers are kept the same
+    way. Stages archived while the module was installed show again, as the
     ``active`` field goes away with it.
     """
     funnel_stage_ids = _funnel_stage_ids(env)
@@ -50,13 +51,34 @@ def uninstall_hook(env):
         .with_context(active_test=False)
         ._read_group([("stage_id", "in", funnel_stage_ids)], ["stage_id"])
     ]
-    env["ir.model.data"].search(
+    IrModelData = env["ir.model.data"]
+    kept = IrModelData.search(
         [
             ("module", "=", "sales_funnel_pl"),
             ("model", "=", "crm.stage"),
             ("res_id", "in", used_stage_ids),
         ]
-    ).unlink()
+    )
+    # demo opportunities are opportunities too: keep them with their customers
+    lead_data = IrModelData.search(
+        [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.lead")]
+    )
+    partner_ids = (
+        env["crm.lead"]
+        .with_context(active_test=False)
+        .browse(lead_data.mapped("res_id"))
+        .exists()
+        .partner_id.ids
+    )
+    kept |= lead_data
+    kept |= IrModelData.search(
+        [
+            ("module", "=", "sales_funnel_pl"),
+            ("model", "=", "res.partner"),
+            ("res_id", "in", partner_ids),
+        ]
+    )
+    kept.unlink()
     _logger.info(
         "sales_funnel_pl: %s funnel stages holding opportunities kept on uninstall",
         len(used_stage_ids),

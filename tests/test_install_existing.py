@@ -29,10 +29,10 @@ def _addons_path():
     return ",".join(str(path) for path in paths)
 
 
-def _odoo(*args, stdin=None):
+def _odoo(*args, command="server", stdin=None):
     result = subprocess.run(
-        [sys.executable, "-m", "odoo", f"--addons-path={_addons_path()}", "-d", DB,
-         "--log-level=warn", "--http-port=0", *args],
+        [sys.executable, "-m", "odoo", command, f"--addons-path={_addons_path()}",
+         "-d", DB, "--log-level=warn", "--no-http", *args],
         input=stdin, capture_output=True, text=True, timeout=900, check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -49,7 +49,7 @@ def _shell(code):
         f"{code}\n"
         "env.cr.commit()\n"
     )
-    out = _odoo("shell", "--no-http", stdin=script)
+    out = _odoo(command="shell", stdin=script)
     lines = [line for line in out.splitlines() if line.startswith(MARK)]
     assert len(lines) == 1, out[-3000:]
     return json.loads(lines[0][len(MARK):])

@@ -44,12 +44,12 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             content: "Drag the opportunity from Nowy Prospekt to Spotkanie",
             trigger:
                 ".o_kanban_group:has(.o_column_title:contains('Nowy Prospekt')) .o_kanban_record:contains('Wdrożenie ERP')",
-            run: "drag_and_drop (.o_opportunity_kanban .o_kanban_group:has(.o_column_title:text('Spotkanie')))",
+            run: "drag_and_drop (.o_opportunity_kanban .o_kanban_group:has(.o_column_title:contains('Spotkanie')))",
         },
         {
             content: "The opportunity is in Spotkanie",
             trigger:
-                ".o_kanban_group:has(.o_column_title:text('Spotkanie')) .o_kanban_record:contains('Wdrożenie ERP')",
+                ".o_kanban_group:has(.o_column_title:contains('Spotkanie')) .o_kanban_record:contains('Wdrożenie ERP')",
             run: "click",
         },
         {
@@ -58,7 +58,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
         },
         {
             content: "The form shows the stage Spotkanie",
-            trigger: ".o_form_view .o_statusbar_status button.active:contains('Spotkanie')",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Spotkanie')",
         },
     ],
 });
