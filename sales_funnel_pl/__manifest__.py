@@ -26,6 +26,7 @@
             "sales_funnel_pl/static/tests/tours/*.js",
         ],
     },
+    "images": ["static/description/pipeline.png"],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "application": False,
