@@ -12,9 +12,15 @@
     "depends": ["crm"],
     "data": [
         "security/ir.model.access.csv",
+        "security/crm_lead_stage_history_security.xml",
         "data/crm_stage_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/crm_stage_views.xml",
+        "views/crm_lead_views.xml",
+        "views/crm_lead_stage_history_views.xml",
+        "views/res_config_settings_views.xml",
         "wizard/crm_stage_map_wizard_views.xml",
+        "wizard/crm_lead_reassign_wizard_views.xml",
         "views/crm_menu_views.xml",
     ],
     "demo": [

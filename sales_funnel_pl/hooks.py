@@ -1,6 +1,10 @@
 import logging
 
+from odoo import tools
+
 _logger = logging.getLogger(__name__)
+
+BACKFILL_BATCH = 5000
 
 
 def _funnel_stage_ids(env):
@@ -8,6 +12,12 @@ def _funnel_stage_ids(env):
 
 
 def post_init_hook(env):
+    _archive_unused_stages(env)
+    _init_process_dates(env)
+    _backfill_stage_history(env)
+
+
+def _archive_unused_stages(env):
     """Archive the stages the company no longer needs.
 
     Stages that are not part of the funnel and hold no opportunity (active
@@ -34,6 +44,13 @@ def post_init_hook(env):
 
 
 def uninstall_hook(env):
+    # the history goes away with the module; its rows must not keep the
+    # unused funnel stages from being deleted (stage_id is ondelete restrict)
+    env.cr.execute("DELETE FROM crm_lead_stage_history")
+    _uninstall_keep_stages(env)
+
+
+def _uninstall_keep_stages(env):
     """Keep the funnel stages that still hold opportunities.
 
     ``crm.lead.stage_id`` is ``ondelete='restrict'``: Odoo cannot delete a
@@ -83,3 +100,102 @@ def uninstall_hook(env):
         "sales_funnel_pl: %s funnel stages holding opportunities kept on uninstall",
         len(used_stage_ids),
     )
+
+
+def _init_process_dates(env):
+    """Existing opportunities: the new columns were filled with today's date
+    and the installing user; use what Odoo already recorded instead."""
+    env["crm.lead"].flush_model()
+    env.cr.execute(
+        """
+        UPDATE crm_lead
+           SET date_stage = COALESCE(date_last_stage_update, create_date)::date,
+               date_process_start = create_date::date,
+               process_start_user_id = create_uid,
+               date_process_end = CASE
+                   WHEN NOT active OR probability = 100 THEN date_closed::date END
+        """
+    )
+    env["crm.lead"].invalidate_model()
+
+
+def _backfill_stage_history(env):
+    """Fill the stage history of existing opportunities from the chatter's
+    tracking of ``stage_id`` (``mail.tracking.value``), batch by batch, so
+    that an opportunity created a year ago shows its real past stages and
+    dates. Opportunities without tracking get one row for their current
+    stage."""
+    field = env["ir.model.fields"]._get("crm.lead", "stage_id")
+    env.cr.execute(
+        """SELECT id FROM crm_lead
+            WHERE NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h
+                               WHERE h.lead_id = crm_lead.id)
+            ORDER BY id"""
+    )
+    lead_ids = [row[0] for row in env.cr.fetchall()]
+    for batch in tools.split_every(BACKFILL_BATCH, lead_ids, list):
+        env.cr.execute(BACKFILL_SQL, {"field_id": field.id, "lead_ids": batch})
+    env["crm.lead.stage.history"].invalidate_model()
+    _logger.info("sales_funnel_pl: stage history filled for %s opportunities", len(lead_ids))
+
+
+BACKFILL_SQL = """
+WITH tracking AS (
+    SELECT m.res_id AS lead_id, m.date, m.create_uid AS user_id, v.id AS seq,
+           v.old_value_integer AS old_stage_id, v.new_value_integer AS new_stage_id
+      FROM mail_tracking_value v
+      JOIN mail_message m ON m.id = v.mail_message_id
+     WHERE v.field_id = %(field_id)s
+       AND m.model = 'crm.lead'
+       AND m.res_id = ANY(%(lead_ids)s)
+), first_tracking AS (
+    SELECT DISTINCT ON (lead_id) lead_id, old_stage_id
+      FROM tracking
+     ORDER BY lead_id, date, seq
+), entries AS (
+    SELECT l.id AS lead_id,
+           COALESCE(f.old_stage_id, l.stage_id) AS stage_id,
+           NULL::integer AS previous_stage_id,
+           CASE WHEN f.lead_id IS NULL
+                THEN COALESCE(l.date_last_stage_update, l.create_date)
+                ELSE l.create_date END AS date_enter,
+           l.create_uid AS user_id,
+           'create' AS change_type,
+           0 AS seq
+      FROM crm_lead l
+      LEFT JOIN first_tracking f ON f.lead_id = l.id
+     WHERE l.id = ANY(%(lead_ids)s) AND COALESCE(f.old_stage_id, l.stage_id) IS NOT NULL
+    UNION ALL
+    SELECT t.lead_id, t.new_stage_id, t.old_stage_id, t.date, t.user_id, 'stage', t.seq
+      FROM tracking t
+), ordered AS (
+    SELECT e.*,
+           lead(e.date_enter) OVER w AS date_leave,
+           row_number() OVER w = count(*) OVER (PARTITION BY e.lead_id) AS is_last
+      FROM entries e
+    WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.date_enter, e.seq)
+)
+INSERT INTO crm_lead_stage_history (
+    lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
+    duration_days, date_stage, user_id, salesperson_id, team_id, probability,
+    expected_revenue, prorated_revenue, company_id,
+    create_uid, create_date, write_uid, write_date)
+SELECT o.lead_id, s.id, ps.id,
+       CASE WHEN o.change_type = 'stage' AND s.is_won THEN 'won' ELSE o.change_type END,
+       o.date_enter,
+       CASE WHEN NOT o.is_last THEN GREATEST(o.date_leave, o.date_enter) END,
+       CASE WHEN NOT o.is_last THEN EXTRACT(EPOCH FROM
+           GREATEST(o.date_leave, o.date_enter) - o.date_enter) / 86400.0 END,
+       CASE WHEN o.is_last THEN l.date_stage ELSE o.date_enter::date END,
+       o.user_id, l.user_id, l.team_id,
+       CASE WHEN o.is_last THEN l.probability ELSE s.probability END,
+       l.expected_revenue,
+       round((l.expected_revenue * CASE WHEN o.is_last THEN l.probability
+                                        ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
+       l.company_id,
+       o.user_id, o.date_enter, o.user_id, o.date_enter
+  FROM ordered o
+  JOIN crm_lead l ON l.id = o.lead_id
+  LEFT JOIN crm_stage s ON s.id = o.stage_id
+  LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id
+"""

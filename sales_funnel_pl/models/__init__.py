@@ -1,2 +1,5 @@
 from . import crm_stage
 from . import crm_lead
+from . import crm_lead_stage_history
+from . import mail_activity
+from . import res_config_settings

@@ -48,10 +48,10 @@ class SalesFunnelCommon(TransactionCase):
         )
 
     @classmethod
-    def _create_opportunities(cls, count, stage, **values):
+    def _create_opportunities(cls, count, stage, user=None, **values):
         return (
             cls.env["crm.lead"]
-            .with_user(cls.user_salesman)
+            .with_user(user or cls.user_salesman)
             .create(
                 [
                     {

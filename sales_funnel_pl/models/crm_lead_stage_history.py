@@ -1,0 +1,132 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+
+class CrmLeadStageHistory(models.Model):
+    """One row each time an opportunity enters a stage (or is won, lost or
+    restored). Rows are facts: written by the opportunity itself, never
+    created, changed (but for the stage date, by a sales manager) or deleted
+    by hand."""
+
+    _name = "crm.lead.stage.history"
+    _description = "Opportunity Stage History"
+    _order = "date_enter desc, id desc"
+    _rec_name = "stage_id"
+
+    lead_id = fields.Many2one(
+        "crm.lead", string="Opportunity", required=True, index=True,
+        ondelete="cascade", readonly=True,
+    )
+    stage_id = fields.Many2one(
+        "crm.stage", string="Stage", index=True, ondelete="restrict", readonly=True
+    )
+    previous_stage_id = fields.Many2one(
+        "crm.stage", string="Previous Stage", ondelete="restrict", readonly=True
+    )
+    change_type = fields.Selection(
+        [
+            ("create", "Created"),
+            ("stage", "Stage change"),
+            ("won", "Won"),
+            ("lost", "Lost"),
+            ("restore", "Restored"),
+            ("import", "From the chatter"),
+        ],
+        string="Change", required=True, default="stage", readonly=True,
+    )
+    date_enter = fields.Datetime(
+        string="Entered", required=True, index=True, readonly=True
+    )
+    date_leave = fields.Datetime(string="Left", readonly=True)
+    date_stage = fields.Date(
+        string="Stage Date", help="The date on which the stage took place."
+    )
+    duration_days = fields.Float(
+        string="Days in Stage", digits=(16, 2), readonly=True, aggregator="avg",
+        help="Time spent in the stage, set when the opportunity leaves it.",
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Changed by", index=True, readonly=True,
+        ondelete="set null",
+    )
+    salesperson_id = fields.Many2one(
+        "res.users", string="Salesperson", index=True, readonly=True,
+        ondelete="set null",
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", index=True, readonly=True,
+        ondelete="set null",
+    )
+    probability = fields.Float(string="Probability", readonly=True, aggregator="avg")
+    expected_revenue = fields.Monetary(
+        string="Expected Revenue", currency_field="company_currency", readonly=True
+    )
+    prorated_revenue = fields.Monetary(
+        string="Prorated Revenue", currency_field="company_currency", readonly=True
+    )
+    company_id = fields.Many2one(
+        "res.company", string="Company", index=True, readonly=True,
+        ondelete="cascade",
+    )
+    company_currency = fields.Many2one(
+        related="company_id.currency_id", string="Currency"
+    )
+
+    is_manager = fields.Boolean(compute="_compute_is_manager")
+
+    _sql_constraints = [
+        (
+            "dates_ordered",
+            "CHECK(date_leave IS NULL OR date_leave >= date_enter)",
+            "A stage cannot be left before it was entered.",
+        ),
+    ]
+
+    def init(self):
+        # the open row of an opportunity is looked up at every stage change
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS crm_lead_stage_history_open_idx
+               ON crm_lead_stage_history (lead_id) WHERE date_leave IS NULL"""
+        )
+
+    def _compute_is_manager(self):
+        self.is_manager = self.env.user.has_group("sales_team.group_sale_manager")
+
+    @api.constrains("date_stage", "date_enter")
+    def _check_date_stage(self):
+        today = fields.Date.context_today(self)
+        for row in self:
+            if row.date_stage and row.date_stage > today:
+                raise UserError(
+                    self.env._("The stage date cannot be in the future.")
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "The stage history is written by the opportunities themselves; "
+                    "it cannot be created by hand."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            if set(vals) - {"date_stage"}:
+                raise AccessError(
+                    self.env._("Only the stage date of a stage history row can be changed.")
+                )
+            if not self.env.user.has_group("sales_team.group_sale_manager"):
+                raise AccessError(
+                    self.env._("Only a sales manager can change a stage date in the history.")
+                )
+        return super().write(vals)
+
+    def unlink(self):
+        raise UserError(
+            self.env._(
+                "The stage history cannot be deleted; it goes away with its opportunity."
+            )
+        )

@@ -1,0 +1,159 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.tests import Form, tagged, users
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import SalesFunnelCommon
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestCrmLeadNextAction(SalesFunnelCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.activity_type = cls.env.ref("sales_funnel_pl.mail_activity_type_next_action")
+        cls.after_sale_type = cls.env.ref("sales_funnel_pl.mail_activity_type_after_sale")
+
+    @users("sfp_salesman")
+    @freeze_time("2026-04-01 08:00:00")
+    def test_next_action_plans_one_activity(self):
+        lead = self._create_opportunities(1, self.stage_meeting)
+        self.assertEqual(lead.next_action_state, "missing")
+        lead.write({"next_action": "Wysłać ofertę", "next_action_date": date(2026, 4, 3)})
+        activity = lead.next_activity_id
+        self.assertRecordValues(activity, [{
+            "activity_type_id": self.activity_type.id,
+            "summary": "Wysłać ofertę",
+            "date_deadline": date(2026, 4, 3),
+            "user_id": self.user_salesman.id,
+            "res_id": lead.id,
+        }])
+        self.assertEqual(lead.next_action_state, "planned")
+        # moving the next action moves the same activity
+        lead.next_action_date = date(2026, 4, 6)
+        self.assertEqual(lead.activity_ids, activity)
+        self.assertEqual(activity.date_deadline, date(2026, 4, 6))
+        # editing the activity updates the opportunity
+        activity.write({"summary": "Zadzwonić do klienta", "date_deadline": date(2026, 3, 30)})
+        self.assertEqual(lead.next_action, "Zadzwonić do klienta")
+        self.assertEqual(lead.next_action_date, date(2026, 3, 30))
+        self.assertEqual(lead.next_action_state, "overdue")
+        # done: the next action is cleared and the user worked on the process
+        activity.action_done()
+        self.assertFalse(lead.next_action)
+        self.assertFalse(lead.next_action_date)
+        self.assertFalse(lead.activity_ids)
+        self.assertEqual(lead.next_action_state, "missing")
+        self.assertIn(self.user_salesman, lead.process_user_ids)
+        self.assertIn(self.activity_type, self.activity_type.suggested_next_type_ids)
+
+    @users("sfp_salesman")
+    @freeze_time("2026-04-01 08:00:00")
+    def test_next_action_in_form_and_cleared(self):
+        with Form(self.env["crm.lead"].with_context(default_type="opportunity")) as form:
+            form.name = "Serwis drukarek"
+            form.team_id = self.team
+            form.next_action = "Spotkanie u klienta"
+        lead = form.record
+        self.assertEqual(lead.next_action_date, date(2026, 4, 1))
+        self.assertEqual(lead.next_activity_id.summary, "Spotkanie u klienta")
+        lead.write({"next_action": False, "next_action_date": False})
+        self.assertFalse(lead.activity_ids)
+        self.assertFalse(lead.next_activity_id)
+
+    @users("sfp_salesman")
+    @freeze_time("2026-05-10 08:00:00")
+    def test_won_plans_after_sale_and_follow_up_opportunity(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "sales_funnel_pl.after_sale_days", "10"
+        )
+        lead = self._create_opportunities(1, self.stage_order)
+        lead.action_set_won()
+        after_sale = lead.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == self.after_sale_type
+        )
+        self.assertRecordValues(after_sale, [{
+            "date_deadline": date(2026, 5, 20),
+            "user_id": self.user_salesman.id,
+        }])
+        action = lead.action_new_follow_up_opportunity()
+        with Form(self.env["crm.lead"].with_context(action["context"])) as form:
+            form.name = "Rozbudowa systemu"
+        follow_up = form.record
+        self.assertEqual(follow_up.origin_lead_id, lead)
+        self.assertEqual(follow_up.partner_id, self.partner)
+        self.assertEqual(follow_up.stage_id, self.stages[0])
+        self.assertEqual(follow_up.probability, 0)
+        self.assertEqual(lead.follow_up_lead_ids, follow_up)
+
+    def test_filters(self):
+        with freeze_time("2026-06-10 08:00:00"):
+            overdue = self._create_opportunities(1, self.stage_meeting)
+            overdue.write({"next_action": "A", "next_action_date": date(2026, 6, 1)})
+            planned = self._create_opportunities(1, self.stage_meeting)
+            planned.write({"next_action": "B", "next_action_date": date(2026, 6, 20)})
+            missing = self._create_opportunities(1, self.stage_meeting)
+            leaver = mail_new_test_user(self.env, login="sfp_leaver", name="Odchodzący",
+                                        groups="sales_team.group_sale_salesman")
+            orphan = self._create_opportunities(
+                1, self.stage_meeting, user=self.user_manager, user_id=leaver.id
+            )
+            leaver.active = False
+            Lead = self.env["crm.lead"].with_user(self.user_manager)
+            mine = [("id", "in", (overdue | planned | missing | orphan).ids)]
+            for name, expected in (
+                ("next_action_overdue", overdue),
+                ("next_action_missing", missing | orphan),
+                ("salesperson_inactive", orphan),
+            ):
+                domain = self._filter_domain(name)
+                self.assertEqual(Lead.search(mine + domain), expected, name)
+
+    def _filter_domain(self, name):
+        from lxml import etree
+
+        from odoo.tools.safe_eval import datetime as safe_datetime
+        from odoo.tools.safe_eval import safe_eval
+
+        arch = self.env.ref("sales_funnel_pl.crm_lead_view_search").arch
+        node = etree.fromstring(arch).xpath(f"//filter[@name='{name}']")[0]
+        return safe_eval(
+            node.get("domain"),
+            {"context_today": lambda: safe_datetime.date.today()},
+        )
+
+    @freeze_time("2026-07-01 06:00:00")
+    def test_daily_reminder(self):
+        self.user_salesman.lang = "en_US"
+        overdue = self._create_opportunities(1, self.stage_meeting, name="Drukarnia Wisła")
+        overdue.write({"next_action": "Oferta", "next_action_date": date(2026, 6, 28)})
+        missing = self._create_opportunities(1, self.stage_order, name="Stalprofil ERP")
+        planned = self._create_opportunities(1, self.stage_order, name="Zaplanowana")
+        planned.write({"next_action": "Telefon", "next_action_date": date(2026, 7, 5)})
+        quiet = mail_new_test_user(self.env, login="sfp_quiet", name="Spokojny",
+                                   groups="sales_team.group_sale_salesman")
+        quiet_lead = self._create_opportunities(
+            1, self.stage_order, user=self.user_manager, user_id=quiet.id
+        )
+        quiet_lead.write({"next_action": "X", "next_action_date": date(2026, 7, 2)})
+        Message = self.env["mail.message"]
+        before = Message.search([]).ids
+        sent = self.env["crm.lead"]._cron_next_action_reminders()
+        messages = Message.search([("id", "not in", before),
+                                   ("partner_ids", "in", self.user_salesman.partner_id.ids)])
+        self.assertEqual(len(messages), 1)
+        self.assertFalse(
+            Message.search([("id", "not in", before),
+                            ("partner_ids", "in", quiet.partner_id.ids)])
+        )
+        self.assertEqual(sent, 1)
+        self.assertEqual(messages.subject, "Your sales funnel: next actions to plan")
+        body = str(messages.body)
+        self.assertIn("Overdue next actions", body)
+        self.assertIn("Drukarnia Wisła</a>: Oferta (06/28/2026)", body)
+        self.assertIn("Open opportunities without a next action", body)
+        self.assertIn("Stalprofil ERP</a>: Order", body)
+        self.assertNotIn("Zaplanowana", body)
