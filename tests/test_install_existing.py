@@ -55,6 +55,26 @@ def _shell(code):
     return json.loads(lines[0][len(MARK):])
 
 
+# An opportunity moved twice a year ago, with the chatter's tracking of it.
+TRACKED_LEAD = """
+stages = [env.ref(xmlid) for xmlid in ("crm.stage_lead1", "crm.stage_lead2", "crm.stage_lead3")]
+lead = env["crm.lead"].create({"name": "Tracked", "type": "opportunity",
+                               "stage_id": stages[0].id, "expected_revenue": 1000})
+env.cr.commit()
+env.cr.execute("UPDATE crm_lead SET create_date = '2025-01-10 09:00:00' WHERE id = %s", [lead.id])
+for stage, when in ((stages[1], "2025-02-01 10:00:00"), (stages[2], "2025-03-15 22:00:00")):
+    lead.write({"stage_id": stage.id})
+    env.cr.commit()  # Odoo writes the tracking when the transaction commits
+    env.cr.execute(
+        "UPDATE mail_message SET date = %s WHERE id = ("
+        " SELECT max(m.id) FROM mail_message m"
+        " JOIN mail_tracking_value v ON v.mail_message_id = m.id"
+        " WHERE m.model = 'crm.lead' AND m.res_id = %s)", [when, lead.id])
+    env.cr.execute("UPDATE crm_lead SET date_last_stage_update = %s WHERE id = %s",
+                   [when, lead.id])
+emit({"lead": lead.id, "stages": [stage.id for stage in stages]})
+"""
+
 SNAPSHOT = """
 Lead = env["crm.lead"].with_context(active_test=False)
 Stage = env["crm.stage"].with_context(active_test=False)
@@ -66,6 +86,13 @@ emit({
                for stage in Stage.search([])},
     "funnel": {str(data.res_id): data.name for data in env["ir.model.data"].search(
         [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])},
+    "history": [
+        [row.lead_id.id, row.stage_id.id, row.previous_stage_id.id, row.change_type,
+         str(row.date_enter), str(row.date_leave), row.duration_days, str(row.date_stage)]
+        for row in env["crm.lead.stage.history"].search([], order="lead_id, date_enter, id")
+    ] if "crm.lead.stage.history" in env else None,
+    "lead_dates": {str(lead.id): [str(lead.date_stage), str(lead.date_process_start)]
+                   for lead in leads} if "date_stage" in env["crm.lead"] else None,
 })
 """
 
@@ -78,6 +105,7 @@ def database():
         'stage = env["crm.stage"].create({"name": "Old Unused", "sequence": 50})\n'
         "emit(stage.id)"
     )
+    tracked = _shell(TRACKED_LEAD)
     before = _shell(SNAPSHOT)
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     installed = _shell(SNAPSHOT)
@@ -88,7 +116,7 @@ def database():
     )
     uninstalled = _shell(SNAPSHOT)
     yield {"unused": unused, "before": before, "installed": installed,
-           "uninstalled": uninstalled}
+           "uninstalled": uninstalled, "tracked": tracked}
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
@@ -133,3 +161,32 @@ def test_uninstall_loses_no_opportunity(database):
     used = {str(stage_id) for stage_id, _a, _p in installed["leads"].values()}
     for stage_id in installed["funnel"]:
         assert (stage_id in uninstalled["stages"]) == (stage_id in used)
+
+
+def test_install_fills_history_from_tracking(database):
+    tracked = database["tracked"]
+    lead_id = tracked["lead"]
+    new, qualified, proposition = tracked["stages"]
+    rows = [row for row in database["installed"]["history"] if row[0] == lead_id]
+    assert rows == [
+        [lead_id, new, False, "create", "2025-01-10 09:00:00", "2025-02-01 10:00:00",
+         22.041666666666668, "2025-01-10"],
+        [lead_id, qualified, new, "stage", "2025-02-01 10:00:00", "2025-03-15 22:00:00",
+         42.5, "2025-02-01"],
+        [lead_id, proposition, qualified, "stage", "2025-03-15 22:00:00", "False",
+         0.0, "2025-03-15"],
+    ]
+    assert database["installed"]["lead_dates"][str(lead_id)] == ["2025-03-15", "2025-01-10"]
+
+
+def test_install_gives_every_existing_opportunity_a_history(database):
+    installed = database["installed"]
+    open_rows, last_stage = {}, {}
+    for lead_id, stage_id, _prev, _type, _enter, leave, _days, _date in installed["history"]:
+        last_stage[lead_id] = stage_id
+        if leave == "False":
+            open_rows[lead_id] = open_rows.get(lead_id, 0) + 1
+    assert {str(lead_id) for lead_id in open_rows} == set(installed["leads"])
+    assert set(open_rows.values()) == {1}
+    for lead_id, (stage_id, _active, _p) in installed["leads"].items():
+        assert last_stage[int(lead_id)] == stage_id

@@ -24,6 +24,13 @@ class TestUi(HttpCase, SalesFunnelCommon):
         self.start_tour("/odoo/crm", "sales_funnel_pl_pipeline", login="sfp_salesman")
         self.assertEqual(lead.stage_id, self.stage_meeting)
         self.assertEqual(lead.probability, 3)
+        self.assertEqual(lead.next_action, "Wysłać ofertę")
+        self.assertEqual(lead.next_activity_id.summary, "Wysłać ofertę")
+        self.assertEqual(lead.next_activity_id.user_id, self.user_salesman)
+        self.assertEqual(
+            lead.stage_history_ids.sorted("id").mapped("stage_id"),
+            self.stage_new | self.stage_meeting,
+        )
 
     def test_rpc_write(self):
         lead = self._create_opportunities(1, self.stage_new)

@@ -60,5 +60,34 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             content: "The form shows the stage Spotkanie",
             trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Spotkanie')",
         },
+        {
+            content: "Plan the next action",
+            trigger: ".o_form_view .o_field_widget[name=next_action] input",
+            run: "edit Wysłać ofertę",
+        },
+        {
+            content: "Save",
+            trigger: ".o_form_view .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Saved: the next action got today's date",
+            trigger: ".o_form_saved .o_field_widget[name=next_action_date] input:value(/20/)",
+        },
+        {
+            content: "Open the stage history tab",
+            trigger: ".o_form_view .o_notebook a.nav-link:contains('Historia etapów')",
+            run: "click",
+        },
+        {
+            content: "The history shows the move from Nowy Prospekt to Spotkanie",
+            trigger:
+                ".o_field_widget[name=stage_history_ids] .o_data_row:contains('Spotkanie'):contains('Zmiana etapu')",
+        },
+        {
+            content: "and the creation in Nowy Prospekt",
+            trigger:
+                ".o_field_widget[name=stage_history_ids] .o_data_row:contains('Nowy Prospekt'):contains('Utworzona')",
+        },
     ],
 });
