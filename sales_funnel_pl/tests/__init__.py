@@ -5,3 +5,4 @@ from . import test_crm_lead_reassign_wizard
 from . import test_crm_lead_stage_history
 from . import test_crm_lead_next_action
 from . import test_ui
+from . import test_concurrency
