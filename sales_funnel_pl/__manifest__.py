@@ -22,6 +22,7 @@
         "wizard/crm_stage_map_wizard_views.xml",
         "wizard/crm_lead_reassign_wizard_views.xml",
         "views/crm_menu_views.xml",
+        "report/sales_funnel_report_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

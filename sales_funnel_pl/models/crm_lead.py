@@ -195,6 +195,17 @@ class CrmLead(models.Model):
                     )
                 )
 
+    @api.constrains("probability")
+    def _check_probability(self):
+        for lead in self:
+            if not 0 <= lead.probability <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The probability of %(lead)s must be between 0%% and 100%%.",
+                        lead=lead.name,
+                    )
+                )
+
     @api.constrains("expected_revenue")
     def _check_expected_revenue(self):
         for lead in self:

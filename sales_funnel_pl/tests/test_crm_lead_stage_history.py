@@ -157,6 +157,13 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
                 str(error.exception),
                 "The expected revenue of Szansa 0 cannot be negative.",
             )
+            with self.assertRaises(ValidationError) as error:
+                lead.write({"probability": 101})
+            self.assertEqual(
+                str(error.exception),
+                "The probability of Szansa 0 must be between 0% and 100%.",
+            )
+            self.assertEqual(lead.probability, 3)
 
     def test_access_rights(self):
         mine = self._create_opportunities(1, self.stage_new)

@@ -1,0 +1,2 @@
+from . import sales_funnel_stage_report
+from . import sales_funnel_forecast_report

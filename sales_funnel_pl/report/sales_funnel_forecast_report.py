@@ -1,0 +1,71 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class SalesFunnelForecastReport(models.Model):
+    """Sales forecast per coming period: open opportunities weighted by
+    their probability on their expected closing date (or in a visible "no
+    expected date" bucket), beside what was already won in each period."""
+
+    _name = "sales.funnel.forecast.report"
+    _description = "Sales Funnel Forecast"
+    _auto = False
+    _rec_name = "lead_id"
+    _order = "date"
+
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
+    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    company_currency = fields.Many2one(
+        "res.currency", string="Currency", readonly=True
+    )
+    date = fields.Date(
+        string="Period", readonly=True,
+        help="Expected closing date of an open opportunity, closing date of a won one.",
+    )
+    kind = fields.Selection(
+        [("open", "Open"), ("won", "Won")], string="Status", readonly=True
+    )
+    has_date = fields.Boolean(string="Has an Expected Date", readonly=True)
+    is_overdue = fields.Boolean(
+        string="Overdue Expected Date", readonly=True,
+        help="Open opportunity whose expected closing month is already past.",
+    )
+    opportunity_count = fields.Integer(string="Open Opportunities", readonly=True)
+    expected_revenue = fields.Monetary(
+        string="Expected Revenue", currency_field="company_currency", readonly=True
+    )
+    prorated_revenue = fields.Monetary(
+        string="Forecast (Weighted)", currency_field="company_currency", readonly=True
+    )
+    won_revenue = fields.Monetary(
+        string="Won in the Period", currency_field="company_currency", readonly=True
+    )
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id, l.partner_id,
+                   l.company_id, c.currency_id AS company_currency,
+                   CASE WHEN s.is_won
+                        THEN COALESCE(l.date_closed, l.date_last_stage_update)::date
+                        ELSE l.date_deadline END
+                       AS date,
+                   CASE WHEN s.is_won THEN 'won' ELSE 'open' END AS kind,
+                   (s.is_won OR l.date_deadline IS NOT NULL) AS has_date,
+                   (NOT s.is_won AND l.date_deadline < date_trunc('month', now())::date)
+                       AS is_overdue,
+                   CASE WHEN s.is_won THEN 0 ELSE 1 END AS opportunity_count,
+                   CASE WHEN s.is_won THEN 0 ELSE l.expected_revenue END AS expected_revenue,
+                   CASE WHEN s.is_won THEN 0 ELSE l.prorated_revenue END AS prorated_revenue,
+                   CASE WHEN s.is_won THEN l.expected_revenue ELSE 0 END AS won_revenue
+              FROM crm_lead l
+              JOIN crm_stage s ON s.id = l.stage_id
+              LEFT JOIN res_company c ON c.id = l.company_id
+             WHERE l.active AND l.type = 'opportunity'
+            """
+        )

@@ -1,0 +1,110 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class SalesFunnelStageReport(models.Model):
+    """Stage analytics from the stage history: one row each time an
+    opportunity entered a stage, and one row for each stage it skipped on
+    the way to a later one. Pivot and graph read it in one query."""
+
+    _name = "sales.funnel.stage.report"
+    _description = "Sales Funnel Stage Analysis"
+    _auto = False
+    _rec_name = "stage_id"
+    _order = "date_enter desc"
+
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
+    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    date_enter = fields.Datetime(string="Entered", readonly=True)
+    entered_count = fields.Integer(string="Entries", readonly=True, aggregator="sum")
+    skipped_count = fields.Integer(string="Skipped", readonly=True, aggregator="sum")
+    moved_on_count = fields.Integer(
+        string="Moved On", readonly=True, aggregator="sum",
+        help="Entries followed by a move to a later stage.",
+    )
+    lost_count = fields.Integer(
+        string="Lost Here", readonly=True, aggregator="sum",
+        help="Entries after which the opportunity was lost in this stage.",
+    )
+    won_count = fields.Integer(
+        string="Won Eventually", readonly=True, aggregator="sum",
+        help="Entries of opportunities that are won today.",
+    )
+    conversion = fields.Float(
+        string="Conversion to Won (%)", readonly=True, aggregator="avg",
+        help="Share of the opportunities that entered the stage and were won.",
+    )
+    duration_days = fields.Float(
+        string="Average Days in Stage", readonly=True, aggregator="avg",
+        help="Days spent in the stage, for the entries that left it.",
+    )
+    median_days = fields.Float(
+        string="Median Days in Stage", readonly=True, aggregator="median",
+    )
+    days_to_win = fields.Float(
+        string="Days to Win", readonly=True, aggregator="avg",
+        help="Days from the start of the sales process to the win (velocity).",
+    )
+
+    def _read_group_select(self, aggregate_spec, query):
+        # PostgreSQL's median, which Odoo's aggregates do not offer
+        if aggregate_spec.endswith(":median"):
+            fname = aggregate_spec.split(":")[0]
+            return SQL(
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)",
+                self._field_to_sql(self._table, fname, query),
+            )
+        return super()._read_group_select(aggregate_spec, query)
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            WITH entries AS (
+                SELECT h.id, h.lead_id, h.stage_id, h.previous_stage_id, h.team_id,
+                       h.salesperson_id, h.company_id, h.date_enter, h.date_leave,
+                       h.duration_days, h.change_type,
+                       lead(h.change_type) OVER w AS next_change,
+                       lead(h.stage_id) OVER w AS next_stage_id
+                  FROM crm_lead_stage_history h
+                WINDOW w AS (PARTITION BY h.lead_id ORDER BY h.date_enter, h.id)
+            ), won_leads AS (
+                SELECT l.id, l.date_process_start
+                  FROM crm_lead l
+                  JOIN crm_stage s ON s.id = l.stage_id
+                 WHERE l.active AND s.is_won
+            )
+            SELECT e.id * 100 AS id, e.lead_id, e.stage_id, e.team_id,
+                   e.salesperson_id AS user_id, e.company_id, e.date_enter,
+                   1 AS entered_count, 0 AS skipped_count,
+                   CASE WHEN ns.sequence > s.sequence THEN 1 ELSE 0 END AS moved_on_count,
+                   CASE WHEN e.next_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
+                   CASE WHEN w.id IS NOT NULL THEN 1 ELSE 0 END AS won_count,
+                   CASE WHEN w.id IS NOT NULL THEN 100.0 ELSE 0.0 END AS conversion,
+                   CASE WHEN e.date_leave IS NOT NULL THEN e.duration_days END
+                       AS duration_days,
+                   CASE WHEN e.date_leave IS NOT NULL THEN e.duration_days END
+                       AS median_days,
+                   CASE WHEN s.is_won AND e.change_type IN ('won', 'stage', 'create')
+                        THEN e.date_enter::date - w.date_process_start END AS days_to_win
+              FROM entries e
+              JOIN crm_stage s ON s.id = e.stage_id
+              LEFT JOIN crm_stage ns ON ns.id = e.next_stage_id
+              LEFT JOIN won_leads w ON w.id = e.lead_id
+             WHERE e.change_type IN ('create', 'stage', 'won', 'import')
+            UNION ALL
+            SELECT e.id * 100 + row_number() OVER (PARTITION BY e.id ORDER BY sk.sequence),
+                   e.lead_id, sk.id, e.team_id, e.salesperson_id, e.company_id,
+                   e.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+              FROM entries e
+              JOIN crm_stage s ON s.id = e.stage_id
+              JOIN crm_stage ps ON ps.id = e.previous_stage_id
+              JOIN crm_stage sk ON sk.sequence > ps.sequence AND sk.sequence < s.sequence
+                               AND sk.active
+                               AND (sk.team_id IS NULL OR sk.team_id = e.team_id)
+             WHERE e.change_type IN ('stage', 'won')
+            """
+        )
