@@ -56,8 +56,8 @@ class SalesFunnelForecastReport(models.Model):
                         ELSE l.date_deadline END
                        AS date,
                    CASE WHEN s.is_won THEN 'won' ELSE 'open' END AS kind,
-                   (s.is_won OR l.date_deadline IS NOT NULL) AS has_date,
-                   (NOT s.is_won AND l.date_deadline < date_trunc('month', now())::date)
+                   (s.is_won IS TRUE OR l.date_deadline IS NOT NULL) AS has_date,
+                   (s.is_won IS NOT TRUE AND l.date_deadline < date_trunc('month', now())::date)
                        AS is_overdue,
                    CASE WHEN s.is_won THEN 0 ELSE 1 END AS opportunity_count,
                    CASE WHEN s.is_won THEN 0 ELSE l.expected_revenue END AS expected_revenue,

@@ -1,0 +1,181 @@
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+
+from odoo.tests import tagged, users
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import SalesFunnelCommon
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestSalesFunnelReports(SalesFunnelCommon):
+    """A constructed funnel: opportunities moved through chosen stages on
+    frozen dates, some stages skipped, one lost, one won."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_other = mail_new_test_user(
+            cls.env, login="sfp_other_rep", name="Ewa Zielińska",
+            groups="sales_team.group_sale_salesman",
+        )
+        s = cls.stages
+        today = date.today()
+        cls.deadline_c = today + relativedelta(months=2)
+        cls.deadline_e = today - relativedelta(months=2)
+        with freeze_time("2026-01-01 00:00:00"):
+            cls.lead_a = cls._create_opportunities(1, s[0], name="A", expected_revenue=10000)
+            cls.lead_b = cls._create_opportunities(1, s[0], name="B")
+        with freeze_time("2026-01-02 00:00:00"):
+            cls.lead_c = cls._create_opportunities(
+                1, s[1], name="C", expected_revenue=20000, date_deadline=cls.deadline_c
+            )
+            cls.lead_d = cls._create_opportunities(1, s[0], name="D", expected_revenue=5000)
+            cls.lead_e = cls._create_opportunities(
+                1, s[13], name="E", expected_revenue=1000, date_deadline=cls.deadline_e,
+                user=cls.user_manager, user_id=cls.user_other.id,
+            )
+        with freeze_time("2026-01-03 00:00:00"):
+            cls.lead_a.write({"stage_id": s[1].id})
+        with freeze_time("2026-01-04 00:00:00"):
+            cls.lead_c.write({"stage_id": s[3].id})  # skips Firma
+        with freeze_time("2026-01-05 00:00:00"):
+            cls.lead_b.write({"stage_id": s[1].id})
+        with freeze_time("2026-01-06 00:00:00"):
+            cls.lead_b.action_set_lost()
+        with freeze_time("2026-01-07 00:00:00"):
+            cls.lead_a.write({"stage_id": s[3].id})  # skips Firma
+        with freeze_time("2026-01-08 00:00:00"):
+            cls.lead_a.action_set_won()  # skips stages 5 to 16
+        cls.leads = cls.lead_a | cls.lead_b | cls.lead_c | cls.lead_d | cls.lead_e
+
+    def _stage_report(self, groupby="stage_id"):
+        Report = self.env["sales.funnel.stage.report"]
+        groups = Report.read_group(
+            [("lead_id", "in", self.leads.ids)],
+            ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
+             "lost_count:sum", "won_count:sum", "conversion:avg",
+             "duration_days:avg", "median_days:median", "days_to_win:avg"],
+            [groupby], lazy=False,
+        )
+        return {
+            group[groupby][1] if group[groupby] else False: (
+                group["entered_count"], group["skipped_count"], group["moved_on_count"],
+                group["lost_count"], group["won_count"],
+                round(group["conversion"] or 0, 2), round(group["duration_days"] or 0, 3),
+                group["median_days"], group["days_to_win"],
+            )
+            for group in groups
+        }
+
+    @users("sfp_manager")
+    def test_stage_analysis(self):
+        report = self._stage_report()
+        skipped_once = (0, 1, 0, 0, 0, 0, 0, False, False)
+        self.assertEqual(report, {
+            # entered, skipped, moved on, lost, won, conversion %, avg days,
+            # median days, days to win
+            "New Prospect": (3, 0, 2, 0, 1, 33.33, 3.0, 3.0, False),
+            "Need Information": (3, 0, 2, 1, 1, 33.33, 2.333, 2.0, False),
+            "First Contact": (0, 2, 0, 0, 0, 0, 0, False, False),
+            "Meeting": (2, 0, 1, 0, 1, 50.0, 1.0, 1.0, False),
+            "Opportunity Analysis": skipped_once,
+            "Project Development": skipped_once,
+            "Project Presentation": skipped_once,
+            "Prospect Evaluation": skipped_once,
+            "Project 2 Preparation": skipped_once,
+            "Project 2 Presentation": skipped_once,
+            "Prospect Evaluation of Project 2": skipped_once,
+            "Negotiation": skipped_once,
+            "Negotiation 2": skipped_once,
+            "Order": (1, 1, 0, 0, 0, 0.0, 0, False, False),
+            "Delivery": skipped_once,
+            "Invoice": skipped_once,
+            "Payment Received": (1, 0, 0, 0, 1, 100.0, 0, False, 7.0),
+        })
+
+    @users("sfp_manager")
+    def test_velocity_per_salesperson(self):
+        report = self._stage_report("user_id")
+        self.assertEqual(report["Jan Kowalski"][8], 7.0)
+        self.assertEqual(report["Ewa Zielińska"][8], False)
+
+    @users("sfp_salesman")
+    def test_stage_analysis_salesman_sees_own(self):
+        report = self._stage_report()
+        # E belongs to another salesperson: its Order entry is not visible
+        self.assertEqual(report["Order"], (0, 1, 0, 0, 0, 0, 0, False, False))
+        self.assertEqual(report["New Prospect"][0], 3)
+
+    def _forecast(self, user):
+        Report = self.env["sales.funnel.forecast.report"].with_user(user)
+        groups = Report.read_group(
+            [("lead_id", "in", self.leads.ids)],
+            ["opportunity_count:sum", "expected_revenue:sum", "prorated_revenue:sum",
+             "won_revenue:sum"],
+            ["date:month"], lazy=False,
+        )
+        return {
+            group["date:month"]: (group["opportunity_count"], group["expected_revenue"],
+                                  group["prorated_revenue"], group["won_revenue"])
+            for group in groups
+        }
+
+    def _month(self, day):
+        return self.env["sales.funnel.forecast.report"].read_group(
+            [("date", "=", day)], ["opportunity_count:sum"], ["date:month"], lazy=False,
+        )[0]["date:month"] if day else False
+
+    def test_forecast_manager_and_salesman(self):
+        month_c, month_e = self._month(self.deadline_c), self._month(self.deadline_e)
+        self.assertEqual(self._forecast(self.user_manager), {
+            "January 2026": (0, 0.0, 0.0, 10000.0),   # A, won
+            month_e: (1, 1000.0, 800.0, 0.0),          # E, 80%, overdue
+            month_c: (1, 20000.0, 600.0, 0.0),         # C, 3%
+            False: (1, 5000.0, 0.0, 0.0),              # D, no expected date
+        })
+        forecast = self._forecast(self.user_salesman)
+        self.assertNotIn(month_e, forecast)
+        self.assertEqual(forecast[False], (1, 5000.0, 0.0, 0.0))
+        Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
+        self.assertEqual(
+            Report.search([("lead_id", "in", self.leads.ids), ("is_overdue", "=", True)]).lead_id,
+            self.lead_e,
+        )
+        self.assertEqual(
+            Report.search([("lead_id", "in", self.leads.ids), ("has_date", "=", False)]).lead_id,
+            self.lead_d,
+        )
+
+    @users("sfp_manager")
+    def test_funnel_shows_every_stage(self):
+        groups = self.env["crm.lead"].read_group(
+            [("id", "in", self.leads.ids), ("type", "=", "opportunity"),
+             ("probability", "<", 100)],
+            ["expected_revenue:sum", "prorated_revenue:sum"], ["stage_id"],
+        )
+        funnel = {
+            group["stage_id"][1]: (group["stage_id_count"], group["expected_revenue"],
+                                   group["prorated_revenue"])
+            for group in groups
+        }
+        self.assertEqual(len(funnel), 17)
+        self.assertEqual(funnel["New Prospect"], (1, 5000.0, 0.0))
+        self.assertEqual(funnel["Meeting"], (1, 20000.0, 600.0))
+        self.assertEqual(funnel["Order"], (1, 1000.0, 800.0))
+        self.assertEqual(funnel["First Contact"], (0, 0.0, 0.0))
+        self.assertEqual(sum(count for count, _e, _p in funnel.values()), 3)
+
+    @users("sfp_manager")
+    def test_report_reads_are_one_query(self):
+        for model, measures in (
+            ("sales.funnel.stage.report", ["entered_count:sum", "median_days:median"]),
+            ("sales.funnel.forecast.report", ["prorated_revenue:sum"]),
+        ):
+            Report = self.env[model]
+            Report._read_group([], ["stage_id"], measures)  # warm the caches
+            with self.assertQueryCount(sfp_manager=1):
+                Report._read_group([], ["stage_id"], measures)
