@@ -5,6 +5,7 @@ from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 
 _logger = logging.getLogger(__name__)
 
@@ -277,6 +278,43 @@ class CrmLead(models.Model):
         elif "date_stage" in vals:
             self._stage_history_sync_date_stage()
         return result
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False,
+                   lazy=True):
+        """The funnel report (context ``sales_funnel_fill_stages``) shows every
+        stage, with zeros where it is empty, also in the pivot and graph views,
+        which group eagerly (Odoo fills empty groups in lazy mode only)."""
+        result = super().read_group(
+            domain, fields, groupby, offset=offset, limit=limit, orderby=orderby,
+            lazy=lazy,
+        )
+        groupby = [groupby] if isinstance(groupby, str) else list(groupby)
+        if (
+            lazy and len(groupby) == 1
+            or groupby != ["stage_id"]
+            or not self.env.context.get("sales_funnel_fill_stages")
+            or limit
+        ):
+            return result
+        present = {row["stage_id"][0] for row in result if row["stage_id"]}
+        stages = self._read_group_stage_ids(
+            self.env["crm.stage"].browse(present), domain
+        )
+        measures = [
+            spec.split(":")[0] for spec in fields
+            if spec.split(":")[0] not in ("stage_id", "__count")
+        ]
+        rows = {row["stage_id"][0] if row["stage_id"] else False: row for row in result}
+        filled = []
+        for stage in stages:
+            filled.append(rows.pop(stage.id, None) or {
+                "stage_id": (stage.id, stage.display_name),
+                "__count": 0,
+                **dict.fromkeys(measures, 0),
+                "__domain": expression.AND([domain, [("stage_id", "=", stage.id)]]),
+            })
+        return filled + list(rows.values())
 
     def _write_with_stage_probability(self, vals):
         """Write ``vals``; the opportunities that change stage get the new

@@ -152,16 +152,20 @@ class TestSalesFunnelReports(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_funnel_shows_every_stage(self):
-        groups = self.env["crm.lead"].read_group(
+        # as the pivot and graph views ask for it: eagerly
+        groups = self.env["crm.lead"].with_context(sales_funnel_fill_stages=True).read_group(
             [("id", "in", self.leads.ids), ("type", "=", "opportunity"),
              ("probability", "<", 100)],
-            ["expected_revenue:sum", "prorated_revenue:sum"], ["stage_id"],
+            ["expected_revenue:sum", "prorated_revenue:sum"], ["stage_id"], lazy=False,
         )
         funnel = {
-            group["stage_id"][1]: (group["stage_id_count"], group["expected_revenue"],
+            group["stage_id"][1]: (group["__count"], group["expected_revenue"],
                                    group["prorated_revenue"])
             for group in groups
         }
+        self.assertEqual(
+            [group["stage_id"][0] for group in groups], self.stages.ids
+        )
         self.assertEqual(len(funnel), 17)
         self.assertEqual(funnel["New Prospect"], (1, 5000.0, 0.0))
         self.assertEqual(funnel["Meeting"], (1, 20000.0, 600.0))

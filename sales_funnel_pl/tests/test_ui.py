@@ -1,3 +1,6 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import SalesFunnelCommon
@@ -47,3 +50,19 @@ class TestUi(HttpCase, SalesFunnelCommon):
         lead.invalidate_recordset()
         self.assertEqual(lead.stage_id, self.stage_order)
         self.assertEqual(lead.probability, 80)
+
+    def test_reports_tour(self):
+        self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
+        next_month = fields.Date.today() + relativedelta(months=1)
+        Lead = self.env["crm.lead"].with_user(self.user_manager)
+        values = {"type": "opportunity", "team_id": self.team.id,
+                  "user_id": self.user_manager.id}
+        Lead.create([
+            dict(values, name="L1", stage_id=self.stage_new.id, expected_revenue=5000),
+            dict(values, name="L2", stage_id=self.stage_meeting.id, expected_revenue=20000,
+                 date_deadline=next_month),
+        ])
+        moved = Lead.create(dict(values, name="L3", stage_id=self.stage_new.id,
+                                 expected_revenue=10000, date_deadline=next_month))
+        moved.write({"stage_id": self.stage_meeting.id})
+        self.start_tour("/odoo/crm", "sales_funnel_pl_reports", login="sfp_manager")

@@ -1,0 +1,52 @@
+/** @odoo-module **/
+
+import {registry} from "@web/core/registry";
+
+function openReport(menuXmlid) {
+    return [
+        {
+            content: "Open CRM › Raportowanie",
+            trigger: ".o_menu_sections [data-menu-xmlid='crm.crm_menu_report']",
+            run: "click",
+        },
+        {
+            content: `Open ${menuXmlid}`,
+            trigger: `.dropdown-item[data-menu-xmlid='${menuXmlid}']`,
+            run: "click",
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
+    url: "/odoo/crm",
+    steps: () => [
+        ...openReport("sales_funnel_pl.crm_lead_funnel_menu"),
+        {
+            content: "The funnel opens as a graph",
+            trigger: ".o_graph_view .o_graph_renderer canvas",
+        },
+        {
+            content: "Switch to the pivot",
+            trigger: ".o_switch_view.o_pivot",
+            run: "click",
+        },
+        {
+            content: "Two open opportunities stand in Spotkanie",
+            trigger: ".o_pivot tr:has(th:contains('Spotkanie')) td:eq(0):contains('2')",
+        },
+        {
+            content: "Empty stages are shown too",
+            trigger: ".o_pivot tr:has(th:contains('Negocjacje 2'))",
+        },
+        ...openReport("sales_funnel_pl.sales_funnel_forecast_report_menu"),
+        {
+            content: "The weighted forecast: 3% of 20 000 and of 10 000",
+            trigger: ".o_pivot_view .o_pivot td:contains('900,00')",
+        },
+        ...openReport("sales_funnel_pl.sales_funnel_stage_report_menu"),
+        {
+            content: "Two opportunities entered Nowy Prospekt",
+            trigger: ".o_pivot tr:has(th:contains('Nowy Prospekt')) td:eq(0):contains('2')",
+        },
+    ],
+});
