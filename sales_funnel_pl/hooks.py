@@ -47,7 +47,27 @@ def uninstall_hook(env):
     # the history goes away with the module; its rows must not keep the
     # unused funnel stages from being deleted (stage_id is ondelete restrict)
     env.cr.execute("DELETE FROM crm_lead_stage_history")
+    _uninstall_keep_activities(env)
     _uninstall_keep_stages(env)
+
+
+def _uninstall_keep_activities(env):
+    """Planned next actions stay planned: the module's activity types go
+    away with it, so their open activities become plain To-Dos."""
+    own_types = (
+        env["ir.model.data"]
+        .search([("module", "=", "sales_funnel_pl"), ("model", "=", "mail.activity.type")])
+        .mapped("res_id")
+    )
+    todo = env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+    if own_types and todo:
+        activities = env["mail.activity"].with_context(active_test=False).search(
+            [("activity_type_id", "in", own_types)]
+        )
+        activities.write({"activity_type_id": todo.id})
+        env["mail.activity"].search(
+            [("previous_activity_type_id", "in", own_types)]
+        ).write({"previous_activity_type_id": False})
 
 
 def _uninstall_keep_stages(env):

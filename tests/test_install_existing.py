@@ -91,6 +91,10 @@ emit({
          str(row.date_enter), str(row.date_leave), row.duration_days, str(row.date_stage)]
         for row in env["crm.lead.stage.history"].search([], order="lead_id, date_enter, id")
     ] if "crm.lead.stage.history" in env else None,
+    "activities": sorted(
+        [activity.res_id, activity.summary or "", str(activity.date_deadline)]
+        for activity in env["mail.activity"].search([("res_model", "=", "crm.lead")])
+    ),
     "lead_dates": {str(lead.id): [str(lead.date_stage), str(lead.date_process_start)]
                    for lead in leads} if "date_stage" in env["crm.lead"] else None,
 })
@@ -148,6 +152,11 @@ def test_install_loads_the_funnel_and_its_demo(database):
     stages_used = {str(stage_id) for stage_id, active, _p in new.values() if active}
     assert stages_used == set(funnel)
     assert sum(1 for _s, active, _p in new.values() if not active) == 4
+
+
+def test_uninstall_keeps_planned_next_actions(database):
+    assert database["installed"]["activities"] == database["uninstalled"]["activities"]
+    assert len(database["installed"]["activities"]) >= 30
 
 
 def test_uninstall_loses_no_opportunity(database):

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from markupsafe import Markup, escape
 
-from odoo import Command, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
@@ -257,7 +257,6 @@ class CrmLead(models.Model):
             today = fields.Date.context_today(self)
             if "stage_id" in vals and "date_stage" not in vals:
                 vals["date_stage"] = today
-            vals.setdefault("process_user_ids", [Command.link(self.env.uid)])
             ending = self._process_end_values(vals)
             if ending is not None:
                 vals.update(ending)
@@ -442,6 +441,11 @@ class CrmLead(models.Model):
                        write_uid = %(uid)s, write_date = %(now)s
                  WHERE h.lead_id = ANY(%(lead_ids)s) AND h.date_leave IS NULL
              RETURNING h.lead_id
+            ), process_users AS (
+                -- whoever changes the stage works on the process
+                INSERT INTO crm_lead_process_user_rel (lead_id, user_id)
+                SELECT unnest(%(lead_ids)s::integer[]), %(uid)s
+                ON CONFLICT DO NOTHING
             )
             INSERT INTO crm_lead_stage_history (
                 lead_id, stage_id, previous_stage_id, change_type, date_enter,
@@ -466,7 +470,9 @@ class CrmLead(models.Model):
             },
         )
         self.env["crm.lead.stage.history"].invalidate_model()
-        self.invalidate_recordset(["stage_history_ids", "stage_history_count"])
+        self.browse(lead_ids).invalidate_recordset(
+            ["stage_history_ids", "stage_history_count", "process_user_ids"]
+        )
 
     def _stage_history_sync_date_stage(self):
         """A backdated stage date is the date of the open history row too."""

@@ -130,7 +130,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self.user_salesman.lang = "en_US"
         overdue = self._create_opportunities(1, self.stage_meeting, name="Drukarnia Wisła")
         overdue.write({"next_action": "Oferta", "next_action_date": date(2026, 6, 28)})
-        missing = self._create_opportunities(1, self.stage_order, name="Stalprofil ERP")
+        self._create_opportunities(1, self.stage_order, name="Stalprofil ERP")
         planned = self._create_opportunities(1, self.stage_order, name="Zaplanowana")
         planned.write({"next_action": "Telefon", "next_action_date": date(2026, 7, 5)})
         quiet = mail_new_test_user(self.env, login="sfp_quiet", name="Spokojny",

@@ -120,9 +120,9 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
                 leads.write({"stage_id": stage.id})
                 leads.flush_recordset()
                 counts.append(self.cr.sql_log_count - before)
-        # 9 queries whatever the size; Odoo itself updates crm_lead 100 rows
+        # 8 queries whatever the size; Odoo itself updates crm_lead 100 rows
         # per query, hence one more for 200 opportunities
-        self.assertEqual(counts[3:], [9, 9, 10], counts)
+        self.assertEqual(counts[3:], [8, 8, 9], counts)
         history = self.env["crm.lead.stage.history"].search([("lead_id", "in", large.ids)])
         self.assertEqual(len(history), 600)
         self.assertEqual(

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Benchmark sales_funnel_pl against plain Odoo CRM on identical data.
+
+    python3 bench/benchmark.py [--leads 100000] [--keep]
+
+1. Creates a throw-away database with `crm` and fills it, in SQL, with N
+   opportunities spread over the 17 funnel stages (or Odoo's default stages
+   before the addon), each with about 10 stage changes recorded the way Odoo
+   records them: chatter messages with a `stage_id` tracking value.
+2. Copies it twice (PostgreSQL template, so the data are identical): one stays
+   plain CRM, the addon is installed into the other (history backfill
+   included), timed, with the install's peak memory (RSS) measured.
+3. In each database, in the same run, measures SQL query counts and wall time
+   of: creating 1,000 opportunities, a batch stage change of 1,000, 100 single
+   stage changes as a user makes them, the funnel read (pipeline pivot by
+   stage), the forecast read and, with the addon, the stage analytics read.
+   Every measurement is rolled back, so each starts from the same data.
+4. Prints a table with the ratios to plain CRM and writes it as JSON.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import odoo
+
+REPO = Path(__file__).resolve().parents[1]
+MARK = "@@BENCH@@"
+
+
+def addons_path():
+    odoo_pkg = Path(odoo.__file__).parent
+    paths = [REPO]
+    if (odoo_pkg.parent / "addons" / "crm").is_dir():
+        paths.append(odoo_pkg.parent / "addons")
+    paths.append(odoo_pkg / "addons")
+    return ",".join(str(path) for path in paths)
+
+
+def run_odoo(db, *args, command="server", stdin=None):
+    cmd = [sys.executable, "-m", "odoo", command, f"--addons-path={addons_path()}",
+           "-d", db, "--log-level=warn", "--no-http", "--max-cron-threads=0", *args]
+    result = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)
+    if result.returncode:
+        sys.exit(f"odoo {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
+def shell(db, code):
+    out = run_odoo(db, command="shell", stdin=(
+        "import json, time\n"
+        f"def emit(value): print({MARK!r} + json.dumps(value))\n{code}\n"
+    ))
+    return [json.loads(line[len(MARK):]) for line in out.splitlines() if line.startswith(MARK)]
+
+
+POPULATE = """
+N = {n}
+env.cr.execute("SELECT id FROM crm_stage WHERE NOT COALESCE(is_won, false) ORDER BY sequence, id")
+stage_ids = [row[0] for row in env.cr.fetchall()]
+team = env.ref("sales_team.team_sales_department")
+users = env["res.users"].create([
+    {{"name": f"Handlowiec {{i}}", "login": f"bench_user_{{i}}",
+      "groups_id": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])]}}
+    for i in range(20)
+])
+field = env["ir.model.fields"]._get("crm.lead", "stage_id")
+partner = env.user.partner_id
+env.cr.execute('''
+    INSERT INTO crm_lead (name, type, active, stage_id, team_id, user_id, company_id,
+                          expected_revenue, probability, prorated_revenue, priority,
+                          date_deadline, create_date, write_date, create_uid, write_uid,
+                          date_last_stage_update, date_open)
+    SELECT 'Szansa ' || g, 'opportunity', g %% 20 <> 0,
+           (%(stages)s::int[])[1 + g %% array_length(%(stages)s::int[], 1)],
+           %(team)s, (%(users)s::int[])[1 + g %% 20], 1,
+           1000 * (1 + g %% 500), 10, 100 * (1 + g %% 500), '0',
+           CASE WHEN g %% 7 = 0 THEN NULL ELSE current_date + (g %% 400) - 30 END,
+           now() - interval '400 days' + (g %% 365) * interval '1 day',
+           now(), 2, 2, now() - (g %% 30) * interval '1 day', now() - interval '400 days'
+      FROM generate_series(1, %(n)s) g
+''', {{"n": N, "stages": stage_ids, "team": team.id, "users": users.ids}})
+# about ten stage changes per opportunity, tracked as Odoo tracks them
+env.cr.execute('''
+    WITH moves AS (
+        SELECT l.id AS lead_id, k,
+               (%(stages)s::int[])[1 + (l.id + k) %% array_length(%(stages)s::int[], 1)] AS old_stage,
+               (%(stages)s::int[])[1 + (l.id + k + 1) %% array_length(%(stages)s::int[], 1)] AS new_stage,
+               l.create_date + k * interval '3 days' AS date
+          FROM crm_lead l, generate_series(1, 9) k
+    ), msg AS (
+        INSERT INTO mail_message (model, res_id, message_type, date, author_id,
+                                  create_uid, create_date, write_uid, write_date, body)
+        SELECT 'crm.lead', lead_id, 'notification', date, %(partner)s, 2, date, 2, date, ''
+          FROM moves ORDER BY lead_id, k
+        RETURNING id, res_id, date
+    )
+    INSERT INTO mail_tracking_value (mail_message_id, field_id, old_value_integer,
+                                     new_value_integer, create_uid, create_date,
+                                     write_uid, write_date)
+    SELECT msg.id, %(field)s, m.old_stage, m.new_stage, 2, msg.date, 2, msg.date
+      FROM msg JOIN moves m ON m.lead_id = msg.res_id AND m.date = msg.date
+''', {{"stages": stage_ids, "partner": partner.id, "field": field.id}})
+env.cr.execute("ANALYZE")
+env.cr.commit()
+env.cr.execute("SELECT count(*) FROM crm_lead")
+leads = env.cr.fetchone()[0]
+env.cr.execute("SELECT count(*) FROM mail_tracking_value")
+emit({{"leads": leads, "tracking": env.cr.fetchone()[0], "users": users.ids}})
+"""
+
+MEASURE = """
+addon = "crm.lead.stage.history" in env
+Lead = env["crm.lead"]
+user = env["res.users"].search([("login", "=", "bench_user_1")])
+# stages present in both databases (Odoo's own), so both do the same work
+new, qualified, proposition = (env.ref(f"crm.stage_lead{{i}}").id for i in (1, 2, 3))
+results = {{}}
+
+def measure(name, func, rollback=True):
+    env.invalidate_all()
+    env.cr.flush()
+    queries, start = env.cr.sql_log_count, time.perf_counter()
+    func()
+    env.flush_all()
+    results[name] = {{"queries": env.cr.sql_log_count - queries,
+                      "seconds": round(time.perf_counter() - start, 4)}}
+    if rollback:
+        env.cr.rollback()
+        env.invalidate_all()
+
+team = env.ref("sales_team.team_sales_department")
+measure("create 1,000", lambda: Lead.with_user(user).create([
+    {{"name": f"Nowa {{i}}", "type": "opportunity", "stage_id": new,
+      "team_id": team.id, "user_id": user.id, "expected_revenue": 1000}}
+    for i in range(1000)]))
+batch = Lead.search([("user_id", "=", user.id), ("stage_id", "=", new)], limit=1000, order="id")
+measure("batch stage change of 1,000", lambda: batch.with_user(user).write(
+    {{"stage_id": qualified}}))
+singles = Lead.search([("user_id", "=", user.id), ("stage_id", "=", new)], limit=100, order="id")
+
+def single_changes():
+    for lead in singles.with_user(user):
+        lead.write({{"stage_id": proposition}})
+        env.flush_all()
+measure("100 single stage changes", single_changes)
+measure("funnel read", lambda: Lead.with_context(sales_funnel_fill_stages=True).read_group(
+    [("type", "=", "opportunity"), ("probability", "<", 100)],
+    ["expected_revenue:sum", "prorated_revenue:sum"], ["stage_id"], lazy=False))
+if addon:
+    measure("forecast read", lambda: env["sales.funnel.forecast.report"].read_group(
+        [], ["prorated_revenue:sum", "won_revenue:sum"], ["date:month", "stage_id"],
+        lazy=False))
+    measure("stage analytics read", lambda: env["sales.funnel.stage.report"].read_group(
+        [], ["entered_count:sum", "median_days:median", "conversion:avg"], ["stage_id"],
+        lazy=False))
+else:
+    measure("forecast read", lambda: Lead.read_group(
+        [("type", "=", "opportunity")], ["prorated_revenue:sum"],
+        ["date_deadline:month", "stage_id"], lazy=False))
+    measure("stage analytics read", lambda: Lead.read_group(
+        [("type", "=", "opportunity")], ["expected_revenue:sum"], ["stage_id"], lazy=False))
+emit(results)
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100000)
+    parser.add_argument("--prefix", default="sfp_bench")
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--json", default=str(REPO / "bench" / "results.json"))
+    args = parser.parse_args()
+    base, plain, addon = (f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon"))
+    for db in (base, plain, addon):
+        subprocess.run(["dropdb", "--if-exists", db], check=True)
+
+    print(f"creating {base} with crm and {args.leads} opportunities...", flush=True)
+    run_odoo(base, "-i", "crm", "--without-demo=all", "--stop-after-init")
+    t0 = time.perf_counter()
+    [populated] = shell(base, POPULATE.format(n=args.leads))
+    print(f"  {populated['leads']} opportunities, {populated['tracking']} tracked stage "
+          f"changes in {time.perf_counter() - t0:.0f} s", flush=True)
+    for db in (plain, addon):
+        subprocess.run(["createdb", "-T", base, db], check=True)
+
+    print(f"installing sales_funnel_pl into {addon}...", flush=True)
+    rss_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    run_odoo(addon, "-i", "sales_funnel_pl", "--without-demo=all", "--stop-after-init")
+    install_seconds = time.perf_counter() - t0
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    [history] = shell(addon, 'env.cr.execute("SELECT count(*) FROM crm_lead_stage_history")\n'
+                             "emit(env.cr.fetchone()[0])")
+
+    results = {}
+    for kind, db in (("plain", plain), ("addon", addon)):
+        print(f"measuring {db}...", flush=True)
+        [results[kind]] = shell(db, MEASURE.format())
+
+    report = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, "
+                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+                   f"{platform.python_implementation()} {platform.python_version()}",
+        "leads": populated["leads"],
+        "tracked_stage_changes": populated["tracking"],
+        "history_rows_after_install": history,
+        "install_seconds": round(install_seconds, 1),
+        "install_peak_rss_mb": round(max(peak_rss_mb, rss_before / 1024), 1),
+        "measures": results,
+    }
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print()
+    print(f"{report['date']}, {report['machine']}, {report['leads']} opportunities, "
+          f"{history} history rows")
+    print(f"install with history backfill: {report['install_seconds']} s, "
+          f"peak RSS {report['install_peak_rss_mb']} MB")
+    print()
+    print("| measure | plain CRM queries | addon queries | extra queries | plain CRM s "
+          "| addon s | time ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, plain_result in results["plain"].items():
+        addon_result = results["addon"][name]
+        ratio = addon_result["seconds"] / plain_result["seconds"] if plain_result["seconds"] else 0
+        print(f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
+              f"{addon_result['queries'] - plain_result['queries']:+d} | "
+              f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | {ratio:.2f} |")
+    if not args.keep:
+        for db in (base, plain, addon):
+            subprocess.run(["dropdb", "--if-exists", db], check=True)
+
+
+if __name__ == "__main__":
+    main()
