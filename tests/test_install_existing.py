@@ -75,6 +75,18 @@ for stage, when in ((stages[1], "2025-02-01 10:00:00"), (stages[2], "2025-03-15 
 emit({"lead": lead.id, "stages": [stage.id for stage in stages]})
 """
 
+EDIT_STAGES = """
+stage = lambda n: env.ref(f"sales_funnel_pl.stage_{n:02d}")
+stage(1).name = "Lead z targów"
+stage(2).probability = 7
+stage(3).sequence = 30
+stage(5).active = False
+env["crm.stage"].create({"name": "Etap firmowy", "sequence": 18, "probability": 12})
+lead = env["crm.lead"].search([("stage_id", "=", stage(4).id)], limit=1)
+lead.write({"stage_id": stage(6).id})
+emit(lead.id)
+"""
+
 SNAPSHOT = """
 Lead = env["crm.lead"].with_context(active_test=False)
 Stage = env["crm.stage"].with_context(active_test=False)
@@ -84,6 +96,9 @@ emit({
               for lead in leads},
     "stages": {str(stage.id): [stage.name, stage.active if "active" in stage else True]
                for stage in Stage.search([])},
+    "stage_settings": {str(stage.id): [stage.name, stage.sequence, stage.probability,
+                                       stage.active]
+                       for stage in Stage.search([])} if "probability" in Stage else None,
     "funnel": {str(data.res_id): data.name for data in env["ir.model.data"].search(
         [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])},
     "history": [
@@ -113,14 +128,22 @@ def database():
     before = _shell(SNAPSHOT)
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     installed = _shell(SNAPSHOT)
+    # the company adapts the funnel, then the addon is upgraded
+    _shell(EDIT_STAGES)
+    edited = _shell(SNAPSHOT)
+    _odoo("-u", "sales_funnel_pl", "--stop-after-init")
+    upgraded = _shell(SNAPSHOT)
     _shell(
         'env["ir.module.module"].search([("name", "=", "sales_funnel_pl")])'
         ".button_immediate_uninstall()\n"
         'emit(env["ir.module.module"].search([("name", "=", "sales_funnel_pl")]).state)'
     )
     uninstalled = _shell(SNAPSHOT)
+    _odoo("-i", "sales_funnel_pl", "--stop-after-init")
+    reinstalled = _shell(SNAPSHOT)
     yield {"unused": unused, "before": before, "installed": installed,
-           "uninstalled": uninstalled, "tracked": tracked}
+           "edited": edited, "upgraded": upgraded, "uninstalled": uninstalled,
+           "reinstalled": reinstalled, "tracked": tracked}
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
@@ -199,3 +222,24 @@ def test_install_gives_every_existing_opportunity_a_history(database):
     assert set(open_rows.values()) == {1}
     for lead_id, (stage_id, _active, _p) in installed["leads"].items():
         assert last_stage[int(lead_id)] == stage_id
+
+
+def test_upgrade_keeps_stage_edits_and_history(database):
+    edited, upgraded = database["edited"], database["upgraded"]
+    assert upgraded["stage_settings"] == edited["stage_settings"]
+    assert upgraded["history"] == edited["history"]
+    assert upgraded["leads"] == edited["leads"]
+    names = {name for name, _seq, _p, _a in upgraded["stage_settings"].values()}
+    assert {"Lead z targów", "Etap firmowy"} <= names
+    assert len(edited["history"]) == len(database["installed"]["history"]) + 1
+
+
+def test_reinstall_loses_nothing_and_rebuilds_history(database):
+    uninstalled, reinstalled = database["uninstalled"], database["reinstalled"]
+    for lead_id, values in uninstalled["leads"].items():
+        assert reinstalled["leads"][lead_id] == values
+    lead_id = database["tracked"]["lead"]
+    rows = [row for row in reinstalled["history"] if row[0] == lead_id]
+    assert rows == [row for row in database["installed"]["history"] if row[0] == lead_id]
+    open_rows = [row for row in reinstalled["history"] if row[5] == "False"]
+    assert len(open_rows) == len(reinstalled["leads"])

@@ -4,10 +4,12 @@ from datetime import timedelta
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import MissingError, ValidationError
 from odoo.osv import expression
 
 _logger = logging.getLogger(__name__)
+
+NEXT_ACTION_MAX_LENGTH = 500
 
 
 class CrmLead(models.Model):
@@ -207,6 +209,21 @@ class CrmLead(models.Model):
                     )
                 )
 
+    @api.constrains("next_action")
+    def _check_next_action(self):
+        for lead in self:
+            if lead.next_action and len(lead.next_action) > NEXT_ACTION_MAX_LENGTH:
+                raise ValidationError(
+                    self.env._(
+                        "The next action of %(lead)s is too long (%(length)s "
+                        "characters): write it in at most %(max)s characters and "
+                        "put the details in the notes.",
+                        lead=lead.name,
+                        length=len(lead.next_action),
+                        max=NEXT_ACTION_MAX_LENGTH,
+                    )
+                )
+
     @api.constrains("expected_revenue")
     def _check_expected_revenue(self):
         for lead in self:
@@ -231,6 +248,8 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_stage_value(vals)
         stage_ids = {vals["stage_id"] for vals in vals_list if vals.get("stage_id")}
         stages = self.env["crm.stage"].browse(stage_ids)
         for vals in vals_list:
@@ -251,6 +270,7 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
+        self._check_stage_value(vals)
         events = self._stage_history_events(vals)
         if events:
             vals = dict(vals)
@@ -314,6 +334,26 @@ class CrmLead(models.Model):
                 "__domain": expression.AND([domain, [("stage_id", "=", stage.id)]]),
             })
         return filled + list(rows.values())
+
+    def _check_stage_value(self, vals):
+        """Refuse, with a clear error, a stage that is not an existing stage id."""
+        stage_id = vals.get("stage_id")
+        if not stage_id:
+            return
+        if not isinstance(stage_id, int) or isinstance(stage_id, bool):
+            raise ValidationError(
+                self.env._(
+                    "A stage is given by its id (a whole number), not %(value)s.",
+                    value=repr(stage_id),
+                )
+            )
+        try:
+            # loads the stage, which the write reads anyway
+            self.env["crm.stage"].browse(stage_id).probability  # noqa: B018
+        except MissingError:
+            raise ValidationError(
+                self.env._("The stage %(stage)s does not exist.", stage=stage_id)
+            ) from None
 
     def _write_with_stage_probability(self, vals):
         """Write ``vals``; the opportunities that change stage get the new

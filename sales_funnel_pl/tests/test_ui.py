@@ -1,7 +1,10 @@
+import json
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .common import SalesFunnelCommon
 
@@ -66,3 +69,65 @@ class TestUi(HttpCase, SalesFunnelCommon):
                                  expected_revenue=10000, date_deadline=next_month))
         moved.write({"stage_id": self.stage_meeting.id})
         self.start_tour("/odoo/crm", "sales_funnel_pl_reports", login="sfp_manager")
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestJsonRpcBadInput(HttpCase, SalesFunnelCommon):
+    """Bad input over JSON-RPC, as a salesperson: a clear error each time and
+    the database unchanged."""
+
+    def _call(self, model, method, *args):
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps({
+                "jsonrpc": "2.0", "method": "call", "id": 1,
+                "params": {"model": model, "method": method, "args": list(args),
+                           "kwargs": {}},
+            }),
+            headers={"Content-Type": "application/json"},
+        )
+        return response.json()
+
+    def _state(self, lead):
+        lead.invalidate_recordset()
+        return (lead.stage_id, lead.probability, lead.next_action, lead.date_stage,
+                len(lead.stage_history_ids), len(lead.activity_ids))
+
+    def test_bad_input(self):
+        lead = self._create_opportunities(1, self.stage_meeting)
+        row = lead.stage_history_ids
+        before = self._state(lead)
+        self.authenticate("sfp_salesman", "sfp_salesman")
+        cases = [
+            ("crm.lead", [lead.ids, {"stage_id": "abc"}],
+             "odoo.exceptions.ValidationError",
+             "A stage is given by its id (a whole number), not 'abc'."),
+            ("crm.lead", [lead.ids, {"stage_id": 999999}],
+             "odoo.exceptions.ValidationError", "The stage 999999 does not exist."),
+            ("crm.lead", [lead.ids, {"probability": 1e9}],
+             "odoo.exceptions.ValidationError",
+             "The probability of Szansa 0 must be between 0% and 100%."),
+            ("crm.lead", [lead.ids, {"date_stage": "31/12/2026"}],
+             "builtins.ValueError", "time data '31/12/2026' does not match format '%Y-%m-%d'"),
+            ("crm.lead", [lead.ids, {"next_action": "x" * 10000}],
+             "odoo.exceptions.ValidationError",
+             "The next action of Szansa 0 is too long (10000 characters): write it in "
+             "at most 500 characters and put the details in the notes."),
+            ("crm.lead", [lead.ids, {"expected_revenue": -5}],
+             "odoo.exceptions.ValidationError",
+             "The expected revenue of Szansa 0 cannot be negative."),
+            ("crm.lead.stage.history", [row.ids, {"date_stage": "2026-01-01"}],
+             "odoo.exceptions.AccessError", None),
+            ("crm.stage", [self.stage_meeting.ids, {"probability": 50}],
+             "odoo.exceptions.AccessError", None),
+        ]
+        for model, args, error_name, message in cases:
+            with self.subTest(model=model, args=str(args)[:80]), mute_logger(
+                "odoo.http", "odoo.sql_db"
+            ):
+                error = self._call(model, "write", *args)["error"]["data"]
+                self.assertEqual(error["name"], error_name)
+                if message:
+                    self.assertEqual(error["message"], message)
+                self.assertEqual(self._state(lead), before)
+        self.assertEqual(self.stage_meeting.probability, 3)
