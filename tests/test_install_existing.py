@@ -178,12 +178,13 @@ def test_install_loads_the_funnel_and_its_demo(database):
 
 
 def test_uninstall_keeps_planned_next_actions(database):
-    assert database["installed"]["activities"] == database["uninstalled"]["activities"]
-    assert len(database["installed"]["activities"]) >= 30
+    assert database["upgraded"]["activities"] == database["uninstalled"]["activities"]
+    assert len(database["upgraded"]["activities"]) >= 30
 
 
 def test_uninstall_loses_no_opportunity(database):
-    installed, uninstalled = database["installed"], database["uninstalled"]
+    # the state right before the uninstall: after the company's edits and the upgrade
+    installed, uninstalled = database["upgraded"], database["uninstalled"]
     assert uninstalled["funnel"] == {}
     assert set(uninstalled["leads"]) == set(installed["leads"])
     for lead_id, (stage_id, active, probability) in installed["leads"].items():
