@@ -186,24 +186,28 @@ WITH tracking AS (
       LEFT JOIN first_tracking f ON f.lead_id = l.id
      WHERE l.id = ANY(%(lead_ids)s) AND COALESCE(f.old_stage_id, l.stage_id) IS NOT NULL
     UNION ALL
-    SELECT t.lead_id, t.new_stage_id, t.old_stage_id, t.date, t.user_id, 'stage', t.seq
+    SELECT t.lead_id, t.new_stage_id, t.old_stage_id, t.date, t.user_id,
+           CASE WHEN st.is_won THEN 'won' ELSE 'stage' END, t.seq
       FROM tracking t
+      LEFT JOIN crm_stage st ON st.id = t.new_stage_id
 ), ordered AS (
     SELECT e.*,
            lead(e.date_enter) OVER w AS date_leave,
+           lead(e.stage_id) OVER w AS next_stage_id,
+           lead(e.change_type) OVER w AS left_change,
            row_number() OVER w = count(*) OVER (PARTITION BY e.lead_id) AS is_last
       FROM entries e
     WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.date_enter, e.seq)
 )
 INSERT INTO crm_lead_stage_history (
     lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
-    duration_days, date_stage, user_id, salesperson_id, team_id, probability,
+    next_stage_id, left_change, duration_days, date_stage, user_id, salesperson_id, team_id, probability,
     expected_revenue, prorated_revenue, company_id,
     create_uid, create_date, write_uid, write_date)
-SELECT o.lead_id, s.id, ps.id,
-       CASE WHEN o.change_type = 'stage' AND s.is_won THEN 'won' ELSE o.change_type END,
+SELECT o.lead_id, s.id, ps.id, o.change_type,
        o.date_enter,
        CASE WHEN NOT o.is_last THEN GREATEST(o.date_leave, o.date_enter) END,
+       ns.id, o.left_change,
        CASE WHEN NOT o.is_last THEN EXTRACT(EPOCH FROM
            GREATEST(o.date_leave, o.date_enter) - o.date_enter) / 86400.0 END,
        CASE WHEN o.is_last THEN l.date_stage ELSE o.date_enter::date END,
@@ -218,4 +222,5 @@ SELECT o.lead_id, s.id, ps.id,
   JOIN crm_lead l ON l.id = o.lead_id
   LEFT JOIN crm_stage s ON s.id = o.stage_id
   LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id
+  LEFT JOIN crm_stage ns ON ns.id = o.next_stage_id
 """

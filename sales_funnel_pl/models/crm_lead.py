@@ -473,18 +473,26 @@ class CrmLead(models.Model):
         lead_ids = list(events)
         self.env.cr.execute(
             """
-            WITH closed AS (
+            WITH events AS (
+                SELECT * FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
+                                     %(kinds)s::varchar[])
+                    AS e(lead_id, previous_stage_id, change_type)
+            ), closed AS (
                 UPDATE crm_lead_stage_history h
                    SET date_leave = GREATEST(%(now)s, h.date_enter),
                        duration_days = EXTRACT(EPOCH FROM
                            GREATEST(%(now)s, h.date_enter) - h.date_enter) / 86400.0,
+                       next_stage_id = l.stage_id,
+                       left_change = e.change_type,
                        write_uid = %(uid)s, write_date = %(now)s
-                 WHERE h.lead_id = ANY(%(lead_ids)s) AND h.date_leave IS NULL
+                  FROM events e
+                  JOIN crm_lead l ON l.id = e.lead_id
+                 WHERE h.lead_id = e.lead_id AND h.date_leave IS NULL
              RETURNING h.lead_id
             ), process_users AS (
                 -- whoever changes the stage works on the process
                 INSERT INTO crm_lead_process_user_rel (lead_id, user_id)
-                SELECT unnest(%(lead_ids)s::integer[]), %(uid)s
+                SELECT lead_id, %(uid)s FROM events
                 ON CONFLICT DO NOTHING
             )
             INSERT INTO crm_lead_stage_history (
@@ -497,8 +505,7 @@ class CrmLead(models.Model):
                    l.probability, l.expected_revenue, l.prorated_revenue, l.company_id,
                    %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM crm_lead l
-              JOIN unnest(%(lead_ids)s::integer[], %(previous)s::integer[], %(kinds)s::varchar[])
-                   AS e(lead_id, previous_stage_id, change_type) ON e.lead_id = l.id
+              JOIN events e ON e.lead_id = l.id
             """,
             {
                 "now": fields.Datetime.now(),

@@ -34,6 +34,19 @@ class CrmLeadStageHistory(models.Model):
         ],
         string="Change", required=True, default="stage", readonly=True,
     )
+    next_stage_id = fields.Many2one(
+        "crm.stage", string="Next Stage", ondelete="set null", readonly=True,
+        help="The stage the opportunity was in right after leaving this row.",
+    )
+    left_change = fields.Selection(
+        [
+            ("stage", "Stage change"),
+            ("won", "Won"),
+            ("lost", "Lost"),
+            ("restore", "Restored"),
+        ],
+        string="Left by", readonly=True,
+    )
     date_enter = fields.Datetime(
         string="Entered", required=True, index=True, readonly=True
     )

@@ -63,48 +63,40 @@ class SalesFunnelStageReport(models.Model):
     def _table_query(self):
         return SQL(
             """
-            WITH entries AS (
-                SELECT h.id, h.lead_id, h.stage_id, h.previous_stage_id, h.team_id,
-                       h.salesperson_id, h.company_id, h.date_enter, h.date_leave,
-                       h.duration_days, h.change_type,
-                       lead(h.change_type) OVER w AS next_change,
-                       lead(h.stage_id) OVER w AS next_stage_id
-                  FROM crm_lead_stage_history h
-                WINDOW w AS (PARTITION BY h.lead_id ORDER BY h.date_enter, h.id)
-            ), won_leads AS (
+            WITH won_leads AS (
                 SELECT l.id, l.date_process_start
                   FROM crm_lead l
                   JOIN crm_stage s ON s.id = l.stage_id
                  WHERE l.active AND s.is_won
             )
-            SELECT e.id * 100 AS id, e.lead_id, e.stage_id, e.team_id,
-                   e.salesperson_id AS user_id, e.company_id, e.date_enter,
+            SELECT h.id * 100 AS id, h.lead_id, h.stage_id, h.team_id,
+                   h.salesperson_id AS user_id, h.company_id, h.date_enter,
                    1 AS entered_count, 0 AS skipped_count,
                    CASE WHEN ns.sequence > s.sequence THEN 1 ELSE 0 END AS moved_on_count,
-                   CASE WHEN e.next_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
+                   CASE WHEN h.left_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
                    CASE WHEN w.id IS NOT NULL THEN 1 ELSE 0 END AS won_count,
                    CASE WHEN w.id IS NOT NULL THEN 100.0 ELSE 0.0 END AS conversion,
-                   CASE WHEN e.date_leave IS NOT NULL THEN e.duration_days END
+                   CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
                        AS duration_days,
-                   CASE WHEN e.date_leave IS NOT NULL THEN e.duration_days END
+                   CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
                        AS median_days,
-                   CASE WHEN s.is_won AND e.change_type IN ('won', 'stage', 'create')
-                        THEN e.date_enter::date - w.date_process_start END AS days_to_win
-              FROM entries e
-              JOIN crm_stage s ON s.id = e.stage_id
-              LEFT JOIN crm_stage ns ON ns.id = e.next_stage_id
-              LEFT JOIN won_leads w ON w.id = e.lead_id
-             WHERE e.change_type IN ('create', 'stage', 'won', 'import')
+                   CASE WHEN s.is_won THEN h.date_enter::date - w.date_process_start END
+                       AS days_to_win
+              FROM crm_lead_stage_history h
+              JOIN crm_stage s ON s.id = h.stage_id
+              LEFT JOIN crm_stage ns ON ns.id = h.next_stage_id
+              LEFT JOIN won_leads w ON w.id = h.lead_id
+             WHERE h.change_type IN ('create', 'stage', 'won', 'import')
             UNION ALL
-            SELECT e.id * 100 + row_number() OVER (PARTITION BY e.id ORDER BY sk.sequence),
-                   e.lead_id, sk.id, e.team_id, e.salesperson_id, e.company_id,
-                   e.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
-              FROM entries e
-              JOIN crm_stage s ON s.id = e.stage_id
-              JOIN crm_stage ps ON ps.id = e.previous_stage_id
+            SELECT h.id * 100 + row_number() OVER (PARTITION BY h.id ORDER BY sk.sequence),
+                   h.lead_id, sk.id, h.team_id, h.salesperson_id, h.company_id,
+                   h.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+              FROM crm_lead_stage_history h
+              JOIN crm_stage s ON s.id = h.stage_id
+              JOIN crm_stage ps ON ps.id = h.previous_stage_id
               JOIN crm_stage sk ON sk.sequence > ps.sequence AND sk.sequence < s.sequence
                                AND sk.active
-                               AND (sk.team_id IS NULL OR sk.team_id = e.team_id)
-             WHERE e.change_type IN ('stage', 'won')
+                               AND (sk.team_id IS NULL OR sk.team_id = h.team_id)
+             WHERE h.change_type IN ('stage', 'won') AND s.sequence > ps.sequence + 1
             """
         )
