@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 
 class CrmLeadStageHistory(models.Model):
@@ -110,7 +110,7 @@ class CrmLeadStageHistory(models.Model):
         today = fields.Date.context_today(self)
         for row in self:
             if row.date_stage and row.date_stage > today:
-                raise UserError(
+                raise ValidationError(
                     self.env._("The stage date cannot be in the future.")
                 )
 

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..utils import success_notification
+
 
 class CrmStage(models.Model):
     _inherit = "crm.stage"
@@ -62,17 +64,12 @@ class CrmStage(models.Model):
             ]
         )
         leads.write({"probability": self.probability})
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "Probability %(probability)s%% applied to %(count)s open "
-                    "opportunities.",
-                    probability=self.probability,
-                    count=len(leads),
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        probability = f"{self.probability:g}"
+        return success_notification(
+            self.env._(
+                "Probability %(probability)s%% applied to %(count)s open "
+                "opportunities.",
+                probability=probability,
+                count=len(leads),
+            )
+        )

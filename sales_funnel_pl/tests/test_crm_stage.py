@@ -120,6 +120,9 @@ class TestCrmStage(SalesFunnelCommon):
         stage.probability = 4
         # changing the % alone changes nothing on the opportunities
         self.assertEqual(opportunities.mapped("probability"), [7, 0, 3])
-        stage.action_apply_probability()
+        action = stage.action_apply_probability()
+        self.assertEqual(
+            action["params"]["message"], "Probability 4% applied to 2 open opportunities."
+        )
         self.assertEqual(opportunities.mapped("probability"), [4, 0, 4])
         self.assertEqual(elsewhere.probability, 0)

@@ -40,7 +40,10 @@ class TestCrmStageMapWizard(SalesFunnelCommon):
                     elif source == self.old_proposal:
                         self.assertEqual(line.lead_count, 3)
                         line.target_stage_id = self.stages[6]
-        form.record.action_apply()
+        action = form.record.action_apply()
+        self.assertEqual(
+            action["params"]["message"], "8 opportunities moved, 2 old stages archived."
+        )
 
         self.assertEqual(self._count(), count_before)
         self.assertEqual(set(self.in_new.mapped("stage_id")), {self.stage_meeting})

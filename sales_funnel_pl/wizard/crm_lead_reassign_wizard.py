@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..utils import success_notification
+
 
 class CrmLeadReassignWizard(models.TransientModel):
     _name = "crm.lead.reassign.wizard"
@@ -121,21 +123,15 @@ class CrmLeadReassignWizard(models.TransientModel):
             user=self.env.user.name,
         )
         leads._message_log_batch(bodies=dict.fromkeys(leads.ids, body))
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "%(count)s opportunities reassigned from %(from_user)s to "
-                    "%(to_user)s.",
-                    count=len(leads),
-                    from_user=from_user.name,
-                    to_user=to_user.name,
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return success_notification(
+            self.env._(
+                "%(count)s opportunities reassigned from %(from_user)s to "
+                "%(to_user)s.",
+                count=len(leads),
+                from_user=from_user.name,
+                to_user=to_user.name,
+            )
+        )
 
     def _get_lead_model(self):
         """``crm.lead`` searching active records only, even when the context

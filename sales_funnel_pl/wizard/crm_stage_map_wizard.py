@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..utils import success_notification
+
 
 class CrmStageMapWizard(models.TransientModel):
     _name = "crm.stage.map.wizard"
@@ -47,19 +49,13 @@ class CrmStageMapWizard(models.TransientModel):
             leads.write({"stage_id": line.target_stage_id.id})
             moved += len(leads)
         lines.source_stage_id.write({"active": False})
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "%(count)s opportunities moved, %(stages)s old stages archived.",
-                    count=moved,
-                    stages=len(lines),
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return success_notification(
+            self.env._(
+                "%(count)s opportunities moved, %(stages)s old stages archived.",
+                count=moved,
+                stages=len(lines),
+            )
+        )
 
 
 class CrmStageMapWizardLine(models.TransientModel):
