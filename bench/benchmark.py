@@ -4,9 +4,9 @@
     python3 bench/benchmark.py [--leads 100000] [--keep]
 
 1. Creates a throw-away database with `crm` and fills it, in SQL, with N
-   opportunities spread over the 17 funnel stages (or Odoo's default stages
-   before the addon), each with about 10 stage changes recorded the way Odoo
-   records them: chatter messages with a `stage_id` tracking value.
+   opportunities spread over Odoo's default stages, each with about 10 stage
+   changes (every fourth one skipping a stage) recorded the way Odoo records
+   them: chatter messages with a `stage_id` tracking value.
 2. Copies it twice (PostgreSQL template, so the data are identical): one stays
    plain CRM, the addon is installed into the other (history backfill
    included), timed, with the install's peak memory (RSS) measured.
@@ -89,9 +89,10 @@ env.cr.execute('''
 # about ten stage changes per opportunity, tracked as Odoo tracks them
 env.cr.execute('''
     WITH moves AS (
+        -- every fourth move jumps over a stage, as salespeople skip stages
         SELECT l.id AS lead_id, k,
-               (%(stages)s::int[])[1 + (l.id + k) %% array_length(%(stages)s::int[], 1)] AS old_stage,
-               (%(stages)s::int[])[1 + (l.id + k + 1) %% array_length(%(stages)s::int[], 1)] AS new_stage,
+               (%(stages)s::int[])[1 + (l.id + k + k / 4) %% array_length(%(stages)s::int[], 1)] AS old_stage,
+               (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4) %% array_length(%(stages)s::int[], 1)] AS new_stage,
                l.create_date + k * interval '3 days' AS date
           FROM crm_lead l, generate_series(1, 9) k
     ), msg AS (
@@ -157,9 +158,11 @@ if addon:
     measure("forecast read", lambda: env["sales.funnel.forecast.report"].read_group(
         [], ["prorated_revenue:sum", "won_revenue:sum"], ["date:month", "stage_id"],
         lazy=False))
+    # the measures the stage analysis pivot opens with
     measure("stage analytics read", lambda: env["sales.funnel.stage.report"].read_group(
-        [], ["entered_count:sum", "median_days:median", "conversion:avg"], ["stage_id"],
-        lazy=False))
+        [], ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
+             "lost_count:sum", "conversion:avg", "duration_days:avg", "median_days:median"],
+        ["stage_id"], lazy=False))
 else:
     measure("forecast read", lambda: Lead.read_group(
         [("type", "=", "opportunity")], ["prorated_revenue:sum"],
@@ -196,8 +199,10 @@ def main():
     run_odoo(addon, "-i", "sales_funnel_pl", "--without-demo=all", "--stop-after-init")
     install_seconds = time.perf_counter() - t0
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    [history] = shell(addon, 'env.cr.execute("SELECT count(*) FROM crm_lead_stage_history")\n'
-                             "emit(env.cr.fetchone()[0])")
+    [(history, skipped)] = shell(addon, (
+        'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
+        ' (SELECT count(*) FROM crm_lead_stage_history_skipped_rel)")\n'
+        "emit(env.cr.fetchone())"))
 
     results = {}
     for kind, db in (("plain", plain), ("addon", addon)):
@@ -212,6 +217,7 @@ def main():
         "leads": populated["leads"],
         "tracked_stage_changes": populated["tracking"],
         "history_rows_after_install": history,
+        "skipped_stage_rows_after_install": skipped,
         "install_seconds": round(install_seconds, 1),
         "install_peak_rss_mb": round(max(peak_rss_mb, rss_before / 1024), 1),
         "measures": results,
@@ -219,7 +225,7 @@ def main():
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(f"{report['date']}, {report['machine']}, {report['leads']} opportunities, "
-          f"{history} history rows")
+          f"{history} history rows, {skipped} skipped stages")
     print(f"install with history backfill: {report['install_seconds']} s, "
           f"peak RSS {report['install_peak_rss_mb']} MB")
     print()

@@ -2,7 +2,7 @@
     "name": "Sales Funnel PL",
     "summary": "17-stage Polish sales funnel for Odoo CRM: stage probabilities, "
     "stage descriptions and a stage mapping wizard",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "sales_funnel_pl",

@@ -1,6 +1,7 @@
 import logging
 
 from odoo import tools
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -153,9 +154,13 @@ def _backfill_stage_history(env):
             ORDER BY id"""
     )
     lead_ids = [row[0] for row in env.cr.fetchall()]
+    History = env["crm.lead.stage.history"]
+    skipped = History._insert_skipped_stages_sql(SQL("inserted"))
     for batch in tools.split_every(BACKFILL_BATCH, lead_ids, list):
-        env.cr.execute(BACKFILL_SQL, {"field_id": field.id, "lead_ids": batch})
-    env["crm.lead.stage.history"].invalidate_model()
+        env.cr.execute(SQL(BACKFILL_SQL, field_id=field.id, lead_ids=batch, skipped=skipped))
+    History.invalidate_model()
+    # fresh statistics, so that the reports' first reads are planned well
+    env.cr.execute("ANALYZE crm_lead_stage_history, crm_lead_stage_history_skipped_rel")
     _logger.info("sales_funnel_pl: stage history filled for %s opportunities", len(lead_ids))
 
 
@@ -198,7 +203,7 @@ WITH tracking AS (
            row_number() OVER w = count(*) OVER (PARTITION BY e.lead_id) AS is_last
       FROM entries e
     WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.date_enter, e.seq)
-)
+), inserted AS (
 INSERT INTO crm_lead_stage_history (
     lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
     next_stage_id, left_change, duration_days, date_stage, user_id, salesperson_id, team_id, probability,
@@ -223,4 +228,7 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
   LEFT JOIN crm_stage s ON s.id = o.stage_id
   LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id
   LEFT JOIN crm_stage ns ON ns.id = o.next_stage_id
+RETURNING id, stage_id, previous_stage_id, team_id, change_type
+)
+%(skipped)s
 """

@@ -6,6 +6,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models, tools
 from odoo.exceptions import MissingError, ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -471,7 +472,8 @@ class CrmLead(models.Model):
             return
         self.flush_model()
         lead_ids = list(events)
-        self.env.cr.execute(
+        History = self.env["crm.lead.stage.history"]
+        self.env.cr.execute(SQL(
             """
             WITH events AS (
                 SELECT * FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
@@ -494,28 +496,30 @@ class CrmLead(models.Model):
                 INSERT INTO crm_lead_process_user_rel (lead_id, user_id)
                 SELECT lead_id, %(uid)s FROM events
                 ON CONFLICT DO NOTHING
+            ), inserted AS (
+                INSERT INTO crm_lead_stage_history (
+                    lead_id, stage_id, previous_stage_id, change_type, date_enter,
+                    date_stage, user_id, salesperson_id, team_id, probability,
+                    expected_revenue, prorated_revenue, company_id,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT l.id, l.stage_id, e.previous_stage_id, e.change_type, %(now)s,
+                       COALESCE(l.date_stage, %(today)s), %(uid)s, l.user_id, l.team_id,
+                       l.probability, l.expected_revenue, l.prorated_revenue, l.company_id,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM crm_lead l
+                  JOIN events e ON e.lead_id = l.id
+                RETURNING id, stage_id, previous_stage_id, team_id, change_type
             )
-            INSERT INTO crm_lead_stage_history (
-                lead_id, stage_id, previous_stage_id, change_type, date_enter,
-                date_stage, user_id, salesperson_id, team_id, probability,
-                expected_revenue, prorated_revenue, company_id,
-                create_uid, create_date, write_uid, write_date)
-            SELECT l.id, l.stage_id, e.previous_stage_id, e.change_type, %(now)s,
-                   COALESCE(l.date_stage, %(today)s), %(uid)s, l.user_id, l.team_id,
-                   l.probability, l.expected_revenue, l.prorated_revenue, l.company_id,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM crm_lead l
-              JOIN events e ON e.lead_id = l.id
+            %(skipped)s
             """,
-            {
-                "now": fields.Datetime.now(),
-                "today": fields.Date.context_today(self),
-                "uid": self.env.uid,
-                "lead_ids": lead_ids,
-                "previous": [events[lead_id][0] or None for lead_id in lead_ids],
-                "kinds": [events[lead_id][1] for lead_id in lead_ids],
-            },
-        )
+            now=fields.Datetime.now(),
+            today=fields.Date.context_today(self),
+            uid=self.env.uid,
+            lead_ids=lead_ids,
+            previous=[events[lead_id][0] or None for lead_id in lead_ids],
+            kinds=[events[lead_id][1] for lead_id in lead_ids],
+            skipped=History._insert_skipped_stages_sql(SQL("inserted")),
+        ))
         self.env["crm.lead.stage.history"].invalidate_model()
         self.browse(lead_ids).invalidate_recordset(
             ["stage_history_ids", "stage_history_count", "process_user_ids"]

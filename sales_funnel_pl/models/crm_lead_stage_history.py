@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 
 class CrmLeadStageHistory(models.Model):
@@ -46,6 +47,12 @@ class CrmLeadStageHistory(models.Model):
             ("restore", "Restored"),
         ],
         string="Left by", readonly=True,
+    )
+    skipped_stage_ids = fields.Many2many(
+        "crm.stage", "crm_lead_stage_history_skipped_rel", "history_id", "stage_id",
+        string="Skipped Stages", readonly=True,
+        help="The funnel stages between the previous stage and this one, which "
+             "the opportunity did not go through (as the funnel stood then).",
     )
     date_enter = fields.Datetime(
         string="Entered", required=True, index=True, readonly=True
@@ -100,6 +107,28 @@ class CrmLeadStageHistory(models.Model):
         self.env.cr.execute(
             """CREATE INDEX IF NOT EXISTS crm_lead_stage_history_open_idx
                ON crm_lead_stage_history (lead_id) WHERE date_leave IS NULL"""
+        )
+
+    @api.model
+    def _insert_skipped_stages_sql(self, rows):
+        """SQL recording the skipped stages of the history rows ``rows`` (a
+        table or CTE with the columns id, stage_id, previous_stage_id,
+        team_id and change_type): the active stages of the row's team ordered
+        strictly between the previous stage and the new one."""
+        return SQL(
+            """
+            INSERT INTO crm_lead_stage_history_skipped_rel (history_id, stage_id)
+            SELECT r.id, sk.id
+              FROM %(rows)s r
+              JOIN crm_stage s ON s.id = r.stage_id
+              JOIN crm_stage ps ON ps.id = r.previous_stage_id
+              JOIN crm_stage sk ON sk.sequence > ps.sequence AND sk.sequence < s.sequence
+                               AND sk.active
+                               AND (sk.team_id IS NULL OR sk.team_id = r.team_id)
+             WHERE r.change_type IN ('stage', 'won')
+            ON CONFLICT DO NOTHING
+            """,
+            rows=rows,
         )
 
     def _compute_is_manager(self):

@@ -5,7 +5,11 @@ from odoo.tools import SQL
 class SalesFunnelForecastReport(models.Model):
     """Sales forecast per coming period: open opportunities weighted by
     their probability on their expected closing date (or in a visible "no
-    expected date" bucket), beside what was already won in each period."""
+    expected date" bucket), beside what was already won in each period.
+
+    Amounts are in the currency of the company the user works in: each
+    opportunity's amount (in its own company's currency) is converted at
+    today's rate, so several companies with different currencies add up."""
 
     _name = "sales.funnel.forecast.report"
     _description = "Sales Funnel Forecast"
@@ -20,7 +24,8 @@ class SalesFunnelForecastReport(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     company_currency = fields.Many2one(
-        "res.currency", string="Currency", readonly=True
+        "res.currency", string="Currency", readonly=True,
+        help="Currency of the current company; amounts are converted into it.",
     )
     date = fields.Date(
         string="Period", readonly=True,
@@ -45,12 +50,40 @@ class SalesFunnelForecastReport(models.Model):
         string="Won in the Period", currency_field="company_currency", readonly=True
     )
 
+    @staticmethod
+    def _rate_sql(currency, root_company, day):
+        """The rate of `currency` for `root_company` on `day`, as Odoo's
+        `res.currency._get_rates` finds it, as an SQL expression."""
+        rate = """SELECT r.rate FROM res_currency_rate r
+                   WHERE r.currency_id = %(currency)s
+                     AND (r.company_id IS NULL OR r.company_id = %(root)s)"""
+        return SQL(
+            f"COALESCE(({rate} AND r.name <= %(day)s ORDER BY r.company_id, r.name DESC LIMIT 1),"
+            f" ({rate} ORDER BY r.company_id, r.name LIMIT 1), 1.0)",
+            currency=currency, root=root_company, day=day,
+        )
+
     @property
     def _table_query(self):
+        # all in SQL, so that the report's read stays one query
+        day = fields.Date.context_today(self)
+        target_rate = self._rate_sql(SQL("t.currency_id"), SQL("t.root_id"), day)
+        company_rate = self._rate_sql(SQL("c.currency_id"), SQL("t.root_id"), day)
         return SQL(
             """
+            WITH target AS (
+                SELECT c.currency_id, split_part(c.parent_path, '/', 1)::int AS root_id
+                  FROM res_company c
+                 WHERE c.id = %(company)s
+            ), rates AS (
+                SELECT c.id AS company_id, t.currency_id,
+                       CASE WHEN c.currency_id = t.currency_id THEN 1.0
+                            ELSE %(target_rate)s / %(company_rate)s END AS rate
+                  FROM res_company c, target t
+                 WHERE c.id IN %(companies)s
+            )
             SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id, l.partner_id,
-                   l.company_id, c.currency_id AS company_currency,
+                   l.company_id, r.currency_id AS company_currency,
                    CASE WHEN s.is_won
                         THEN COALESCE(l.date_closed, l.date_last_stage_update)::date
                         ELSE l.date_deadline END
@@ -60,12 +93,19 @@ class SalesFunnelForecastReport(models.Model):
                    (s.is_won IS NOT TRUE AND l.date_deadline < date_trunc('month', now())::date)
                        AS is_overdue,
                    CASE WHEN s.is_won THEN 0 ELSE 1 END AS opportunity_count,
-                   CASE WHEN s.is_won THEN 0 ELSE l.expected_revenue END AS expected_revenue,
-                   CASE WHEN s.is_won THEN 0 ELSE l.prorated_revenue END AS prorated_revenue,
-                   CASE WHEN s.is_won THEN l.expected_revenue ELSE 0 END AS won_revenue
+                   CASE WHEN s.is_won THEN 0 ELSE l.expected_revenue * r.rate END
+                       AS expected_revenue,
+                   CASE WHEN s.is_won THEN 0 ELSE l.prorated_revenue * r.rate END
+                       AS prorated_revenue,
+                   CASE WHEN s.is_won THEN l.expected_revenue * r.rate ELSE 0 END
+                       AS won_revenue
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
-              LEFT JOIN res_company c ON c.id = l.company_id
+              JOIN rates r ON r.company_id = COALESCE(l.company_id, %(company)s)
              WHERE l.active AND l.type = 'opportunity'
-            """
+            """,
+            company=self.env.company.id,
+            companies=tuple(self.env.companies.ids),
+            target_rate=target_rate,
+            company_rate=company_rate,
         )

@@ -5,7 +5,8 @@ from odoo.tools import SQL
 class SalesFunnelStageReport(models.Model):
     """Stage analytics from the stage history: one row each time an
     opportunity entered a stage, and one row for each stage it skipped on
-    the way to a later one. Pivot and graph read it in one query."""
+    the way to a later one (recorded on the history row when it moved).
+    Pivot and graph read it in one query."""
 
     _name = "sales.funnel.stage.report"
     _description = "Sales Funnel Stage Analysis"
@@ -61,15 +62,12 @@ class SalesFunnelStageReport(models.Model):
 
     @property
     def _table_query(self):
+        # No CTE and no window function: PostgreSQL then flattens the UNION
+        # and computes only the columns a read asks for. Skipped rows get
+        # negative ids, unique per (history row, skipped stage).
         return SQL(
             """
-            WITH won_leads AS (
-                SELECT l.id, l.date_process_start
-                  FROM crm_lead l
-                  JOIN crm_stage s ON s.id = l.stage_id
-                 WHERE l.active AND s.is_won
-            )
-            SELECT h.id * 100 AS id, h.lead_id, h.stage_id, h.team_id,
+            SELECT h.id::bigint * 100 AS id, h.lead_id, h.stage_id, h.team_id,
                    h.salesperson_id AS user_id, h.company_id, h.date_enter,
                    1 AS entered_count, 0 AS skipped_count,
                    CASE WHEN ns.sequence > s.sequence THEN 1 ELSE 0 END AS moved_on_count,
@@ -85,18 +83,18 @@ class SalesFunnelStageReport(models.Model):
               FROM crm_lead_stage_history h
               JOIN crm_stage s ON s.id = h.stage_id
               LEFT JOIN crm_stage ns ON ns.id = h.next_stage_id
-              LEFT JOIN won_leads w ON w.id = h.lead_id
+              LEFT JOIN (
+                    SELECT l.id, l.date_process_start
+                      FROM crm_lead l
+                      JOIN crm_stage ws ON ws.id = l.stage_id
+                     WHERE l.active AND ws.is_won
+                   ) w ON w.id = h.lead_id
              WHERE h.change_type IN ('create', 'stage', 'won', 'import')
             UNION ALL
-            SELECT h.id * 100 + row_number() OVER (PARTITION BY h.id ORDER BY sk.sequence),
-                   h.lead_id, sk.id, h.team_id, h.salesperson_id, h.company_id,
+            SELECT -(r.history_id::bigint * 100000 + r.stage_id),
+                   h.lead_id, r.stage_id, h.team_id, h.salesperson_id, h.company_id,
                    h.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
-              FROM crm_lead_stage_history h
-              JOIN crm_stage s ON s.id = h.stage_id
-              JOIN crm_stage ps ON ps.id = h.previous_stage_id
-              JOIN crm_stage sk ON sk.sequence > ps.sequence AND sk.sequence < s.sequence
-                               AND sk.active
-                               AND (sk.team_id IS NULL OR sk.team_id = h.team_id)
-             WHERE h.change_type IN ('stage', 'won') AND s.sequence > ps.sequence + 1
+              FROM crm_lead_stage_history_skipped_rel r
+              JOIN crm_lead_stage_history h ON h.id = r.history_id
             """
         )

@@ -75,6 +75,24 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
         self.assertEqual(lead.process_user_ids, self.user_salesman)
 
     @users("sfp_salesman")
+    def test_skipped_stages_recorded(self):
+        lead = self._create_opportunities(1, self.stage_new)
+        lead.write({"stage_id": self.stage_meeting.id})   # skips stages 2 and 3
+        self.stages[4].sudo().active = False               # archived: never skipped
+        lead.write({"stage_id": self.stages[6].id})       # skips 6 only
+        lead.write({"stage_id": self.stages[5].id})       # back: skips nothing
+        lead.action_set_won()                             # skips 7 to 16
+        rows = self._rows(lead)
+        self.assertEqual(
+            [(row.stage_id.name, row.skipped_stage_ids.mapped("name")) for row in rows],
+            [("New Prospect", []),
+             ("Meeting", ["Need Information", "First Contact"]),
+             ("Project Presentation", ["Project Development"]),
+             ("Project Development", []),
+             ("Payment Received", [stage.name for stage in self.stages[6:16]])],
+        )
+
+    @users("sfp_salesman")
     def test_won_lost_restore_rows(self):
         with freeze_time("2026-02-02 09:00:00"):
             lead = self._create_opportunities(1, self.stage_order)

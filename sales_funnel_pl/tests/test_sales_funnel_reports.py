@@ -150,6 +150,50 @@ class TestSalesFunnelReports(SalesFunnelCommon):
             self.lead_d,
         )
 
+    def test_forecast_converts_other_company_currency(self):
+        """A manager working in two companies sees the forecast in the
+        currency of the company they work in, the other one's converted."""
+        company = self.company
+        currency = self.env.ref("base.EUR" if company.currency_id.name != "EUR" else "base.USD")
+        currency.active = True
+        self.env["res.currency.rate"].create({
+            "currency_id": currency.id, "company_id": False,  # a rate both companies use
+            "name": "2026-01-01", "rate": 0.25,  # 1 of the first company's = 0.25
+        })
+        company_2 = self.env["res.company"].create({
+            "name": "Stalprofil GmbH", "currency_id": currency.id,
+        })
+        self.user_manager.company_ids |= company_2
+        self._create_opportunities(
+            1, self.stages[13], user=self.user_manager, name="F", company_id=company_2.id,
+            team_id=False, user_id=self.user_manager.id, expected_revenue=1000,
+            date_deadline=self.deadline_c,
+        )
+        Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
+        month_c = self._month(self.deadline_c)
+
+        def forecast(companies):
+            groups = Report.with_context(allowed_company_ids=companies.ids).read_group(
+                [("date", "=", self.deadline_c)],
+                ["opportunity_count:sum", "expected_revenue:sum", "prorated_revenue:sum"],
+                ["date:month", "company_currency"], lazy=False,
+            )
+            return [(group["date:month"], group["company_currency"][0],
+                     group["opportunity_count"], group["expected_revenue"],
+                     group["prorated_revenue"]) for group in groups]
+
+        self.assertEqual(forecast(company), [
+            (month_c, company.currency_id.id, 1, 20000.0, 600.0),  # C only
+        ])
+        self.assertEqual(forecast(company | company_2), [
+            # C, and F: 1,000 at 80% in the other currency, worth 4 each
+            (month_c, company.currency_id.id, 2, 24000.0, 3800.0),
+        ])
+        self.assertEqual(forecast(company_2 | company), [
+            # the same in the second company's currency
+            (month_c, currency.id, 2, 6000.0, 950.0),
+        ])
+
     @users("sfp_manager")
     def test_funnel_shows_every_stage(self):
         # as the pivot and graph views ask for it: eagerly
