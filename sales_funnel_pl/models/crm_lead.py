@@ -297,6 +297,8 @@ class CrmLead(models.Model):
             won._plan_after_sale_activity()
         elif "date_stage" in vals:
             self._stage_history_sync_date_stage()
+        if {"company_id", "team_id", "user_id"} & set(vals):
+            self._stage_history_sync_company()
         return result
 
     @api.model
@@ -535,6 +537,21 @@ class CrmLead(models.Model):
             [self.ids],
         )
         self.env["crm.lead.stage.history"].invalidate_model(["date_stage"])
+
+    def _stage_history_sync_company(self):
+        """The history belongs to its opportunity: when the opportunity goes
+        to another company (directly, or with its team or salesperson), its
+        rows go with it, so that no company sees another one's history."""
+        self.flush_recordset(["company_id"])
+        self.env.cr.execute(
+            """UPDATE crm_lead_stage_history h SET company_id = l.company_id
+                 FROM crm_lead l
+                WHERE h.lead_id = l.id AND l.id = ANY(%s)
+                  AND h.company_id IS DISTINCT FROM l.company_id""",
+            [self.ids],
+        )
+        if self.env.cr.rowcount:
+            self.env["crm.lead.stage.history"].invalidate_model(["company_id"])
 
     def _plan_after_sale_activity(self):
         """Won: plan the post-sale "next action" for the salesperson."""

@@ -7,3 +7,4 @@ from . import test_crm_lead_next_action
 from . import test_ui
 from . import test_concurrency
 from . import test_sales_funnel_reports
+from . import test_reports_rpc

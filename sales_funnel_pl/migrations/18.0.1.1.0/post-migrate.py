@@ -1,5 +1,6 @@
-"""18.0.1.1.0: history rows record the stages they skipped. Fill them for
-the rows written before, as the funnel stands at the upgrade."""
+"""18.0.1.1.0: history rows record the stages they skipped, and follow their
+opportunity's company. Fill the skipped stages of the rows written before,
+as the funnel stands at the upgrade, and align the rows' companies."""
 
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
@@ -11,4 +12,9 @@ def migrate(cr, version):
         env["crm.lead.stage.history"]._insert_skipped_stages_sql(
             SQL("crm_lead_stage_history")
         )
+    )
+    cr.execute(
+        """UPDATE crm_lead_stage_history h SET company_id = l.company_id
+             FROM crm_lead l
+            WHERE h.lead_id = l.id AND h.company_id IS DISTINCT FROM l.company_id"""
     )
