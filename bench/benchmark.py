@@ -28,19 +28,10 @@ import sys
 import time
 from pathlib import Path
 
-import odoo
-
 REPO = Path(__file__).resolve().parents[1]
 MARK = "@@BENCH@@"
-
-
-def addons_path():
-    odoo_pkg = Path(odoo.__file__).parent
-    paths = [REPO]
-    if (odoo_pkg.parent / "addons" / "crm").is_dir():
-        paths.append(odoo_pkg.parent / "addons")
-    paths.append(odoo_pkg / "addons")
-    return ",".join(str(path) for path in paths)
+sys.path.insert(0, str(REPO / "tests"))
+from odoo_cli import addons_path  # noqa: E402  (the tests' helper, one addons path)
 
 
 def run_odoo(db, *args, command="server", stdin=None):

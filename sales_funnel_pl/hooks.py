@@ -206,13 +206,14 @@ WITH tracking AS (
 ), inserted AS (
 INSERT INTO crm_lead_stage_history (
     lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
-    next_stage_id, left_change, duration_days, date_stage, user_id, salesperson_id, team_id, probability,
+    next_stage_id, left_change, moved_on, duration_days, date_stage, user_id, salesperson_id, team_id, probability,
     expected_revenue, prorated_revenue, company_id,
     create_uid, create_date, write_uid, write_date)
 SELECT o.lead_id, s.id, ps.id, o.change_type,
        o.date_enter,
        CASE WHEN NOT o.is_last THEN GREATEST(o.date_leave, o.date_enter) END,
        ns.id, o.left_change,
+       COALESCE(o.left_change IN ('stage', 'won') AND ns.sequence > s.sequence, false),
        CASE WHEN NOT o.is_last THEN EXTRACT(EPOCH FROM
            GREATEST(o.date_leave, o.date_enter) - o.date_enter) / 86400.0 END,
        CASE WHEN o.is_last THEN l.date_stage ELSE o.date_enter::date END,

@@ -5,54 +5,22 @@ default stages, then the addon is installed into it by Odoo's own command
 line, then uninstalled, as an administrator would do from the Apps menu.
 """
 
-import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from odoo_cli import run, shell
 
-import odoo
-
-REPO = Path(__file__).resolve().parents[1]
 DB = os.environ.get("SALES_FUNNEL_PL_EXISTING_DB", "sales_funnel_pl_existing")
-MARK = "@@RESULT@@"
 
 
-def _addons_path():
-    odoo_pkg = Path(odoo.__file__).parent
-    paths = [REPO]
-    if (odoo_pkg.parent / "addons" / "crm").is_dir():
-        paths.append(odoo_pkg.parent / "addons")
-    paths.append(odoo_pkg / "addons")
-    return ",".join(str(path) for path in paths)
-
-
-def _odoo(*args, command="server", stdin=None):
-    result = subprocess.run(
-        [sys.executable, "-m", "odoo", command, f"--addons-path={_addons_path()}",
-         "-d", DB, "--log-level=warn", "--no-http", *args],
-        input=stdin, capture_output=True, text=True, timeout=900, check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
-    assert not errors, "\n".join(errors)
-    return result.stdout
+def _odoo(*args, **kwargs):
+    return run(DB, *args, **kwargs)
 
 
 def _shell(code):
     """Run `code` in `odoo shell`; it prints its result with `emit(value)`."""
-    script = (
-        "import json\n"
-        f"def emit(value): print({MARK!r} + json.dumps(value))\n"
-        f"{code}\n"
-        "env.cr.commit()\n"
-    )
-    out = _odoo(command="shell", stdin=script)
-    lines = [line for line in out.splitlines() if line.startswith(MARK)]
-    assert len(lines) == 1, out[-3000:]
-    return json.loads(lines[0][len(MARK):])
+    return shell(DB, code)
 
 
 # An opportunity moved twice a year ago, with the chatter's tracking of it.
@@ -84,7 +52,20 @@ stage(5).active = False
 env["crm.stage"].create({"name": "Etap firmowy", "sequence": 18, "probability": 12})
 lead = env["crm.lead"].search([("stage_id", "=", stage(4).id)], limit=1)
 lead.write({"stage_id": stage(6).id})
+# one more move, skipping stage 2 (stage 3 now stands after stage 4)
+other = env["crm.lead"].search([("stage_id", "=", stage(1).id)], limit=1)
+other.write({"stage_id": stage(4).id})
 emit(lead.id)
+"""
+
+# What the addon's version 18.0.1.0.0 had: no skipped stages nor "moved on"
+# on the history rows. The upgrade's migration fills them in.
+AS_VERSION_1_0 = """
+env.cr.execute("DELETE FROM crm_lead_stage_history_skipped_rel")
+env.cr.execute("UPDATE crm_lead_stage_history SET moved_on = NULL")
+env.cr.execute("UPDATE ir_module_module SET latest_version = '18.0.1.0.0'"
+               " WHERE name = 'sales_funnel_pl'")
+emit(env.cr.rowcount)
 """
 
 SNAPSHOT = """
@@ -106,6 +87,10 @@ emit({
          str(row.date_enter), str(row.date_leave), row.duration_days, str(row.date_stage)]
         for row in env["crm.lead.stage.history"].search([], order="lead_id, date_enter, id")
     ] if "crm.lead.stage.history" in env else None,
+    "moves": {
+        str(row.id): [row.moved_on, row.skipped_stage_ids.ids]
+        for row in env["crm.lead.stage.history"].search([])
+    } if "crm.lead.stage.history" in env else None,
     "activities": sorted(
         [activity.res_id, activity.summary or "", str(activity.date_deadline)]
         for activity in env["mail.activity"].search([("res_model", "=", "crm.lead")])
@@ -131,6 +116,7 @@ def database():
     # the company adapts the funnel, then the addon is upgraded
     _shell(EDIT_STAGES)
     edited = _shell(SNAPSHOT)
+    assert _shell(AS_VERSION_1_0) == 1
     _odoo("-u", "sales_funnel_pl", "--stop-after-init")
     upgraded = _shell(SNAPSHOT)
     _shell(
@@ -232,7 +218,22 @@ def test_upgrade_keeps_stage_edits_and_history(database):
     assert upgraded["leads"] == edited["leads"]
     names = {name for name, _seq, _p, _a in upgraded["stage_settings"].values()}
     assert {"Lead z targów", "Etap firmowy"} <= names
-    assert len(edited["history"]) == len(database["installed"]["history"]) + 1
+    assert len(edited["history"]) == len(database["installed"]["history"]) + 2
+
+
+def test_upgrade_from_1_0_fills_skipped_stages_and_moves(database):
+    edited, upgraded = database["edited"], database["upgraded"]
+    # the upgrade started from rows without them (AS_VERSION_1_0)
+    assert upgraded["moves"] == edited["moves"]
+    skipping = [skipped for _moved, skipped in edited["moves"].values() if skipped]
+    stage_2 = next(int(res_id) for res_id, name in edited["funnel"].items()
+                   if name == "stage_02")
+    _new, qualified, proposition = database["tracked"]["stages"]
+    # Odoo's own stages holding opportunities stay in the funnel, interleaved
+    assert skipping == [[stage_2, qualified, proposition]]
+    moved_on = sum(1 for moved, _skipped in edited["moves"].values() if moved)
+    # the tracked opportunity's two moves, the two moves of EDIT_STAGES
+    assert moved_on == 4
 
 
 def test_reinstall_loses_nothing_and_rebuilds_history(database):

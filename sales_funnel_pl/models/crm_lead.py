@@ -488,6 +488,10 @@ class CrmLead(models.Model):
                            GREATEST(%(now)s, h.date_enter) - h.date_enter) / 86400.0,
                        next_stage_id = l.stage_id,
                        left_change = e.change_type,
+                       moved_on = e.change_type IN ('stage', 'won') AND COALESCE((
+                           SELECT ns.sequence > cs.sequence
+                             FROM crm_stage ns, crm_stage cs
+                            WHERE ns.id = l.stage_id AND cs.id = h.stage_id), false),
                        write_uid = %(uid)s, write_date = %(now)s
                   FROM events e
                   JOIN crm_lead l ON l.id = e.lead_id

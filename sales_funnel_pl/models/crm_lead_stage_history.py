@@ -48,6 +48,10 @@ class CrmLeadStageHistory(models.Model):
         ],
         string="Left by", readonly=True,
     )
+    moved_on = fields.Boolean(
+        string="Moved On", readonly=True,
+        help="Left for a later stage of the funnel (as the funnel stood then).",
+    )
     skipped_stage_ids = fields.Many2many(
         "crm.stage", "crm_lead_stage_history_skipped_rel", "history_id", "stage_id",
         string="Skipped Stages", readonly=True,

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.models import regex_order
 from odoo.tools import SQL
 
 
@@ -24,7 +25,7 @@ class SalesFunnelStageReport(models.Model):
     skipped_count = fields.Integer(string="Skipped", readonly=True, aggregator="sum")
     moved_on_count = fields.Integer(
         string="Moved On", readonly=True, aggregator="sum",
-        help="Entries followed by a move to a later stage.",
+        help="Entries followed by a move to a later stage (as the funnel stood then).",
     )
     lost_count = fields.Integer(
         string="Lost Here", readonly=True, aggregator="sum",
@@ -60,6 +61,27 @@ class SalesFunnelStageReport(models.Model):
             )
         return super()._read_group_select(aggregate_spec, query)
 
+    def _read_group_orderby(self, order, groupby_terms, query):
+        """Order stage groups by the stage's sequence looked up once per
+        group. Odoo's own ordering by a many2one joins ``crm_stage`` to every
+        row and groups by its sequence and name too, which makes PostgreSQL
+        sort a million rows on four keys (0.6 s more on the benchmark)."""
+        if not order or "stage_id" not in groupby_terms:
+            return super()._read_group_orderby(order, groupby_terms, query)
+        terms = []
+        for part in order.split(","):
+            match = regex_order.match(part)
+            if match and match["term"] == "stage_id":
+                direction = SQL("DESC") if (match["direction"] or "").upper() == "DESC" else SQL("ASC")
+                stage = groupby_terms["stage_id"]
+                terms.append(SQL(
+                    "(SELECT s.sequence FROM crm_stage s WHERE s.id = %s) %s, %s %s",
+                    stage, direction, stage, direction,
+                ))
+            else:
+                terms.append(super()._read_group_orderby(part, groupby_terms, query))
+        return SQL(", ").join(term for term in terms if term)
+
     @property
     def _table_query(self):
         # No CTE and no window function: PostgreSQL then flattens the UNION
@@ -70,7 +92,7 @@ class SalesFunnelStageReport(models.Model):
             SELECT h.id::bigint * 100 AS id, h.lead_id, h.stage_id, h.team_id,
                    h.salesperson_id AS user_id, h.company_id, h.date_enter,
                    1 AS entered_count, 0 AS skipped_count,
-                   CASE WHEN ns.sequence > s.sequence THEN 1 ELSE 0 END AS moved_on_count,
+                   CASE WHEN h.moved_on THEN 1 ELSE 0 END AS moved_on_count,
                    CASE WHEN h.left_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
                    CASE WHEN w.id IS NOT NULL THEN 1 ELSE 0 END AS won_count,
                    CASE WHEN w.id IS NOT NULL THEN 100.0 ELSE 0.0 END AS conversion,
@@ -82,7 +104,6 @@ class SalesFunnelStageReport(models.Model):
                        AS days_to_win
               FROM crm_lead_stage_history h
               JOIN crm_stage s ON s.id = h.stage_id
-              LEFT JOIN crm_stage ns ON ns.id = h.next_stage_id
               LEFT JOIN (
                     SELECT l.id, l.date_process_start
                       FROM crm_lead l

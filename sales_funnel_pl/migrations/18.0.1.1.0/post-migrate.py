@@ -1,6 +1,7 @@
-"""18.0.1.1.0: history rows record the stages they skipped, and follow their
-opportunity's company. Fill the skipped stages of the rows written before,
-as the funnel stands at the upgrade, and align the rows' companies."""
+"""18.0.1.1.0: history rows record the stages they skipped and whether they
+were left for a later stage, and follow their opportunity's company. Fill
+both for the rows written before, as the funnel stands at the upgrade, and
+align the rows' companies."""
 
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
@@ -17,4 +18,10 @@ def migrate(cr, version):
         """UPDATE crm_lead_stage_history h SET company_id = l.company_id
              FROM crm_lead l
             WHERE h.lead_id = l.id AND h.company_id IS DISTINCT FROM l.company_id"""
+    )
+    cr.execute(
+        """UPDATE crm_lead_stage_history h SET moved_on = true
+             FROM crm_stage s, crm_stage ns
+            WHERE s.id = h.stage_id AND ns.id = h.next_stage_id
+              AND h.left_change IN ('stage', 'won') AND ns.sequence > s.sequence"""
     )

@@ -1,0 +1,51 @@
+"""Run Odoo's command line and `odoo shell` against a throw-away database.
+
+Shared by the checks in tests/; every call is a separate process, so no Odoo
+registry is ever loaded into the pytest process.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import odoo
+
+REPO = Path(__file__).resolve().parents[1]
+MARK = "@@RESULT@@"
+
+
+def addons_path():
+    odoo_pkg = Path(odoo.__file__).parent
+    paths = [REPO]
+    if (odoo_pkg.parent / "addons" / "crm").is_dir():
+        paths.append(odoo_pkg.parent / "addons")
+    paths.append(odoo_pkg / "addons")
+    return ",".join(str(path) for path in paths)
+
+
+def run(db, *args, command="server", stdin=None):
+    """Run `python3 -m odoo <command>` on `db`; fail on a non-zero exit or an ERROR."""
+    result = subprocess.run(
+        [sys.executable, "-m", "odoo", command, f"--addons-path={addons_path()}",
+         "-d", db, "--log-level=warn", "--no-http", *args],
+        input=stdin, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert not errors, "\n".join(errors)
+    return result.stdout
+
+
+def shell(db, code):
+    """Run `code` in `odoo shell` on `db`; it prints its result with `emit(value)`."""
+    script = (
+        "import json\n"
+        f"def emit(value): print({MARK!r} + json.dumps(value))\n"
+        f"{code}\n"
+        "env.cr.commit()\n"
+    )
+    out = run(db, command="shell", stdin=script)
+    lines = [line for line in out.splitlines() if line.startswith(MARK)]
+    assert len(lines) == 1, out[-3000:]
+    return json.loads(lines[0][len(MARK):])

@@ -1,0 +1,373 @@
+"""Two Odoo workers moving the same opportunities at once keep each
+opportunity's stage history one unbroken chain.
+
+A throw-away database gets the addon, a salesperson and eleven opportunities
+in the first stage. A real server then runs on loopback with --workers=2, and
+eight client threads, released together, send 192 JSON-RPC stage changes as
+the salesperson: two move one opportunity ("hammered") one call at a time, a
+third moves it in batch writes together with a second one, which a fourth
+moves in batches with a third one; four threads move opportunities of their
+own. The server log must show both workers serving the calls and no error but
+the serialization failures that Odoo retried.
+
+Each thread moves a shared opportunity back and forth between two stages of
+its own, so the history can be checked exactly: each row is left when the
+next one is entered (same date, stages and kind of change on both sides),
+only the last row is open and holds the opportunity's stage, and the rows in
+a thread's stages are exactly the changes it made, in its order: no change is
+lost or logged twice. Opportunities of one thread get its exact sequence, a
+write that keeps the stage logging nothing. (Dates are stored to the second:
+two rows may share a date and a stage legitimately, so duplicates are ruled out
+by these exact counts rather than by dates.)
+
+Odoo retries a request at most five times on a serialization failure; the
+mix keeps conflicts frequent (a few per run) but five in a row improbable.
+"""
+
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from datetime import datetime
+
+import pytest
+from odoo_cli import addons_path, run, shell
+
+DB = os.environ.get("SALES_FUNNEL_PL_WORKERS_DB", "sales_funnel_pl_workers")
+LOGIN, PASSWORD = "handlowiec.wspolbiezny", "Wspolbiezne-Haslo-2024!"
+CALLS = 24  # per thread
+WON = 17
+
+
+def _alternate(first, second):
+    return [first if call % 2 == 0 else second for call in range(CALLS)]
+
+
+# stage numbers (sales_funnel_pl.stage_NN) each thread writes, one call after
+# another, on the opportunities it writes together; no two threads writing
+# the same opportunity share a stage, and none writes the same stage twice
+# in a row: every call is a change
+SHARED = [
+    (("hammered",), _alternate(2, 3)),
+    (("hammered",), _alternate(4, 5)),
+    (("hammered", "batch1"), _alternate(6, 7)),
+    (("batch1", "batch2"), _alternate(8, 9)),
+]
+# opportunities of one thread (two each, in turns): calls that keep the
+# stage, wins, reopenings, a return to the first stage
+_OWN_PLANS = [
+    [2, 3, 3, 5, 17, 17, 6, 9, 9, 16, 1, 14],
+    [4, 4, 7, 17, 2, 11, 12, 12, 15, 17, 1, 1],
+    [1, 17, 17, 1, 13, 13, 13, 10, 8, 17, 16, 16],
+    [5, 6, 5, 6, 17, 2, 2, 3, 17, 4, 9, 10],
+]
+OWN = {
+    f"own{number}": plan
+    for number, plan in enumerate(_OWN_PLANS + [plan[::-1] for plan in _OWN_PLANS], 1)
+}
+LEADS = ["hammered", "batch1", "batch2", *OWN]
+
+
+def _thread_calls():
+    """[[(opportunity names, stage number)] for each thread]."""
+    threads = [[(names, number) for number in plan] for names, plan in SHARED]
+    names = list(OWN)
+    for first, second in zip(names[::2], names[1::2], strict=True):
+        threads.append([
+            ((name,), number)
+            for pair in zip(OWN[first], OWN[second], strict=True)
+            for name, number in zip((first, second), pair, strict=True)
+        ])
+    return threads
+
+
+SETUP = f"""
+user = env["res.users"].with_context(no_reset_password=True).create({{
+    "name": "Handlowiec Współbieżny", "login": {LOGIN!r}, "password": {PASSWORD!r},
+    "groups_id": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])],
+}})
+team = env["crm.team"].create({{"name": "Zespół współbieżny", "member_ids": [(6, 0, user.ids)]}})
+leads = env["crm.lead"].with_user(user).create([
+    {{"name": f"Szansa {{name}}", "type": "opportunity", "user_id": user.id,
+      "team_id": team.id, "stage_id": env.ref("sales_funnel_pl.stage_01").id}}
+    for name in {LEADS!r}
+])
+emit({{
+    "uid": user.id,
+    "leads": dict(zip({LEADS!r}, leads.ids)),
+    "stages": {{str(n): env.ref(f"sales_funnel_pl.stage_{{n:02d}}").id for n in range(1, 18)}},
+}})
+"""
+
+HISTORY = """
+leads = env["crm.lead"].browse(LEAD_IDS)
+emit({
+    "leads": {str(lead.id): [lead.stage_id.id, lead.probability] for lead in leads},
+    "probabilities": {str(stage.id): stage.probability for stage in env["crm.stage"].search([])},
+    "history": [
+        [row.id, row.lead_id.id, row.stage_id.id, row.previous_stage_id.id,
+         row.next_stage_id.id, row.change_type, row.left_change or None,
+         str(row.date_enter), row.date_leave and str(row.date_leave),
+         row.duration_days, row.probability]
+        for row in env["crm.lead.stage.history"].search(
+            [("lead_id", "in", LEAD_IDS)], order="lead_id, date_enter, id")
+    ],
+})
+"""
+
+# `python3 -m odoo`, from a file: the prefork server starts its websocket
+# process as `python3 <sys.argv[0]> gevent ...`, and restarts it in a loop when
+# it dies (it does when sys.argv[0] is odoo/__main__.py, or without gevent's
+# dependencies). No websocket is used here: that process only waits to be killed.
+LAUNCHER = """import signal
+import sys
+
+if sys.argv[1:2] == ["gevent"]:
+    signal.pause()
+from odoo.cli.command import main
+
+main()
+"""
+
+LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<pid>\d+) (?P<level>[A-Z]+) "
+    r"(?P<db>\S+) (?P<logger>[\w.]+): (?P<message>.*)$"
+)
+RETRIED = ("could not serialize access", "deadlock detected", "could not obtain lock")
+
+
+@pytest.fixture(scope="session")
+def load_registry():
+    """Replaces pytest-odoo's fixture of that name for this module: Odoo runs
+    in subprocesses here, so no registry (nor --odoo-database) is needed."""
+    yield
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(url, payload, timeout=120):
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+def _rpc(port, service, method, *args):
+    answer = _post(f"http://127.0.0.1:{port}/jsonrpc", {
+        "jsonrpc": "2.0", "method": "call", "id": 1,
+        "params": {"service": service, "method": method, "args": list(args)},
+    })
+    if "error" in answer:
+        data = answer["error"].get("data", {})
+        raise RuntimeError(f"{data.get('name')}: {data.get('message')}")
+    return answer["result"]
+
+
+def _log_records(path):
+    """The server log as (pid, level, logger, message) records, one per entry:
+    a traceback's lines belong to the entry they follow."""
+    records = []
+    for line in path.read_text(errors="replace").splitlines():
+        match = LOG_RECORD.match(line)
+        if match:
+            records.append([int(match["pid"]), match["level"], match["logger"], match["message"]])
+        elif records:
+            records[-1][3] += "\n" + line
+    return records
+
+
+def _start_server(log_dir):
+    port = _free_port()
+    logfile = log_dir / "odoo-workers.log"
+    launcher = log_dir / "odoo_server.py"
+    launcher.write_text(LAUNCHER)
+    with (log_dir / "odoo-workers.out").open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, str(launcher), f"--addons-path={addons_path()}", "-d", DB,
+             f"--db-filter=^{DB}$", "--workers=2", "--max-cron-threads=0",
+             "--http-interface=127.0.0.1", f"--http-port={port}",
+             f"--gevent-port={_free_port()}", "--log-level=info", f"--logfile={logfile}"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.poll() is None, (log_dir / "odoo-workers.out").read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/login", timeout=5) as page:
+                if page.status == 200:
+                    return server, port, logfile
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the server did not answer in 60 s"
+        time.sleep(0.5)
+
+
+def _stop_server(server):
+    server.terminate()  # the master stops its workers
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    try:  # anything the server left behind in its session (its own group)
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _thread_plans(setup):
+    """_thread_calls() with database ids."""
+    return [
+        [([setup["leads"][name] for name in names], setup["stages"][str(number)])
+         for names, number in calls]
+        for calls in _thread_calls()
+    ]
+
+
+def _move_concurrently(port, uid, plans):
+    barrier = threading.Barrier(len(plans))
+    failures = []
+
+    def work(plan):
+        barrier.wait()
+        for lead_ids, stage_id in plan:
+            try:
+                result = _rpc(port, "object", "execute_kw", DB, uid, PASSWORD,
+                              "crm.lead", "write", [lead_ids, {"stage_id": stage_id}])
+                assert result is True, result
+            except Exception as exc:  # noqa: BLE001 - every failure is reported below
+                failures.append(f"write {lead_ids} -> stage {stage_id}: {exc!r}")
+
+    threads = [threading.Thread(target=work, args=(plan,)) for plan in plans]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not any(thread.is_alive() for thread in threads), "client threads hang"
+    return failures, time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def run_result(tmp_path_factory):
+    subprocess.run(["dropdb", "--if-exists", "--force", DB], check=True)
+    try:
+        run(DB, "-i", "sales_funnel_pl", "--without-demo=all", "--stop-after-init")
+        setup = shell(DB, SETUP)
+        plans = _thread_plans(setup)
+        log_dir = tmp_path_factory.mktemp("workers")
+        server, port, logfile = _start_server(log_dir)
+        try:
+            uid = _rpc(port, "common", "login", DB, LOGIN, PASSWORD)
+            assert uid == setup["uid"]
+            failures, seconds = _move_concurrently(port, uid, plans)
+        finally:
+            _stop_server(server)
+        lead_ids = list(setup["leads"].values())
+        result = shell(DB, f"LEAD_IDS = {lead_ids!r}\n{HISTORY}")
+        yield {"setup": setup, "plans": plans, "failures": failures, "seconds": seconds,
+               "master": server.pid, "log": _log_records(logfile), "logfile": logfile,
+               **result}
+    finally:
+        subprocess.run(["dropdb", "--if-exists", "--force", DB], check=True)
+
+
+def _rows(run_result, name):
+    lead_id = run_result["setup"]["leads"][name]
+    return [row for row in run_result["history"] if row[1] == lead_id]
+
+
+def _stage_numbers(run_result, rows):
+    number = {stage_id: int(n) for n, stage_id in run_result["setup"]["stages"].items()}
+    return [number[row[2]] for row in rows]
+
+
+def test_every_call_succeeds_on_both_workers(run_result):
+    assert run_result["failures"] == []
+    calls = sum(len(plan) for plan in run_result["plans"])
+    served = Counter(
+        pid for pid, _level, logger, message in run_result["log"]
+        if logger == "werkzeug" and '"POST /jsonrpc HTTP/1.1" 200' in message
+    )
+    print(f"\n{calls} stage-change calls in {run_result['seconds']:.1f} s; "
+          f"/jsonrpc requests per worker pid: {dict(served)}; "
+          f"master pid {run_result['master']}; log {run_result['logfile']}")
+    assert sum(served.values()) == calls + 1  # and the login
+    assert run_result["master"] not in served
+    assert len(served) >= 2, served
+
+
+def test_no_error_but_retried_serialization_failures(run_result):
+    errors = [record for record in run_result["log"] if record[1] in ("ERROR", "CRITICAL")]
+    retried = [
+        record for record in errors
+        if record[2] == "odoo.sql_db" and record[3].startswith("bad query")
+        and any(reason in record[3] for reason in RETRIED)
+    ]
+    retries = [
+        message for _pid, _level, logger, message in run_result["log"]
+        if logger == "odoo.service.model" and "tries left, try again" in message
+    ]
+    print(f"\nconcurrency errors retried by Odoo: {len(retries)} "
+          f"{dict(Counter(message.split(',')[0] for message in retries))}")
+    assert [record for record in errors if record not in retried] == []
+    # each failed query was retried, and no request ran out of tries
+    assert len(retries) == len(retried)
+    assert not [record for record in run_result["log"] if "maximum number of tries" in record[3]]
+
+
+def test_every_history_is_one_chain(run_result):
+    leads, probability = run_result["leads"], run_result["probabilities"]
+    won = run_result["setup"]["stages"][str(WON)]
+    for name, lead_id in run_result["setup"]["leads"].items():
+        rows = _rows(run_result, name)
+        assert [row[0] for row in rows] == sorted(row[0] for row in rows), name
+        first, last = rows[0], rows[-1]
+        assert first[5] == "create" and first[3] is False, name
+        for row, following in itertools.pairwise(rows):
+            (_id, _lead, stage, _prev, next_stage, _kind, left, enter, leave, days, _p) = row
+            assert leave == following[7], (name, row, following)
+            assert stage != following[2], (name, row, following)
+            assert following[3] == stage and next_stage == following[2], (name, row, following)
+            assert left == following[5] == ("won" if following[2] == won else "stage"), name
+            seconds = (datetime.fromisoformat(leave) - datetime.fromisoformat(enter)).total_seconds()
+            assert days == pytest.approx(seconds / 86400, abs=1e-6), (name, row)
+        assert last[8] is False and last[4] is False and last[6] is None, (name, last)
+        assert sum(1 for row in rows if row[8] is False) == 1, name
+        assert last[2] == leads[str(lead_id)][0], name
+        for row in rows:
+            assert row[10] == probability[str(row[2])], (name, row)
+        assert leads[str(lead_id)][1] == probability[str(last[2])], name
+
+
+def test_each_thread_changes_are_all_logged_in_order(run_result):
+    rows = {name: _stage_numbers(run_result, _rows(run_result, name)) for name in LEADS}
+    for name in ("hammered", "batch1", "batch2"):
+        plans = [plan for names, plan in SHARED if name in names]
+        assert rows[name][0] == 1, name
+        assert len(rows[name]) == 1 + sum(len(plan) for plan in plans), name
+        for plan in plans:
+            assert [number for number in rows[name] if number in plan] == plan, (name, plan)
+    # the threads' changes interleave, they did not run one after another
+    thread = {number: index for index, (_n, plan) in enumerate(SHARED) for number in plan}
+    turns = [thread[number] for number in rows["hammered"][1:]]
+    assert sum(1 for a, b in itertools.pairwise(turns) if a != b) > 2, turns
+    for name, plan in OWN.items():
+        expected = [1]
+        for number in plan:
+            if number != expected[-1]:
+                expected.append(number)
+        assert rows[name] == expected, name
