@@ -192,7 +192,7 @@ def main():
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     [(history, skipped)] = shell(addon, (
         'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
-        ' (SELECT count(*) FROM crm_lead_stage_history_skipped_rel)")\n'
+        ' (SELECT count(*) FROM crm_lead_stage_history_skip)")\n'
         "emit(env.cr.fetchone())"))
 
     results = {}

@@ -160,7 +160,7 @@ def _backfill_stage_history(env):
         env.cr.execute(SQL(BACKFILL_SQL, field_id=field.id, lead_ids=batch, skipped=skipped))
     History.invalidate_model()
     # fresh statistics, so that the reports' first reads are planned well
-    env.cr.execute("ANALYZE crm_lead_stage_history, crm_lead_stage_history_skipped_rel")
+    env.cr.execute("ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip")
     _logger.info("sales_funnel_pl: stage history filled for %s opportunities", len(lead_ids))
 
 
@@ -229,7 +229,7 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
   LEFT JOIN crm_stage s ON s.id = o.stage_id
   LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id
   LEFT JOIN crm_stage ns ON ns.id = o.next_stage_id
-RETURNING id, stage_id, previous_stage_id, team_id, change_type
+RETURNING *
 )
 %(skipped)s
 """

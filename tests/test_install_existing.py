@@ -61,7 +61,7 @@ emit(lead.id)
 # What the addon's version 18.0.1.0.0 had: no skipped stages nor "moved on"
 # on the history rows. The upgrade's migration fills them in.
 AS_VERSION_1_0 = """
-env.cr.execute("DELETE FROM crm_lead_stage_history_skipped_rel")
+env.cr.execute("DELETE FROM crm_lead_stage_history_skip")
 env.cr.execute("UPDATE crm_lead_stage_history SET moved_on = NULL")
 env.cr.execute("UPDATE ir_module_module SET latest_version = '18.0.1.0.0'"
                " WHERE name = 'sales_funnel_pl'")

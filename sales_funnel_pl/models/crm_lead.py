@@ -514,7 +514,7 @@ class CrmLead(models.Model):
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM crm_lead l
                   JOIN events e ON e.lead_id = l.id
-                RETURNING id, stage_id, previous_stage_id, team_id, change_type
+                RETURNING *
             )
             %(skipped)s
             """,
@@ -548,14 +548,20 @@ class CrmLead(models.Model):
         rows go with it, so that no company sees another one's history."""
         self.flush_recordset(["company_id"])
         self.env.cr.execute(
-            """UPDATE crm_lead_stage_history h SET company_id = l.company_id
+            """WITH history AS (
+                   UPDATE crm_lead_stage_history h SET company_id = l.company_id
+                     FROM crm_lead l
+                    WHERE h.lead_id = l.id AND l.id = ANY(%(ids)s)
+                      AND h.company_id IS DISTINCT FROM l.company_id
+                RETURNING h.id
+               )
+               UPDATE crm_lead_stage_history_skip k SET company_id = l.company_id
                  FROM crm_lead l
-                WHERE h.lead_id = l.id AND l.id = ANY(%s)
-                  AND h.company_id IS DISTINCT FROM l.company_id""",
-            [self.ids],
+                WHERE k.lead_id = l.id AND l.id = ANY(%(ids)s)
+                  AND k.company_id IS DISTINCT FROM l.company_id""",
+            {"ids": self.ids},
         )
-        if self.env.cr.rowcount:
-            self.env["crm.lead.stage.history"].invalidate_model(["company_id"])
+        self.env["crm.lead.stage.history"].invalidate_model(["company_id"])
 
     def _plan_after_sale_activity(self):
         """Won: plan the post-sale "next action" for the salesperson."""

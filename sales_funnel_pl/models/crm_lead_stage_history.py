@@ -53,8 +53,7 @@ class CrmLeadStageHistory(models.Model):
         help="Left for a later stage of the funnel (as the funnel stood then).",
     )
     skipped_stage_ids = fields.Many2many(
-        "crm.stage", "crm_lead_stage_history_skipped_rel", "history_id", "stage_id",
-        string="Skipped Stages", readonly=True,
+        "crm.stage", string="Skipped Stages", compute="_compute_skipped_stage_ids",
         help="The funnel stages between the previous stage and this one, which "
              "the opportunity did not go through (as the funnel stood then).",
     )
@@ -116,13 +115,17 @@ class CrmLeadStageHistory(models.Model):
     @api.model
     def _insert_skipped_stages_sql(self, rows):
         """SQL recording the skipped stages of the history rows ``rows`` (a
-        table or CTE with the columns id, stage_id, previous_stage_id,
-        team_id and change_type): the active stages of the row's team ordered
-        strictly between the previous stage and the new one."""
+        table or CTE with the history's columns id, lead_id, stage_id,
+        previous_stage_id, change_type, team_id, salesperson_id, company_id
+        and date_enter): the active stages of the row's team ordered strictly
+        between the previous stage and the new one."""
         return SQL(
             """
-            INSERT INTO crm_lead_stage_history_skipped_rel (history_id, stage_id)
-            SELECT r.id, sk.id
+            INSERT INTO crm_lead_stage_history_skip (
+                history_id, stage_id, lead_id, team_id, salesperson_id, company_id,
+                date_enter)
+            SELECT r.id, sk.id, r.lead_id, r.team_id, r.salesperson_id, r.company_id,
+                   r.date_enter
               FROM %(rows)s r
               JOIN crm_stage s ON s.id = r.stage_id
               JOIN crm_stage ps ON ps.id = r.previous_stage_id
@@ -130,10 +133,18 @@ class CrmLeadStageHistory(models.Model):
                                AND sk.active
                                AND (sk.team_id IS NULL OR sk.team_id = r.team_id)
              WHERE r.change_type IN ('stage', 'won')
-            ON CONFLICT DO NOTHING
             """,
             rows=rows,
         )
+
+    def _compute_skipped_stage_ids(self):
+        skips = self.env["crm.lead.stage.history.skip"].sudo()._read_group(
+            [("history_id", "in", self.ids)], ["history_id"], ["stage_id:array_agg"]
+        )
+        stage_ids = {history.id: ids for history, ids in skips}
+        Stage = self.env["crm.stage"]
+        for row in self:
+            row.skipped_stage_ids = Stage.browse(stage_ids.get(row.id, [])).sorted()
 
     def _compute_is_manager(self):
         self.is_manager = self.env.user.has_group("sales_team.group_sale_manager")
@@ -176,3 +187,35 @@ class CrmLeadStageHistory(models.Model):
                 "The stage history cannot be deleted; it goes away with its opportunity."
             )
         )
+
+
+class CrmLeadStageHistorySkip(models.Model):
+    """A stage that a history row's move skipped, with the columns the stage
+    analysis filters and groups on, so that it reads skipped stages without
+    going through the history again. Written with its history row, in SQL."""
+
+    _name = "crm.lead.stage.history.skip"
+    _description = "Opportunity Stage Skipped"
+    _log_access = False
+    _order = "id"
+
+    history_id = fields.Many2one(
+        "crm.lead.stage.history", string="Stage History", required=True, index=True,
+        ondelete="cascade", readonly=True,
+    )
+    stage_id = fields.Many2one(
+        "crm.stage", string="Skipped Stage", required=True, ondelete="cascade",
+        readonly=True,
+    )
+    lead_id = fields.Many2one(
+        "crm.lead", string="Opportunity", required=True, index=True,
+        ondelete="cascade", readonly=True,
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="set null", readonly=True)
+    salesperson_id = fields.Many2one(
+        "res.users", string="Salesperson", ondelete="set null", readonly=True
+    )
+    company_id = fields.Many2one(
+        "res.company", string="Company", ondelete="cascade", readonly=True
+    )
+    date_enter = fields.Datetime(string="Moved", readonly=True)

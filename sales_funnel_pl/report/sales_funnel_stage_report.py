@@ -85,11 +85,11 @@ class SalesFunnelStageReport(models.Model):
     @property
     def _table_query(self):
         # No CTE and no window function: PostgreSQL then flattens the UNION
-        # and computes only the columns a read asks for. Skipped rows get
-        # negative ids, unique per (history row, skipped stage).
+        # and computes only the columns a read asks for. Entries keep their
+        # history row's id, skipped stages get their own, negative.
         return SQL(
             """
-            SELECT h.id::bigint * 100 AS id, h.lead_id, h.stage_id, h.team_id,
+            SELECT h.id, h.lead_id, h.stage_id, h.team_id,
                    h.salesperson_id AS user_id, h.company_id, h.date_enter,
                    1 AS entered_count, 0 AS skipped_count,
                    CASE WHEN h.moved_on THEN 1 ELSE 0 END AS moved_on_count,
@@ -112,10 +112,8 @@ class SalesFunnelStageReport(models.Model):
                    ) w ON w.id = h.lead_id
              WHERE h.change_type IN ('create', 'stage', 'won', 'import')
             UNION ALL
-            SELECT -(r.history_id::bigint * 100000 + r.stage_id),
-                   h.lead_id, r.stage_id, h.team_id, h.salesperson_id, h.company_id,
-                   h.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
-              FROM crm_lead_stage_history_skipped_rel r
-              JOIN crm_lead_stage_history h ON h.id = r.history_id
+            SELECT -k.id, k.lead_id, k.stage_id, k.team_id, k.salesperson_id,
+                   k.company_id, k.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+              FROM crm_lead_stage_history_skip k
             """
         )

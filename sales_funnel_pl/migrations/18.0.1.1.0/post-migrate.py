@@ -10,14 +10,14 @@ from odoo.tools import SQL
 def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
     cr.execute(
-        env["crm.lead.stage.history"]._insert_skipped_stages_sql(
-            SQL("crm_lead_stage_history")
-        )
-    )
-    cr.execute(
         """UPDATE crm_lead_stage_history h SET company_id = l.company_id
              FROM crm_lead l
             WHERE h.lead_id = l.id AND h.company_id IS DISTINCT FROM l.company_id"""
+    )
+    cr.execute(
+        env["crm.lead.stage.history"]._insert_skipped_stages_sql(
+            SQL("crm_lead_stage_history")
+        )
     )
     cr.execute(
         """UPDATE crm_lead_stage_history h SET moved_on = true
