@@ -320,8 +320,17 @@ class CrmLead(models.Model):
         ):
             return result
         present = {row["stage_id"][0] for row in result if row["stage_id"]}
-        stages = self._read_group_stage_ids(
-            self.env["crm.stage"].browse(present), domain
+        # the stages crm's group_expand shows (_read_group_stage_ids), fetched
+        # with their names in one query
+        team_id = self.env.context.get("default_team_id")
+        team_domain = (
+            ["|", ("team_id", "=", False), ("team_id", "=", team_id)]
+            if team_id else [("team_id", "=", False)]
+        )
+        Stage = self.env["crm.stage"]
+        stages = Stage.search_fetch(
+            expression.OR([[("id", "in", list(present))], team_domain]), ["name"],
+            order=Stage._order,
         )
         measures = [
             spec.split(":")[0] for spec in fields
