@@ -227,3 +227,8 @@ class TestSalesFunnelReports(SalesFunnelCommon):
             Report._read_group([], ["stage_id"], measures)  # warm the caches
             with self.assertQueryCount(sfp_manager=1):
                 Report._read_group([], ["stage_id"], measures)
+        # the funnel: its read, and the stages to show with their names
+        Lead = self.env["crm.lead"].with_context(sales_funnel_fill_stages=True)
+        Lead.read_group([], ["expected_revenue:sum"], ["stage_id"], lazy=False)
+        with self.assertQueryCount(sfp_manager=2):
+            Lead.read_group([], ["expected_revenue:sum"], ["stage_id"], lazy=False)
