@@ -571,6 +571,7 @@ class CrmLead(models.Model):
             {"ids": self.ids},
         )
         self.env["crm.lead.stage.history"].invalidate_model(["company_id"])
+        self.env["crm.lead.stage.history.skip"].invalidate_model(["company_id"])
 
     def _plan_after_sale_activity(self):
         """Won: plan the post-sale "next action" for the salesperson."""

@@ -96,6 +96,8 @@ class TestSalesFunnelReports(SalesFunnelCommon):
             "Invoice": skipped_once,
             "Payment Received": (1, 0, 0, 0, 1, 100.0, 0, False, 7.0),
         })
+        # groups come in funnel order
+        self.assertEqual(list(report), self.stages.mapped("name"))
 
     @users("sfp_manager")
     def test_velocity_per_salesperson(self):

@@ -68,6 +68,8 @@ class TestUi(HttpCase, SalesFunnelCommon):
         moved = Lead.create(dict(values, name="L3", stage_id=self.stage_new.id,
                                  expected_revenue=10000, date_deadline=next_month))
         moved.write({"stage_id": self.stage_meeting.id})
+        Lead.create(dict(values, name="L4", stage_id=self.stage_order.id, expected_revenue=1000,
+                         date_deadline=fields.Date.today() - relativedelta(months=2)))
         self.start_tour("/odoo/crm", "sales_funnel_pl_reports", login="sfp_manager")
 
 

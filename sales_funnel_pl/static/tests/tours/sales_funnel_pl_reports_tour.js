@@ -43,6 +43,24 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
             content: "The weighted forecast: 3% of 20 000 and of 10 000",
             trigger: ".o_pivot_view .o_pivot td:contains('900,00')",
         },
+        {
+            content: "The overdue opportunity (80% of 1 000) shows by default",
+            trigger: ".o_pivot_view .o_pivot td:contains('800,00')",
+        },
+        {
+            content: "Open the filters",
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
+        },
+        {
+            content: "crm's own forecast filter",
+            trigger: ".o_filter_menu .dropdown-item:contains('Spodziewane zamknięcia')",
+            run: "click",
+        },
+        {
+            content: "Upcoming closings only: the overdue month is gone, the coming one stays",
+            trigger: ".o_pivot_view .o_pivot:has(td:contains('900,00')):not(:has(td:contains('800,00')))",
+        },
         ...openReport("sales_funnel_pl.sales_funnel_stage_report_menu"),
         {
             content: "Two opportunities entered Nowy Prospekt",
