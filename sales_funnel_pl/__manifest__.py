@@ -2,7 +2,7 @@
     "name": "Sales Funnel PL",
     "summary": "17-stage Polish sales funnel for Odoo CRM: stage probabilities, "
     "stage descriptions and a stage mapping wizard",
-    "version": "18.0.1.1.0",
+    "version": "1.2.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "sales_funnel_pl",
@@ -15,6 +15,7 @@
         "security/crm_lead_stage_history_security.xml",
         "data/crm_stage_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/ir_cron_data.xml",
         "views/crm_stage_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_lead_stage_history_views.xml",

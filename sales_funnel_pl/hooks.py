@@ -3,6 +3,8 @@ import logging
 from odoo import tools
 from odoo.tools import SQL
 
+from .utils import user_tz
+
 _logger = logging.getLogger(__name__)
 
 BACKFILL_BATCH = 5000
@@ -127,15 +129,29 @@ def _init_process_dates(env):
     """Existing opportunities: the new columns were filled with today's date
     and the installing user; use what Odoo already recorded instead."""
     env["crm.lead"].flush_model()
+    # dates are the local days of the user who created the opportunity
     env.cr.execute(
-        """
-        UPDATE crm_lead
-           SET date_stage = COALESCE(date_last_stage_update, create_date)::date,
-               date_process_start = create_date::date,
-               process_start_user_id = create_uid,
-               date_process_end = CASE
-                   WHEN NOT active OR probability = 100 THEN date_closed::date END
-        """
+        SQL(
+            """
+            WITH local AS (
+                SELECT l.id, COALESCE(p.tz, %(tz)s) AS tz
+                  FROM crm_lead l
+                  LEFT JOIN res_users u ON u.id = l.create_uid
+                  LEFT JOIN res_partner p ON p.id = u.partner_id
+            )
+            UPDATE crm_lead l
+               SET date_stage = (COALESCE(l.date_last_stage_update, l.create_date)
+                                 AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
+                   date_process_start = (l.create_date AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
+                   process_start_user_id = l.create_uid,
+                   date_process_end = CASE
+                       WHEN NOT l.active OR l.probability = 100
+                       THEN (l.date_closed AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date END
+              FROM local t
+             WHERE t.id = l.id
+            """,
+            tz=user_tz(env),
+        )
     )
     env["crm.lead"].invalidate_model()
 
@@ -157,7 +173,10 @@ def _backfill_stage_history(env):
     History = env["crm.lead.stage.history"]
     skipped = History._insert_skipped_stages_sql(SQL("inserted"))
     for batch in tools.split_every(BACKFILL_BATCH, lead_ids, list):
-        env.cr.execute(SQL(BACKFILL_SQL, field_id=field.id, lead_ids=batch, skipped=skipped))
+        env.cr.execute(SQL(
+            BACKFILL_SQL, field_id=field.id, lead_ids=batch, skipped=skipped,
+            tz=user_tz(env),
+        ))
     History.invalidate_model()
     # fresh statistics, so that the reports' first reads are planned well
     env.cr.execute("ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip")
@@ -203,28 +222,41 @@ WITH tracking AS (
            row_number() OVER w = count(*) OVER (PARTITION BY e.lead_id) AS is_last
       FROM entries e
     WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.date_enter, e.seq)
+), dated AS (
+    -- the stage date of a past row is the local day (of the user who made
+    -- the change) it was entered on; the current row's is the opportunity's
+    SELECT o.*,
+           CASE WHEN o.is_last THEN l.date_stage
+                ELSE (o.date_enter AT TIME ZONE 'UTC'
+                      AT TIME ZONE COALESCE(p.tz, %(tz)s))::date END AS day
+      FROM ordered o
+      JOIN crm_lead l ON l.id = o.lead_id
+      LEFT JOIN res_users u ON u.id = o.user_id
+      LEFT JOIN res_partner p ON p.id = u.partner_id
+), days AS (
+    SELECT d.*, lead(d.day) OVER (PARTITION BY d.lead_id ORDER BY d.date_enter, d.seq)
+               AS next_day
+      FROM dated d
 ), inserted AS (
 INSERT INTO crm_lead_stage_history (
     lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
-    next_stage_id, left_change, moved_on, duration_days, date_stage, user_id, salesperson_id, team_id, probability,
-    expected_revenue, prorated_revenue, company_id,
+    next_stage_id, left_change, moved_on, duration_days, date_stage, user_id,
+    salesperson_id, team_id, probability, expected_revenue, prorated_revenue,
     create_uid, create_date, write_uid, write_date)
 SELECT o.lead_id, s.id, ps.id, o.change_type,
        o.date_enter,
        CASE WHEN NOT o.is_last THEN GREATEST(o.date_leave, o.date_enter) END,
        ns.id, o.left_change,
        COALESCE(o.left_change IN ('stage', 'won') AND ns.sequence > s.sequence, false),
-       CASE WHEN NOT o.is_last THEN EXTRACT(EPOCH FROM
-           GREATEST(o.date_leave, o.date_enter) - o.date_enter) / 86400.0 END,
-       CASE WHEN o.is_last THEN l.date_stage ELSE o.date_enter::date END,
+       CASE WHEN NOT o.is_last THEN GREATEST(o.next_day - o.day, 0) END,
+       o.day,
        o.user_id, l.user_id, l.team_id,
        CASE WHEN o.is_last THEN l.probability ELSE s.probability END,
        l.expected_revenue,
        round((l.expected_revenue * CASE WHEN o.is_last THEN l.probability
                                         ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
-       l.company_id,
        o.user_id, o.date_enter, o.user_id, o.date_enter
-  FROM ordered o
+  FROM days o
   JOIN crm_lead l ON l.id = o.lead_id
   LEFT JOIN crm_stage s ON s.id = o.stage_id
   LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id

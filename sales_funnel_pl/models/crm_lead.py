@@ -1,4 +1,6 @@
 import logging
+import threading
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup, escape
@@ -7,6 +9,8 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import MissingError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
+
+from odoo.addons.crm.models.crm_lead import PLS_COMPUTE_BATCH_STEP, PLS_UPDATE_BATCH_STEP
 
 _logger = logging.getLogger(__name__)
 
@@ -26,23 +30,23 @@ class CrmLead(models.Model):
     )
     next_activity_id = fields.Many2one(
         "mail.activity", string="Next Action Activity", copy=False,
-        ondelete="set null", index="btree_not_null",
+        compute="_compute_next_activity", store=True, index="btree_not_null",
+        help="The earliest planned activity of the opportunity, of any type.",
     )
     next_action = fields.Char(
         string="Next Action",
         compute="_compute_next_action",
         inverse="_inverse_next_action",
-        store=True,
-        help="What must be done next in this sale. Planned as a To-Do activity "
-        "for the salesperson.",
+        help="What must be done next in this sale: the earliest planned activity "
+        "(its summary, or its type). Writing it plans or moves that activity.",
     )
     next_action_date = fields.Date(
         string="Action Date",
-        compute="_compute_next_action",
+        compute="_compute_next_activity",
         inverse="_inverse_next_action",
         store=True,
         index=True,
-        help="The date of the next action in the sales process.",
+        help="The deadline of the next action (the earliest planned activity).",
     )
     next_action_state = fields.Selection(
         [("overdue", "Overdue"), ("planned", "Planned"), ("missing", "Missing"),
@@ -101,52 +105,73 @@ class CrmLead(models.Model):
             else:
                 lead.probability = lead.probability
 
+    @api.depends("activity_ids.date_deadline", "activity_ids.active")
+    def _compute_next_activity(self):
+        """The next action is the earliest planned activity, of any type, in
+        the order Odoo shows activities (deadline, then creation)."""
+        for lead in self:
+            activities = lead.activity_ids.filtered("active")
+            activity = min(
+                activities, key=lambda act: (act.date_deadline, act.id), default=None
+            )
+            lead.next_activity_id = activity
+            lead.next_action_date = activity.date_deadline if activity else False
+
     @api.depends(
-        "next_activity_id.summary",
-        "next_activity_id.date_deadline",
-        "next_activity_id.active",
+        "next_activity_id.summary", "next_activity_id.activity_type_id"
     )
     def _compute_next_action(self):
         for lead in self:
             activity = lead.next_activity_id
-            if activity and activity.active:
-                lead.next_action = activity.summary or activity.activity_type_id.name
-                lead.next_action_date = activity.date_deadline
-            else:
-                lead.next_action = False
-                lead.next_action_date = False
+            lead.next_action = (
+                activity.summary or activity.activity_type_id.name if activity else False
+            )
 
     def _inverse_next_action(self):
-        activity_type = self.env.ref(
-            "sales_funnel_pl.mail_activity_type_next_action", raise_if_not_found=False
-        )
+        """Writing the next action plans or moves the earliest activity; a
+        To-Do is planned when there is none. Only what the user changed is
+        written: a date alone never becomes the activity's summary."""
+        todo_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         today = fields.Date.context_today(self)
-        to_clear = self.env["mail.activity"]
+        to_cancel = self.env["mail.activity"]
         for lead in self:
+            if lead.next_action and len(lead.next_action) > NEXT_ACTION_MAX_LENGTH:
+                raise ValidationError(
+                    self.env._(
+                        "The next action of %(lead)s is too long (%(length)s "
+                        "characters): write it in at most %(max)s characters and "
+                        "put the details in the notes.",
+                        lead=lead.name,
+                        length=len(lead.next_action),
+                        max=NEXT_ACTION_MAX_LENGTH,
+                    )
+                )
             activity = lead.next_activity_id
             if not lead.next_action and not lead.next_action_date:
-                to_clear |= activity
+                to_cancel |= activity
                 continue
-            values = {
-                "summary": lead.next_action or activity_type.name,
-                "date_deadline": lead.next_action_date or today,
-            }
-            if activity and activity.active:
-                activity.write(values)
+            if activity:
+                values = {}
+                shown = activity.summary or activity.activity_type_id.name
+                if lead.next_action and lead.next_action != shown:
+                    values["summary"] = lead.next_action
+                if lead.next_action_date and lead.next_action_date != activity.date_deadline:
+                    values["date_deadline"] = lead.next_action_date
+                if values:
+                    activity.write(values)
             else:
-                lead.next_activity_id = lead.activity_schedule(
-                    activity_type_id=activity_type.id,
+                lead.activity_schedule(
+                    activity_type_id=todo_type.id if todo_type else False,
+                    summary=lead.next_action or False,
+                    date_deadline=lead.next_action_date or today,
                     user_id=(lead.user_id or self.env.user).id,
-                    **values,
                 )
-            if not (lead.next_action and lead.next_action_date):
-                # show what was planned: the activity is the source of truth
-                lead.write(
-                    {"next_action": values["summary"],
-                     "next_action_date": values["date_deadline"]}
-                )
-        if to_clear:
-            to_clear.with_context(sales_funnel_keep_next_action=True).unlink()
+        if to_cancel:
+            to_cancel.unlink()
+        # the fields written are protected from recomputation while their
+        # inverse runs: show the activity planned or moved now
+        self.invalidate_recordset(["activity_ids", "next_action"])
+        self._compute_next_activity()
 
     @api.depends("next_action_date", "active", "probability", "stage_id.is_won")
     def _compute_next_action_state(self):
@@ -210,21 +235,6 @@ class CrmLead(models.Model):
                     )
                 )
 
-    @api.constrains("next_action")
-    def _check_next_action(self):
-        for lead in self:
-            if lead.next_action and len(lead.next_action) > NEXT_ACTION_MAX_LENGTH:
-                raise ValidationError(
-                    self.env._(
-                        "The next action of %(lead)s is too long (%(length)s "
-                        "characters): write it in at most %(max)s characters and "
-                        "put the details in the notes.",
-                        lead=lead.name,
-                        length=len(lead.next_action),
-                        max=NEXT_ACTION_MAX_LENGTH,
-                    )
-                )
-
     @api.constrains("expected_revenue")
     def _check_expected_revenue(self):
         for lead in self:
@@ -253,9 +263,15 @@ class CrmLead(models.Model):
             self._check_stage_value(vals)
         stage_ids = {vals["stage_id"] for vals in vals_list if vals.get("stage_id")}
         stages = self.env["crm.stage"].browse(stage_ids)
+        today = fields.Date.context_today(self)
         for vals in vals_list:
-            if vals.get("stage_id") and "probability" not in vals:
-                vals["probability"] = stages.browse(vals["stage_id"]).probability
+            stage = stages.browse(vals.get("stage_id"))
+            if stage and "probability" not in vals:
+                vals["probability"] = stage.probability
+            if stage.is_won and vals.get("active", True):
+                # created won: its process starts and ends today
+                vals.setdefault("date_process_end", today)
+                vals.setdefault("process_end_user_id", self.env.uid)
         leads = super().create(vals_list)
         # opportunities created without a stage get the one Odoo computes
         # for their team: set that stage's probability now
@@ -271,35 +287,42 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
+        """Each opportunity gets what its own transition asks for (see
+        ``_stage_transitions``); opportunities sharing a transition are
+        written together, so the number of queries does not grow with the
+        batch."""
         self._check_stage_value(vals)
-        events = self._stage_history_events(vals)
-        if events:
-            vals = dict(vals)
-            today = fields.Date.context_today(self)
-            if "stage_id" in vals and "date_stage" not in vals:
-                vals["date_stage"] = today
-            ending = self._process_end_values(vals)
-            if ending is not None:
-                vals.update(ending)
-        restored = (
-            self.filtered(lambda lead: not lead.active)
-            if vals.get("active") and "probability" not in vals
-            else self.browse()
+        if "stage_id" not in vals and "active" not in vals:
+            result = super().write(vals)
+            if "date_stage" in vals:
+                self._stage_history_sync_date_stage()
+            return result
+        transitions = self._stage_transitions(vals)
+        previous_stage = {lead.id: lead.stage_id.id for lead in self}
+        groups = defaultdict(list)
+        for lead in self:
+            kind, process = transitions.get(lead.id, (None, None))
+            groups[self._transition_values(vals, lead, kind, process)].append(lead.id)
+        for (keep_stage, extra), lead_ids in groups.items():
+            lead_vals = dict(vals, **dict(extra))
+            if not keep_stage:
+                lead_vals.pop("stage_id", None)
+            if lead_vals:
+                super(CrmLead, self.browse(lead_ids)).write(lead_vals)
+        events = {
+            lead_id: (previous_stage[lead_id], kind)
+            for lead_id, (kind, _process) in transitions.items()
+        }
+        self._stage_history_log(events, check_dates="date_stage" in vals)
+        won = self.browse(
+            lead_id for lead_id, (kind, _process) in transitions.items() if kind == "won"
         )
-        result = self._write_with_stage_probability(vals)
-        # a restored opportunity gets its stage's probability back
-        restored._apply_stage_probability()
-        if events:
-            self._stage_history_log(events)
-            won = self.browse(
-                lead_id for lead_id, (_p, kind) in events.items() if kind == "won"
-            )
-            won._plan_after_sale_activity()
-        elif "date_stage" in vals:
-            self._stage_history_sync_date_stage()
-        if {"company_id", "team_id", "user_id"} & set(vals):
-            self._stage_history_sync_company()
-        return result
+        won._close_pre_sale_activities()
+        won._plan_after_sale_activity()
+        if "date_stage" in vals:
+            staying = self.filtered(lambda lead: lead.id not in transitions)
+            staying._stage_history_sync_date_stage()
+        return True
 
     @api.model
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False,
@@ -367,25 +390,6 @@ class CrmLead(models.Model):
                 self.env._("The stage %(stage)s does not exist.", stage=stage_id)
             ) from None
 
-    def _write_with_stage_probability(self, vals):
-        """Write ``vals``; the opportunities that change stage get the new
-        stage's probability unless one is given."""
-        if vals.get("stage_id") and "probability" not in vals:
-            stage = self.env["crm.stage"].browse(vals["stage_id"])
-            # lost opportunities keep their 0%, the others get the stage's %
-            moving = self.filtered(lambda lead: lead.stage_id != stage and lead.active)
-            staying = self - moving
-            if moving and staying:
-                super(CrmLead, staying).write(vals)
-            if moving:
-                vals = dict(vals, probability=stage.probability)
-                if not stage.is_won and vals.get("active", True):
-                    # Odoo clears the closing date when an opportunity leaves
-                    # a won stage without a probability in vals; keep doing so
-                    vals.setdefault("date_closed", False)
-                return super(CrmLead, moving).write(vals)
-        return super().write(vals)
-
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
@@ -437,64 +441,111 @@ class CrmLead(models.Model):
                     {"probability": stage.probability}
                 )
 
-    def _stage_history_events(self, vals):
-        """{lead id: (previous stage id, change type)} for the opportunities
-        that this write makes enter a stage, win, lose or come back."""
+    # ------------------------------------------------------------
+    # TRANSITIONS: what a write does to each opportunity
+    # ------------------------------------------------------------
+
+    def _stage_transitions(self, vals):
+        """{lead id: (change type, process)} for the opportunities that this
+        write makes enter a stage, win, lose or come back.
+
+        The change type is what the stage history records: ``stage``,
+        ``won``, ``lost``, ``restore``, or ``map`` for a move made by the
+        stage mapping (a migration, not a sale). ``process`` says what
+        happens to the sales process: ``end``, ``reopen`` or None."""
         if "stage_id" not in vals and "active" not in vals:
             return {}
-        events = {}
         new_stage = (
             self.env["crm.stage"].browse(vals["stage_id"])
             if vals.get("stage_id") else None
         )
+        mapping = self.env.context.get("sales_funnel_stage_mapping")
+        transitions = {}
         for lead in self:
-            stage_changes = new_stage is not None and lead.stage_id != new_stage
             if "active" in vals and bool(vals["active"]) != lead.active:
-                events[lead.id] = (lead.stage_id.id, "restore" if vals["active"] else "lost")
-            elif stage_changes:
-                kind = "won" if new_stage.is_won and lead.active else "stage"
-                events[lead.id] = (lead.stage_id.id, kind)
-        return events
+                transitions[lead.id] = (
+                    ("restore", "reopen") if vals["active"] else ("lost", "end")
+                )
+            elif new_stage is not None and lead.stage_id != new_stage:
+                was_won = bool(lead.stage_id.is_won)
+                if not lead.active:
+                    # a lost opportunity moved stays lost: its process is over
+                    process = None
+                elif new_stage.is_won and not was_won:
+                    process = "end"
+                elif was_won and not new_stage.is_won:
+                    process = "reopen"
+                else:
+                    process = None
+                if mapping:
+                    kind = "map"
+                elif process == "end":
+                    kind = "won"
+                else:
+                    kind = "stage"
+                transitions[lead.id] = (kind, process)
+        return transitions
 
-    def _process_end_values(self, vals):
-        """Values ending (won, lost) or reopening (restored, moved out of the
-        won stage) the sales process, or None."""
+    def _transition_values(self, vals, lead, kind, process):
+        """(whether the write keeps ``stage_id``, extra values) for ``lead``:
+        hashable, so that opportunities sharing them are written together.
+        An opportunity already in the written stage is not written a stage
+        at all: nothing of it changes."""
         today = fields.Date.context_today(self)
-        if "active" in vals and not vals["active"]:
-            # lost: probability 0 in the same write, so its history row says so
-            return {
-                "date_process_end": today,
-                "process_end_user_id": self.env.uid,
-                "probability": 0,
-            }
-        if vals.get("stage_id"):
-            stage = self.env["crm.stage"].browse(vals["stage_id"])
-            if stage.is_won:
-                return {"date_process_end": today, "process_end_user_id": self.env.uid}
-            return {"date_process_end": False, "process_end_user_id": False}
-        if vals.get("active"):
-            return {"date_process_end": False, "process_end_user_id": False}
-        return None
+        extra = {}
+        moves = "stage_id" in vals and lead.stage_id.id != (vals["stage_id"] or False)
+        open_after = (lead.active and kind != "lost") or kind == "restore"
+        if moves and "date_stage" not in vals:
+            extra["date_stage"] = today
+        if open_after and "probability" not in vals:
+            if moves and vals["stage_id"]:
+                stage = self.env["crm.stage"].browse(vals["stage_id"])
+                extra["probability"] = stage.probability
+                if not stage.is_won and "date_closed" not in vals:
+                    # crm keeps the closing date when an opportunity leaves a
+                    # won stage with a 0% probability in vals: clear it
+                    extra["date_closed"] = False
+            elif kind == "restore":
+                extra["probability"] = lead.stage_id.probability
+        if kind == "lost" and "probability" not in vals:
+            extra["probability"] = 0
+        if process == "end":
+            extra.update(date_process_end=today, process_end_user_id=self.env.uid)
+        elif process == "reopen":
+            extra.update(date_process_end=False, process_end_user_id=False)
+        return moves, tuple(sorted(extra.items()))
 
-    def _stage_history_log(self, events):
+    # ------------------------------------------------------------
+    # STAGE HISTORY
+    # ------------------------------------------------------------
+
+    def _stage_history_log(self, events, check_dates=False):
         """Close the open history rows of the opportunities in ``events`` and
-        open a new one for each, in one query whatever their number."""
+        open a new one for each, in one query whatever their number.
+
+        Days in a stage count from the business stage dates: a row is left
+        on the stage date of the row that follows it (the day of the event
+        for a loss or a restoration)."""
         if not events:
             return
         self.flush_model()
         lead_ids = list(events)
         History = self.env["crm.lead.stage.history"]
+        now = self.env.cr.now()
         self.env.cr.execute(SQL(
             """
             WITH events AS (
-                SELECT * FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
-                                     %(kinds)s::varchar[])
+                SELECT e.*, CASE WHEN e.change_type IN ('lost', 'restore')
+                                 THEN %(today)s::date
+                                 ELSE COALESCE(l.date_stage, %(today)s::date) END AS day
+                  FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
+                              %(kinds)s::varchar[])
                     AS e(lead_id, previous_stage_id, change_type)
+                  JOIN crm_lead l ON l.id = e.lead_id
             ), closed AS (
                 UPDATE crm_lead_stage_history h
                    SET date_leave = GREATEST(%(now)s, h.date_enter),
-                       duration_days = EXTRACT(EPOCH FROM
-                           GREATEST(%(now)s, h.date_enter) - h.date_enter) / 86400.0,
+                       duration_days = GREATEST(e.day - h.date_stage, 0),
                        next_stage_id = l.stage_id,
                        left_change = e.change_type,
                        moved_on = e.change_type IN ('stage', 'won') AND COALESCE((
@@ -515,11 +566,11 @@ class CrmLead(models.Model):
                 INSERT INTO crm_lead_stage_history (
                     lead_id, stage_id, previous_stage_id, change_type, date_enter,
                     date_stage, user_id, salesperson_id, team_id, probability,
-                    expected_revenue, prorated_revenue, company_id,
+                    expected_revenue, prorated_revenue,
                     create_uid, create_date, write_uid, write_date)
                 SELECT l.id, l.stage_id, e.previous_stage_id, e.change_type, %(now)s,
-                       COALESCE(l.date_stage, %(today)s), %(uid)s, l.user_id, l.team_id,
-                       l.probability, l.expected_revenue, l.prorated_revenue, l.company_id,
+                       e.day, %(uid)s, l.user_id, l.team_id,
+                       l.probability, l.expected_revenue, l.prorated_revenue,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM crm_lead l
                   JOIN events e ON e.lead_id = l.id
@@ -527,7 +578,7 @@ class CrmLead(models.Model):
             )
             %(skipped)s
             """,
-            now=fields.Datetime.now(),
+            now=now,
             today=fields.Date.context_today(self),
             uid=self.env.uid,
             lead_ids=lead_ids,
@@ -535,43 +586,84 @@ class CrmLead(models.Model):
             kinds=[events[lead_id][1] for lead_id in lead_ids],
             skipped=History._insert_skipped_stages_sql(SQL("inserted")),
         ))
-        self.env["crm.lead.stage.history"].invalidate_model()
+        History.invalidate_model()
         self.browse(lead_ids).invalidate_recordset(
             ["stage_history_ids", "stage_history_count", "process_user_ids"]
         )
+        if check_dates:
+            self.browse(lead_ids)._stage_history_check_dates()
 
     def _stage_history_sync_date_stage(self):
-        """A backdated stage date is the date of the open history row too."""
+        """A backdated stage date is the date of the open history row too; the
+        days spent in the stage before follow."""
+        if not self:
+            return
         self.flush_recordset(["date_stage"])
         self.env.cr.execute(
             """UPDATE crm_lead_stage_history h SET date_stage = l.date_stage
                  FROM crm_lead l
-                WHERE h.lead_id = l.id AND h.date_leave IS NULL AND l.id = ANY(%s)""",
+                WHERE h.lead_id = l.id AND h.date_leave IS NULL AND l.id = ANY(%s)
+                  AND h.date_stage IS DISTINCT FROM l.date_stage""",
             [self.ids],
         )
         self.env["crm.lead.stage.history"].invalidate_model(["date_stage"])
+        self._stage_history_recompute_durations()
+        self._stage_history_check_dates()
 
-    def _stage_history_sync_company(self):
-        """The history belongs to its opportunity: when the opportunity goes
-        to another company (directly, or with its team or salesperson), its
-        rows go with it, so that no company sees another one's history."""
-        self.flush_recordset(["company_id"])
+    def _stage_history_recompute_durations(self):
+        """Days in each left stage of these opportunities, from the stage
+        dates of consecutive rows (after a stage date was corrected)."""
         self.env.cr.execute(
-            """WITH history AS (
-                   UPDATE crm_lead_stage_history h SET company_id = l.company_id
-                     FROM crm_lead l
-                    WHERE h.lead_id = l.id AND l.id = ANY(%(ids)s)
-                      AND h.company_id IS DISTINCT FROM l.company_id
-                RETURNING h.id
-               )
-               UPDATE crm_lead_stage_history_skip k SET company_id = l.company_id
-                 FROM crm_lead l
-                WHERE k.lead_id = l.id AND l.id = ANY(%(ids)s)
-                  AND k.company_id IS DISTINCT FROM l.company_id""",
-            {"ids": self.ids},
+            """UPDATE crm_lead_stage_history h
+                  SET duration_days = GREATEST(n.next_day - h.date_stage, 0)
+                 FROM (SELECT id, lead(date_stage) OVER (
+                                  PARTITION BY lead_id ORDER BY date_enter, id) AS next_day
+                         FROM crm_lead_stage_history WHERE lead_id = ANY(%s)) n
+                WHERE n.id = h.id AND h.date_leave IS NOT NULL
+                  AND h.duration_days IS DISTINCT FROM GREATEST(n.next_day - h.date_stage, 0)""",
+            [self.ids],
         )
-        self.env["crm.lead.stage.history"].invalidate_model(["company_id"])
-        self.env["crm.lead.stage.history.skip"].invalidate_model(["company_id"])
+        self.env["crm.lead.stage.history"].invalidate_model(["duration_days"])
+
+    def _stage_history_check_dates(self):
+        """Stage dates never go backwards: no stage's date is before the date
+        of the stage the opportunity came from."""
+        self.env.cr.execute(
+            """SELECT h.lead_id, h.date_stage, p.date_stage
+                 FROM crm_lead_stage_history h
+                 JOIN LATERAL (
+                      SELECT date_stage FROM crm_lead_stage_history p
+                       WHERE p.lead_id = h.lead_id
+                         AND p.stage_id IS DISTINCT FROM h.stage_id
+                         AND (p.date_enter, p.id) < (h.date_enter, h.id)
+                       ORDER BY p.date_enter DESC, p.id DESC LIMIT 1) p ON true
+                WHERE h.lead_id = ANY(%s) AND h.date_stage < p.date_stage
+                LIMIT 1""",
+            [self.ids],
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            lead = self.browse(row[0])
+            raise ValidationError(
+                self.env._(
+                    "The stage date of %(lead)s (%(date)s) cannot be earlier than "
+                    "the date of its previous stage (%(previous)s).",
+                    lead=lead.name,
+                    date=tools.format_date(self.env, row[1]),
+                    previous=tools.format_date(self.env, row[2]),
+                )
+            )
+
+    # ------------------------------------------------------------
+    # ACTIVITIES ON WIN
+    # ------------------------------------------------------------
+
+    def _close_pre_sale_activities(self):
+        """Won: the pre-sale next actions are over (as losing cancels them)."""
+        if self:
+            self.env["mail.activity"].sudo().search(
+                [("res_model", "=", "crm.lead"), ("res_id", "in", self.ids)]
+            ).unlink()
 
     def _plan_after_sale_activity(self):
         """Won: plan the post-sale "next action" for the salesperson."""
@@ -614,7 +706,9 @@ class CrmLead(models.Model):
                 ("user_id.share", "=", False),
                 "|",
                 ("next_action_date", "=", False),
-                ("next_action_date", "<", fields.Date.context_today(self)),
+                # today is each user's own: take the latest today on Earth,
+                # each user's reminder then keeps only what is due for them
+                ("next_action_date", "<", fields.Date.today() + timedelta(days=2)),
             ],
             ["user_id"],
         )
@@ -659,7 +753,10 @@ class CrmLead(models.Model):
                     lead._get_html_link(), escape(lead.stage_id.name)
                 )
             body += Markup("</ul>")
-        self.env["mail.thread"].sudo().message_notify(
+        # sent by OdooBot; this runs as the recipient (their rights), whom
+        # Odoo takes for the author and would not notify without the flag
+        self.env["mail.thread"].sudo().with_context(mail_notify_author=True).message_notify(
+            author_id=self.env.ref("base.partner_root").id,
             partner_ids=user.partner_id.ids,
             subject=env._("Your sales funnel: next actions to plan"),
             body=body,
@@ -668,11 +765,29 @@ class CrmLead(models.Model):
         )
         return True
 
+    def _handle_won_lost(self, vals):
+        """crm reads a 0% probability as "lost" when an opportunity reaches a
+        won stage. Here lost means archived: an open opportunity at 0% (the
+        first stage's %) that is won only reaches won, it never leaves lost."""
+        stage_id = vals.get("stage_id")
+        if not stage_id or not self.env["crm.stage"].browse(stage_id).is_won:
+            return super()._handle_won_lost(vals)
+        open_at_zero = self.filtered(
+            lambda lead: lead.active and lead.probability == 0 and lead.stage_id.id != stage_id
+        )
+        super(CrmLead, self - open_at_zero)._handle_won_lost(vals)
+        if open_at_zero:
+            rest = {key: value for key, value in vals.items() if key != "stage_id"}
+            if "active" in rest:
+                super(CrmLead, open_at_zero)._handle_won_lost(rest)
+            open_at_zero._pls_increment_frequencies(to_state="won")
+
     def _update_automated_probabilities(self):
-        """Predictive lead scoring's cron: Odoo aligns ``probability`` on the
+        """Predictive lead scoring's cron: crm aligns ``probability`` on the
         new ``automated_probability`` when both were equal. Here the
-        probability follows the stage, so keep it and only refresh the
-        automated one, batch by batch as Odoo does."""
+        probability follows the stage, so only the automated one is
+        refreshed, with crm's batches: one transaction per batch of updates,
+        so that ``crm_lead`` rows are never locked for the whole run."""
         pls_start_date = self._pls_get_safe_start_date()
         if not pls_start_date:
             return
@@ -687,16 +802,20 @@ class CrmLead(models.Model):
                 ("probability", ">", 0),
             ]
         )
-        self.flush_model()
-        for batch in tools.split_every(50000, leads.ids, leads.browse):
+        by_probability = defaultdict(list)
+        for batch in tools.split_every(PLS_COMPUTE_BATCH_STEP, leads.ids, leads.browse):
             probabilities = batch._pls_get_naive_bayes_probabilities(batch_mode=True)
-            by_probability = {}
-            for lead_id, probability in probabilities.items():
-                by_probability.setdefault(probability, []).append(lead_id)
-            for probability, lead_ids in by_probability.items():
+            for lead_id, probability in sorted(probabilities.items()):
+                by_probability[probability].append(lead_id)
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        self.flush_model()
+        for probability, lead_ids in by_probability.items():
+            for batch_ids in tools.split_every(PLS_UPDATE_BATCH_STEP, lead_ids):
                 self.env.cr.execute(
                     "UPDATE crm_lead SET automated_probability = %s WHERE id IN %s",
-                    (probability, tuple(lead_ids)),
+                    (probability, tuple(batch_ids)),
                 )
+                if auto_commit:
+                    self.env.cr.commit()
         self.invalidate_model(["automated_probability"])
         _logger.info("Predictive Lead Scoring: automated probabilities updated")

@@ -32,6 +32,7 @@ class CrmLeadStageHistory(models.Model):
             ("lost", "Lost"),
             ("restore", "Restored"),
             ("import", "From the chatter"),
+            ("map", "Stage mapping"),
         ],
         string="Change", required=True, default="stage", readonly=True,
     )
@@ -45,6 +46,7 @@ class CrmLeadStageHistory(models.Model):
             ("won", "Won"),
             ("lost", "Lost"),
             ("restore", "Restored"),
+            ("map", "Stage mapping"),
         ],
         string="Left by", readonly=True,
     )
@@ -66,7 +68,8 @@ class CrmLeadStageHistory(models.Model):
     )
     duration_days = fields.Float(
         string="Days in Stage", digits=(16, 2), readonly=True, aggregator="avg",
-        help="Time spent in the stage, set when the opportunity leaves it.",
+        help="Days between this stage's date and the date of the stage that "
+        "followed it (the business dates, backdated ones included).",
     )
     user_id = fields.Many2one(
         "res.users", string="Changed by", index=True, readonly=True,
@@ -87,10 +90,9 @@ class CrmLeadStageHistory(models.Model):
     prorated_revenue = fields.Monetary(
         string="Prorated Revenue", currency_field="company_currency", readonly=True
     )
-    company_id = fields.Many2one(
-        "res.company", string="Company", index=True, readonly=True,
-        ondelete="cascade",
-    )
+    # the opportunity's company, never a copy: a row cannot drift from it
+    # (stored, it would cost queries on every salesperson or team change)
+    company_id = fields.Many2one(related="lead_id.company_id", string="Company")
     company_currency = fields.Many2one(
         related="company_id.currency_id", string="Currency"
     )
@@ -116,16 +118,14 @@ class CrmLeadStageHistory(models.Model):
     def _insert_skipped_stages_sql(self, rows):
         """SQL recording the skipped stages of the history rows ``rows`` (a
         table or CTE with the history's columns id, lead_id, stage_id,
-        previous_stage_id, change_type, team_id, salesperson_id, company_id
-        and date_enter): the active stages of the row's team ordered strictly
+        previous_stage_id, change_type, team_id, salesperson_id and
+        date_enter): the active stages of the row's team ordered strictly
         between the previous stage and the new one."""
         return SQL(
             """
             INSERT INTO crm_lead_stage_history_skip (
-                history_id, stage_id, lead_id, team_id, salesperson_id, company_id,
-                date_enter)
-            SELECT r.id, sk.id, r.lead_id, r.team_id, r.salesperson_id, r.company_id,
-                   r.date_enter
+                history_id, stage_id, lead_id, team_id, salesperson_id, date_enter)
+            SELECT r.id, sk.id, r.lead_id, r.team_id, r.salesperson_id, r.date_enter
               FROM %(rows)s r
               JOIN crm_stage s ON s.id = r.stage_id
               JOIN crm_stage ps ON ps.id = r.previous_stage_id
@@ -179,7 +179,18 @@ class CrmLeadStageHistory(models.Model):
                 raise AccessError(
                     self.env._("Only a sales manager can change a stage date in the history.")
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if "date_stage" in vals and not self.env.context.get("sales_funnel_history_sync"):
+            leads = self.lead_id
+            # the open row's date is the opportunity's stage date
+            for row in self.filtered(lambda row: not row.date_leave):
+                row.lead_id.with_context(sales_funnel_history_sync=True).write(
+                    {"date_stage": row.date_stage}
+                )
+            self.flush_recordset(["date_stage"])
+            leads._stage_history_recompute_durations()
+            leads._stage_history_check_dates()
+        return result
 
     def unlink(self):
         raise UserError(
@@ -215,7 +226,5 @@ class CrmLeadStageHistorySkip(models.Model):
     salesperson_id = fields.Many2one(
         "res.users", string="Salesperson", ondelete="set null", readonly=True
     )
-    company_id = fields.Many2one(
-        "res.company", string="Company", ondelete="cascade", readonly=True
-    )
+    company_id = fields.Many2one(related="lead_id.company_id", string="Company")
     date_enter = fields.Datetime(string="Moved", readonly=True)

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from ..utils import user_tz
+
 
 class SalesFunnelForecastReport(models.Model):
     """Sales forecast per coming period: open opportunities weighted by
@@ -29,7 +31,8 @@ class SalesFunnelForecastReport(models.Model):
     )
     date = fields.Date(
         string="Period", readonly=True,
-        help="Expected closing date of an open opportunity, closing date of a won one.",
+        help="Expected closing date of an open opportunity, closing date of a won "
+        "one (the user's day, in their time zone).",
     )
     kind = fields.Selection(
         [("open", "Open"), ("won", "Won")], string="Status", readonly=True
@@ -85,12 +88,13 @@ class SalesFunnelForecastReport(models.Model):
             SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id, l.partner_id,
                    l.company_id, r.currency_id AS company_currency,
                    CASE WHEN s.is_won
-                        THEN COALESCE(l.date_closed, l.date_last_stage_update)::date
+                        THEN (COALESCE(l.date_closed, l.date_last_stage_update)
+                              AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date
                         ELSE l.date_deadline END
                        AS date,
                    CASE WHEN s.is_won THEN 'won' ELSE 'open' END AS kind,
                    (s.is_won IS TRUE OR l.date_deadline IS NOT NULL) AS has_date,
-                   (s.is_won IS NOT TRUE AND l.date_deadline < date_trunc('month', now())::date)
+                   (s.is_won IS NOT TRUE AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
                        AS is_overdue,
                    CASE WHEN s.is_won THEN 0 ELSE 1 END AS opportunity_count,
                    CASE WHEN s.is_won THEN 0 ELSE l.expected_revenue * r.rate END
@@ -106,6 +110,8 @@ class SalesFunnelForecastReport(models.Model):
             """,
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),
+            tz=user_tz(self.env),
+            today=day,
             target_rate=target_rate,
             company_rate=company_rate,
         )

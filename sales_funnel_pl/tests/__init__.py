@@ -8,3 +8,5 @@ from . import test_ui
 from . import test_concurrency
 from . import test_sales_funnel_reports
 from . import test_reports_rpc
+from . import test_crm_lead_process
+from . import test_time_zones

@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -19,6 +20,7 @@ class SalesFunnelCommon(TransactionCase):
             email="jan.kowalski@example.com",
             groups="sales_team.group_sale_salesman",
             notification_type="inbox",
+            tz="Europe/Warsaw",
         )
         cls.user_manager = mail_new_test_user(
             cls.env,
@@ -27,6 +29,7 @@ class SalesFunnelCommon(TransactionCase):
             email="anna.nowak@example.com",
             groups="sales_team.group_sale_manager",
             notification_type="inbox",
+            tz="Europe/Warsaw",
         )
         cls.team = cls.env["crm.team"].create(
             {
@@ -46,6 +49,12 @@ class SalesFunnelCommon(TransactionCase):
         cls.partner = cls.env["res.partner"].create(
             {"name": "Stalprofil Sp. z o.o.", "is_company": True}
         )
+
+    def setUp(self):
+        super().setUp()
+        # crm and the history date stage changes with the transaction's time
+        # (cr.now()); in tests it follows the (frozen) clock
+        self.patch(type(self.env.cr), "now", lambda cr: fields.Datetime.now())
 
     @classmethod
     def _create_opportunities(cls, count, stage, user=None, **values):

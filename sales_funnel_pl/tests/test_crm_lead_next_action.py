@@ -14,7 +14,9 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.activity_type = cls.env.ref("sales_funnel_pl.mail_activity_type_next_action")
+        cls.activity_type = cls.env.ref("mail.mail_activity_data_todo")
+        cls.call_type = cls.env.ref("mail.mail_activity_data_call")
+        cls.email_type = cls.env.ref("mail.mail_activity_data_email")
         cls.after_sale_type = cls.env.ref("sales_funnel_pl.mail_activity_type_after_sale")
 
     @users("sfp_salesman")
@@ -48,7 +50,6 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self.assertFalse(lead.activity_ids)
         self.assertEqual(lead.next_action_state, "missing")
         self.assertIn(self.user_salesman, lead.process_user_ids)
-        self.assertIn(self.activity_type, self.activity_type.suggested_next_type_ids)
 
     @users("sfp_salesman")
     @freeze_time("2026-04-01 08:00:00")
@@ -157,3 +158,112 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self.assertIn("Open opportunities without a next action", body)
         self.assertIn("Stalprofil ERP</a>: Order", body)
         self.assertNotIn("Zaplanowana", body)
+
+    @users("sfp_salesman")
+    @freeze_time("2026-04-01 08:00:00")
+    def test_next_action_is_the_earliest_activity_of_any_type(self):
+        lead = self._create_opportunities(1, self.stage_meeting)
+        call = lead.activity_schedule(
+            activity_type_id=self.call_type.id, summary="Zadzwonić do prezesa",
+            date_deadline=date(2026, 3, 30), user_id=self.user_salesman.id,
+        )
+        email = lead.activity_schedule(
+            activity_type_id=self.email_type.id, date_deadline=date(2026, 4, 1),
+            user_id=self.user_salesman.id,
+        )
+        self.assertRecordValues(lead, [{
+            "next_activity_id": call.id, "next_action": "Zadzwonić do prezesa",
+            "next_action_date": date(2026, 3, 30), "next_action_state": "overdue",
+        }])
+        # the form moves that activity, whatever its type
+        lead.next_action_date = date(2026, 4, 2)
+        self.assertEqual(call.date_deadline, date(2026, 4, 2))
+        self.assertEqual(call.summary, "Zadzwonić do prezesa")
+        # now the e-mail comes first: its type names it
+        self.assertRecordValues(lead, [{
+            "next_activity_id": email.id, "next_action": "Email",
+            "next_action_date": date(2026, 4, 1), "next_action_state": "planned",
+        }])
+        email.action_done()
+        self.assertRecordValues(lead, [{
+            "next_activity_id": call.id, "next_action": "Zadzwonić do prezesa",
+            "next_action_date": date(2026, 4, 2),
+        }])
+
+    @users("sfp_salesman")
+    @freeze_time("2026-04-01 08:00:00")
+    def test_a_date_alone_plans_a_todo_without_summary(self):
+        lead = self._create_opportunities(1, self.stage_meeting)
+        lead.next_action_date = date(2026, 4, 8)
+        self.assertRecordValues(lead.activity_ids, [{
+            "activity_type_id": self.activity_type.id, "summary": False,
+            "date_deadline": date(2026, 4, 8), "user_id": self.user_salesman.id,
+        }])
+        self.assertEqual(lead.next_action, "To-Do")
+        lead.next_action_date = date(2026, 4, 9)
+        self.assertRecordValues(lead.activity_ids, [{
+            "summary": False, "date_deadline": date(2026, 4, 9),
+        }])
+
+    @users("sfp_salesman")
+    @freeze_time("2026-05-10 08:00:00")
+    def test_winning_closes_the_pre_sale_next_actions(self):
+        lead = self._create_opportunities(1, self.stage_order)
+        lead.write({"next_action": "Zadzwonić do prezesa", "next_action_date": date(2026, 5, 12)})
+        lead.activity_schedule(activity_type_id=self.call_type.id,
+                               date_deadline=date(2026, 5, 15), user_id=self.user_salesman.id)
+        lead.action_set_won()
+        self.assertEqual(lead.activity_ids.activity_type_id, self.after_sale_type)
+        self.assertRecordValues(lead, [{
+            "next_action": self.after_sale_type.summary,
+            "next_action_date": date(2026, 6, 9),
+            "next_action_state": "closed",
+        }])
+        # losing cancels them too
+        other = self._create_opportunities(1, self.stage_order)
+        other.next_action = "Oferta"
+        other.action_set_lost()
+        self.assertFalse(other.with_context(active_test=False).activity_ids)
+
+    @freeze_time("2026-07-01 06:00:00")
+    def test_reminder_reaches_each_user_in_their_language(self):
+        self.env["res.lang"]._activate_lang("pl_PL")
+        self.env["ir.module.module"]._load_module_terms(["sales_funnel_pl"], ["pl_PL"])
+        self.user_salesman.lang = "pl_PL"
+        by_email = mail_new_test_user(
+            self.env, login="sfp_by_email", name="Ewa Mailowa", email="ewa@example.com",
+            groups="sales_team.group_sale_salesman", notification_type="email",
+            tz="Europe/Warsaw",
+        )
+        archived = mail_new_test_user(self.env, login="sfp_archived", name="Były",
+                                      email="byly@example.com",
+                                      groups="sales_team.group_sale_salesman")
+        portal = mail_new_test_user(self.env, login="sfp_portal", name="Portal",
+                                    email="portal@example.com", groups="base.group_portal")
+        mine = self._create_opportunities(1, self.stage_meeting, name="Drukarnia Wisła")
+        mine.activity_schedule(activity_type_id=self.call_type.id, summary="Telefon",
+                               date_deadline=date(2026, 6, 29), user_id=self.user_salesman.id)
+        self._create_opportunities(1, self.stage_meeting, name="Poczta", user_id=by_email.id,
+                                   user=self.user_manager)
+        for user in (archived, portal):
+            self._create_opportunities(1, self.stage_meeting, name="Nikt", user_id=user.id,
+                                       user=self.user_manager)
+        archived.active = False
+        Notification = self.env["mail.notification"]
+        before = Notification.search([]).ids
+        self.assertEqual(self.env["crm.lead"]._cron_next_action_reminders(), 2)
+        notifications = Notification.search([("id", "not in", before)])
+        self.assertEqual(
+            sorted((n.res_partner_id.name, n.notification_type) for n in notifications),
+            [("Ewa Mailowa", "email"), ("Jan Kowalski", "inbox")],
+        )
+        inbox = notifications.filtered(lambda n: n.notification_type == "inbox").mail_message_id
+        self.assertEqual(inbox.author_id, self.env.ref("base.partner_root"))
+        self.assertEqual(inbox.subject, "Twój lejek sprzedaży: następne działania do zaplanowania")
+        body = str(inbox.body)
+        self.assertIn("Zaległe następne działania", body)
+        self.assertIn("Drukarnia Wisła</a>: Telefon (29.06.2026)", body)
+        self.assertNotIn("bez następnego działania", body)
+        email = notifications.filtered(lambda n: n.notification_type == "email")
+        self.assertEqual(email.mail_message_id.subject, "Your sales funnel: next actions to plan")
+        self.assertIn("Open opportunities without a next action", str(email.mail_message_id.body))

@@ -42,7 +42,10 @@ class CrmStageMapWizard(models.TransientModel):
             raise UserError(self.env._("Choose a funnel stage for at least one old stage."))
         if any(line.source_stage_id == line.target_stage_id for line in lines):
             raise UserError(self.env._("An old stage cannot be mapped to itself."))
-        Lead = self.env["crm.lead"].with_context(active_test=False)
+        # a migration, not a sale: the history records it as a stage mapping
+        Lead = self.env["crm.lead"].with_context(
+            active_test=False, sales_funnel_stage_mapping=True
+        )
         moved = 0
         for line in lines:
             leads = Lead.search([("stage_id", "=", line.source_stage_id.id)])
