@@ -467,7 +467,8 @@ class CrmLead(models.Model):
                     ("restore", "reopen") if vals["active"] else ("lost", "end")
                 )
             elif new_stage is not None and lead.stage_id != new_stage:
-                was_won = bool(lead.stage_id.is_won)
+                # a won process has ended; the open ones have no end date
+                was_won = bool(lead.date_process_end)
                 if not lead.active:
                     # a lost opportunity moved stays lost: its process is over
                     process = None
@@ -603,6 +604,7 @@ class CrmLead(models.Model):
             """UPDATE crm_lead_stage_history h SET date_stage = l.date_stage
                  FROM crm_lead l
                 WHERE h.lead_id = l.id AND h.date_leave IS NULL AND l.id = ANY(%s)
+                  AND h.change_type NOT IN ('lost', 'restore')
                   AND h.date_stage IS DISTINCT FROM l.date_stage""",
             [self.ids],
         )

@@ -183,7 +183,9 @@ class CrmLeadStageHistory(models.Model):
         if "date_stage" in vals and not self.env.context.get("sales_funnel_history_sync"):
             leads = self.lead_id
             # the open row's date is the opportunity's stage date
-            for row in self.filtered(lambda row: not row.date_leave):
+            for row in self.filtered(
+                lambda row: not row.date_leave and row.change_type not in ("lost", "restore")
+            ):
                 row.lead_id.with_context(sales_funnel_history_sync=True).write(
                     {"date_stage": row.date_stage}
                 )

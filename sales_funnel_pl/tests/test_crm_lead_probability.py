@@ -112,21 +112,22 @@ class TestCrmLeadProbability(SalesFunnelCommon):
         self.assertTrue(lead.date_closed)
 
     def test_predictive_lead_scoring_does_not_overwrite(self):
+        # lead scoring on the e-mail's validity only (phone validation depends
+        # on the optional phonenumbers library)
+        self.env["ir.config_parameter"].sudo().set_param("crm.pls_fields", "email_state")
         # a history of won and lost opportunities gives PLS something to learn
         won = self._create_opportunities(6, self.stage_meeting, email_from="a@example.com")
         won.action_set_won()
-        lost = self._create_opportunities(6, self.stage_meeting, phone="+48 600 000 000")
+        lost = self._create_opportunities(6, self.stage_meeting, email_from="zly adres")
         lost.action_set_lost()
-        lead = self._create_opportunities(1, self.stage_new, email_from="b@example.com")
+        lead = self._create_opportunities(1, self.stage_new, email_from="zly adres")
         lead.write({"stage_id": self.stage_meeting.id})
-        self.assertEqual(lead.probability, 3)
-        self.assertEqual(lead.automated_probability, 0)
-        lead.write({"email_from": "c@example.com", "phone": "+48 601 000 000"})
-        self.assertEqual(lead.automated_probability, 50)
-        self.assertEqual(lead.probability, 3)
+        seen = [(lead.probability, lead.automated_probability)]
+        lead.write({"email_from": "c@example.com"})
+        seen.append((lead.probability, lead.automated_probability))
         # the user aligns on the automated probability once ...
         lead.action_set_automated_probability()
-        self.assertEqual(lead.probability, 50)
+        seen.append((lead.probability, lead.automated_probability))
         # ... the nightly PLS update refreshes the automated one only
         self.env["ir.config_parameter"].sudo().set_param(
             "crm.pls_start_date", "2000-01-01"
@@ -134,5 +135,5 @@ class TestCrmLeadProbability(SalesFunnelCommon):
         won[:3].action_set_lost()
         self.env["crm.lead"]._cron_update_automated_probabilities()
         lead.invalidate_recordset()
-        self.assertEqual(lead.automated_probability, 25.41)
-        self.assertEqual(lead.probability, 50)
+        seen.append((lead.probability, lead.automated_probability))
+        self.assertEqual(seen, [(3.0, 0.0), (3.0, 98.39), (98.39, 98.39), (98.39, 25.41)])
