@@ -793,15 +793,16 @@ class CrmLead(models.Model):
         pls_start_date = self._pls_get_safe_start_date()
         if not pls_start_date:
             return
+        # the open opportunities: crm skips those at 0%, taking them for lost,
+        # but here an opportunity at 0% (the first stage) is open
         leads = self.env["crm.lead"].search(
             [
                 ("stage_id", "!=", False),
+                ("stage_id.is_won", "=", False),
                 ("create_date", ">=", pls_start_date),
                 "|",
                 ("probability", "=", False),
-                "&",
                 ("probability", "<", 100),
-                ("probability", ">", 0),
             ]
         )
         by_probability = defaultdict(list)
