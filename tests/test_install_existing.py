@@ -25,12 +25,14 @@ def _shell(code):
 
 # An opportunity moved twice a year ago, with the chatter's tracking of it.
 TRACKED_LEAD = """
+# the user works in Warsaw: the last move, 23:30 UTC on 15 March, is 16 March there
+env.user.tz = "Europe/Warsaw"
 stages = [env.ref(xmlid) for xmlid in ("crm.stage_lead1", "crm.stage_lead2", "crm.stage_lead3")]
 lead = env["crm.lead"].create({"name": "Tracked", "type": "opportunity",
                                "stage_id": stages[0].id, "expected_revenue": 1000})
 env.cr.commit()
 env.cr.execute("UPDATE crm_lead SET create_date = '2025-01-10 09:00:00' WHERE id = %s", [lead.id])
-for stage, when in ((stages[1], "2025-02-01 10:00:00"), (stages[2], "2025-03-15 22:00:00")):
+for stage, when in ((stages[1], "2025-02-01 10:00:00"), (stages[2], "2025-03-15 23:30:00")):
     lead.write({"stage_id": stage.id})
     env.cr.commit()  # Odoo writes the tracking when the transaction commits
     env.cr.execute(
@@ -50,6 +52,8 @@ stage(2).probability = 7
 stage(3).sequence = 30
 stage(5).active = False
 env["crm.stage"].create({"name": "Etap firmowy", "sequence": 18, "probability": 12})
+env.ref("sales_funnel_pl.ir_cron_next_action_reminders").write({"active": False, "interval_number": 2})
+env.ref("sales_funnel_pl.mail_activity_type_after_sale").name = "Opieka posprzedażna"
 lead = env["crm.lead"].search([("stage_id", "=", stage(4).id)], limit=1)
 lead.write({"stage_id": stage(6).id})
 # one more move, skipping stage 2 (stage 3 now stands after stage 4)
@@ -95,6 +99,13 @@ emit({
         [activity.res_id, activity.summary or "", str(activity.date_deadline)]
         for activity in env["mail.activity"].search([("res_model", "=", "crm.lead")])
     ),
+    "admin_edits": [
+        [cron.active, cron.interval_number]
+        for cron in [env.ref("sales_funnel_pl.ir_cron_next_action_reminders",
+                             raise_if_not_found=False)] if cron
+    ] + [
+        env.ref("sales_funnel_pl.mail_activity_type_after_sale", raise_if_not_found=False).name
+    ] if "crm.lead.stage.history" in env else None,
     "lead_dates": {str(lead.id): [str(lead.date_stage), str(lead.date_process_start)]
                    for lead in leads} if "date_stage" in env["crm.lead"] else None,
 })
@@ -187,15 +198,16 @@ def test_install_fills_history_from_tracking(database):
     lead_id = tracked["lead"]
     new, qualified, proposition = tracked["stages"]
     rows = [row for row in database["installed"]["history"] if row[0] == lead_id]
+    # days in a stage count from the stage dates, the user's local days
     assert rows == [
         [lead_id, new, False, "create", "2025-01-10 09:00:00", "2025-02-01 10:00:00",
-         22.041666666666668, "2025-01-10"],
-        [lead_id, qualified, new, "stage", "2025-02-01 10:00:00", "2025-03-15 22:00:00",
-         42.5, "2025-02-01"],
-        [lead_id, proposition, qualified, "stage", "2025-03-15 22:00:00", "False",
-         0.0, "2025-03-15"],
+         22.0, "2025-01-10"],
+        [lead_id, qualified, new, "stage", "2025-02-01 10:00:00", "2025-03-15 23:30:00",
+         43.0, "2025-02-01"],
+        [lead_id, proposition, qualified, "stage", "2025-03-15 23:30:00", "False",
+         0.0, "2025-03-16"],
     ]
-    assert database["installed"]["lead_dates"][str(lead_id)] == ["2025-03-15", "2025-01-10"]
+    assert database["installed"]["lead_dates"][str(lead_id)] == ["2025-03-16", "2025-01-10"]
 
 
 def test_install_gives_every_existing_opportunity_a_history(database):
@@ -216,6 +228,8 @@ def test_upgrade_keeps_stage_edits_and_history(database):
     assert upgraded["stage_settings"] == edited["stage_settings"]
     assert upgraded["history"] == edited["history"]
     assert upgraded["leads"] == edited["leads"]
+    # the scheduled action and the activity type as the admin left them
+    assert upgraded["admin_edits"] == [[False, 2], "Opieka posprzedażna"]
     names = {name for name, _seq, _p, _a in upgraded["stage_settings"].values()}
     assert {"Lead z targów", "Etap firmowy"} <= names
     assert len(edited["history"]) == len(database["installed"]["history"]) + 2
