@@ -27,7 +27,9 @@
     ],
     "demo": [
         "demo/res_partner_demo.xml",
+        "demo/res_users_demo.xml",
         "demo/crm_lead_demo.xml",
+        "demo/crm_lead_history_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

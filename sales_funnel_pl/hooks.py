@@ -214,6 +214,15 @@ WITH tracking AS (
            CASE WHEN st.is_won THEN 'won' ELSE 'stage' END, t.seq
       FROM tracking t
       LEFT JOIN crm_stage st ON st.id = t.new_stage_id
+    UNION ALL
+    -- a lost opportunity was lost in its stage when it was closed
+    SELECT l.id, l.stage_id, l.stage_id, l.date_closed,
+           COALESCE(l.write_uid, l.create_uid), 'lost', 2147483647
+      FROM crm_lead l
+     WHERE l.id = ANY(%(lead_ids)s) AND NOT l.active AND l.stage_id IS NOT NULL
+       AND l.date_closed IS NOT NULL
+       AND l.date_closed >= COALESCE(
+           (SELECT max(t.date) FROM tracking t WHERE t.lead_id = l.id), l.create_date)
 ), ordered AS (
     SELECT e.*,
            lead(e.date_enter) OVER w AS date_leave,
@@ -226,7 +235,7 @@ WITH tracking AS (
     -- the stage date of a past row is the local day (of the user who made
     -- the change) it was entered on; the current row's is the opportunity's
     SELECT o.*,
-           CASE WHEN o.is_last THEN l.date_stage
+           CASE WHEN o.is_last AND o.change_type <> 'lost' THEN l.date_stage
                 ELSE (o.date_enter AT TIME ZONE 'UTC'
                       AT TIME ZONE COALESCE(p.tz, %(tz)s))::date END AS day
       FROM ordered o

@@ -72,6 +72,25 @@ env.cr.execute("UPDATE ir_module_module SET latest_version = '18.0.1.0.0'"
 emit(env.cr.rowcount)
 """
 
+# What the reports show on the demo's year of history
+DEMO_REPORTS = """
+funnel = [env.ref(f"sales_funnel_pl.stage_{n:02d}") for n in range(1, 18)]
+Report = env["sales.funnel.stage.report"]
+rows = {stage.id: values for stage, *values in Report._read_group(
+    [("stage_id", "in", [stage.id for stage in funnel])], ["stage_id"],
+    ["entered_count:sum", "lost_count:sum", "duration_days:avg", "days_to_win:avg"])}
+won_months = env["sales.funnel.forecast.report"]._read_group(
+    [("kind", "=", "won")], ["date:month"], ["won_revenue:sum"])
+history = env["crm.lead.stage.history"].search([])
+emit({
+    "stages": [rows.get(stage.id) for stage in funnel],
+    "won_months": len(won_months),
+    "lost_rows": len(history.filtered(lambda row: row.change_type == "lost")),
+    "starters": sorted(set(env["crm.lead"].with_context(active_test=False).search(
+        [("id", "in", history.lead_id.ids)]).process_start_user_id.mapped("login"))),
+})
+"""
+
 SNAPSHOT = """
 Lead = env["crm.lead"].with_context(active_test=False)
 Stage = env["crm.stage"].with_context(active_test=False)
@@ -124,6 +143,7 @@ def database():
     before = _shell(SNAPSHOT)
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     installed = _shell(SNAPSHOT)
+    demo_reports = _shell(DEMO_REPORTS)
     # the company adapts the funnel, then the addon is upgraded
     _shell(EDIT_STAGES)
     edited = _shell(SNAPSHOT)
@@ -139,6 +159,7 @@ def database():
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     reinstalled = _shell(SNAPSHOT)
     yield {"unused": unused, "before": before, "installed": installed,
+           "demo_reports": demo_reports,
            "edited": edited, "upgraded": upgraded, "uninstalled": uninstalled,
            "reinstalled": reinstalled, "tracked": tracked}
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
@@ -168,10 +189,11 @@ def test_install_loads_the_funnel_and_its_demo(database):
     assert sorted(funnel.values()) == [f"stage_{n:02d}" for n in range(1, 18)]
     new = {lead_id: values for lead_id, values in installed["leads"].items()
            if lead_id not in database["before"]["leads"]}
-    assert len(new) == 46
+    # 46 demo opportunities and 60 closed ones of the demo's past year
+    assert len(new) == 106
     stages_used = {str(stage_id) for stage_id, active, _p in new.values() if active}
     assert stages_used == set(funnel)
-    assert sum(1 for _s, active, _p in new.values() if not active) == 4
+    assert sum(1 for _s, active, _p in new.values() if not active) == 44
 
 
 def test_uninstall_keeps_planned_next_actions(database):
@@ -259,3 +281,20 @@ def test_reinstall_loses_nothing_and_rebuilds_history(database):
     assert rows == [row for row in database["installed"]["history"] if row[0] == lead_id]
     open_rows = [row for row in reinstalled["history"] if row[5] == "False"]
     assert len(open_rows) == len(reinstalled["leads"])
+
+
+def test_demo_has_a_year_of_history(database):
+    reports = database["demo_reports"]
+    stages = reports["stages"]
+    # every funnel stage was entered, with real days spent in it (the last
+    # one, the won stage, is never left)
+    assert all(entered > 0 for entered, _lost, _days, _to_win in stages)
+    assert all(days > 0 for _entered, _lost, days, _to_win in stages[:16])
+    # opportunities were lost along the funnel, and won after months of work
+    assert sum(1 for _entered, lost, _days, _to_win in stages if lost) >= 10
+    assert stages[16][3] > 30
+    assert reports["won_months"] >= 8
+    assert reports["lost_rows"] >= 44
+    # processes started by the demo's salespeople, never by OdooBot
+    assert "__system__" not in reports["starters"]
+    assert {"k.wisniewska", "t.zielinski", "m.lewandowska"} <= set(reports["starters"])

@@ -36,7 +36,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from datetime import datetime
+from datetime import date
 
 import pytest
 from odoo_cli import addons_path, run, shell
@@ -116,7 +116,7 @@ emit({
         [row.id, row.lead_id.id, row.stage_id.id, row.previous_stage_id.id,
          row.next_stage_id.id, row.change_type, row.left_change or None,
          str(row.date_enter), row.date_leave and str(row.date_leave),
-         row.duration_days, row.probability]
+         row.duration_days, row.probability, str(row.date_stage)]
         for row in env["crm.lead.stage.history"].search(
             [("lead_id", "in", LEAD_IDS)], order="lead_id, date_enter, id")
     ],
@@ -338,13 +338,16 @@ def test_every_history_is_one_chain(run_result):
         first, last = rows[0], rows[-1]
         assert first[5] == "create" and first[3] is False, name
         for row, following in itertools.pairwise(rows):
-            (_id, _lead, stage, _prev, next_stage, _kind, left, enter, leave, days, _p) = row
+            (_id, _lead, stage, _prev, next_stage, _kind, left, enter, leave, days, _p,
+             day) = row
             assert leave == following[7], (name, row, following)
+            assert enter <= leave, (name, row, following)
             assert stage != following[2], (name, row, following)
             assert following[3] == stage and next_stage == following[2], (name, row, following)
             assert left == following[5] == ("won" if following[2] == won else "stage"), name
-            seconds = (datetime.fromisoformat(leave) - datetime.fromisoformat(enter)).total_seconds()
-            assert days == pytest.approx(seconds / 86400, abs=1e-6), (name, row)
+            # days in the stage: from its stage date to the next stage's
+            stage_days = (date.fromisoformat(following[11]) - date.fromisoformat(day)).days
+            assert days == stage_days, (name, row)
         assert last[8] is False and last[4] is False and last[6] is None, (name, last)
         assert sum(1 for row in rows if row[8] is False) == 1, name
         assert last[2] == leads[str(lead_id)][0], name

@@ -3,3 +3,4 @@ from . import crm_lead
 from . import crm_lead_stage_history
 from . import mail_activity
 from . import res_config_settings
+from . import crm_lead_demo

@@ -300,9 +300,11 @@ class CrmLead(models.Model):
         transitions = self._stage_transitions(vals)
         previous_stage = {lead.id: lead.stage_id.id for lead in self}
         groups = defaultdict(list)
+        today = fields.Date.context_today(self)
         for lead in self:
             kind, process = transitions.get(lead.id, (None, None))
-            groups[self._transition_values(vals, lead, kind, process)].append(lead.id)
+            key = self._transition_values(vals, lead, kind, process, today)
+            groups[key].append(lead.id)
         for (keep_stage, extra), lead_ids in groups.items():
             lead_vals = dict(vals, **dict(extra))
             if not keep_stage:
@@ -487,12 +489,11 @@ class CrmLead(models.Model):
                 transitions[lead.id] = (kind, process)
         return transitions
 
-    def _transition_values(self, vals, lead, kind, process):
+    def _transition_values(self, vals, lead, kind, process, today):
         """(whether the write keeps ``stage_id``, extra values) for ``lead``:
         hashable, so that opportunities sharing them are written together.
         An opportunity already in the written stage is not written a stage
         at all: nothing of it changes."""
-        today = fields.Date.context_today(self)
         extra = {}
         moves = "stage_id" in vals and lead.stage_id.id != (vals["stage_id"] or False)
         open_after = (lead.active and kind != "lost") or kind == "restore"

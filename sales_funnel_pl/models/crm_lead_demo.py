@@ -1,0 +1,145 @@
+import random
+from datetime import datetime, time, timedelta
+
+from odoo import api, fields, models
+
+# closed opportunities added to the demo's past: (project, revenue)
+DEMO_PROJECTS = [
+    ("Wdrożenie systemu CRM", 180000), ("Serwis drukarek", 24000),
+    ("Modernizacja serwerowni", 260000), ("Licencje oprogramowania", 56000),
+    ("System kontroli dostępu", 72000), ("Szkolenia dla działu sprzedaży", 18000),
+    ("Integracja z platformą e-commerce", 140000), ("Audyt bezpieczeństwa IT", 45000),
+    ("Dostawa laptopów", 98000),
+]
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    @api.model
+    def _demo_load_history(self):
+        """Give the demo a year of sales, deterministically and relative to
+        today: the demo opportunities and closed ones added here were created
+        over the last twelve months, moved through the funnel on working
+        days (some skipping stages), and were lost at every stage or won.
+        Each move is recorded as Odoo records it (a chatter message tracking
+        the stage, by the salesperson); the install's backfill then builds
+        the stage history from it, as on a database with a past."""
+        rng = random.Random(17)
+        today = fields.Date.context_today(self)
+        stages = self.env["crm.stage"].browse(
+            self.env.ref(f"sales_funnel_pl.stage_{number:02d}").id for number in range(1, 18)
+        )
+        admin, demo = self.env.ref("base.user_admin"), self.env.ref("base.user_demo")
+        team_main = self.env.ref("sales_team.team_sales_department")
+        team_regions = self.env.ref("sales_funnel_pl.crm_team_demo_regions")
+        people = [
+            (admin, team_main), (demo, team_main),
+            (self.env.ref("sales_funnel_pl.res_users_demo_salesman_3"), team_main),
+            (self.env.ref("sales_funnel_pl.res_users_demo_salesman_1"), team_regions),
+            (self.env.ref("sales_funnel_pl.res_users_demo_salesman_2"), team_regions),
+        ]
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.lead")], order="name"
+        )
+        leads = self.with_context(active_test=False).browse(data.mapped("res_id"))
+        # spread the demo opportunities over the people of both teams
+        for index, lead in enumerate(leads):
+            user, team = people[index % len(people)]
+            lead.write({"user_id": user.id, "team_id": team.id})
+            lead.activity_ids.user_id = user
+        # closed opportunities: lost at every stage, and won ones
+        partners = leads.partner_id
+        lost_reasons = self.env["crm.lost.reason"].search([], order="id")
+        extra_vals = []
+        for index in range(60):
+            project, revenue = DEMO_PROJECTS[index % len(DEMO_PROJECTS)]
+            partner = partners[(index * 7) % len(partners)]
+            user, team = people[(index * 3) % len(people)]
+            won = index % 3 == 0
+            stage = stages[16] if won else stages[index % 16]
+            extra_vals.append({
+                "name": f"{project} – {partner.name}",
+                "type": "opportunity",
+                "partner_id": partner.id,
+                "user_id": user.id,
+                "team_id": team.id,
+                "stage_id": stage.id,
+                "expected_revenue": revenue * (1 + index % 4),
+                "active": won,
+                "probability": 100 if won else 0,
+                "lost_reason_id": False if won else lost_reasons[index % len(lost_reasons)].id,
+            })
+        leads |= self.with_context(active_test=False, tracking_disable=True).create(extra_vals)
+
+        field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        subtype = self.env.ref("crm.mt_lead_stage", raise_if_not_found=False)
+        messages, lead_dates = [], []
+        for lead in leads:
+            final = stages.ids.index(lead.stage_id.id)
+            path = list(stages[: final + 1])
+            if len(path) > 3 and rng.random() < 0.3:
+                path.pop(rng.randrange(1, len(path) - 1))  # a skipped stage
+            span = rng.randint(max(20, 9 * len(path)), 360)
+            start = today - timedelta(days=span)
+            closed = not lead.active or lead.stage_id.is_won
+            # closed ones ended any time in the year, open ones move until now
+            end = today - timedelta(
+                days=rng.randint(3, max(4, span - 6 * len(path))) if closed else 1
+            )
+            days = sorted(rng.sample(range(1, max(2, (end - start).days)), len(path) - 1)) \
+                if len(path) > 1 else []
+            moments = sorted([self._demo_moment(rng, start)] + [
+                self._demo_moment(rng, start + timedelta(days=day)) for day in days
+            ])
+            for previous, stage, when in zip(path, path[1:], moments[1:], strict=False):
+                messages.append({
+                    "model": "crm.lead", "res_id": lead.id, "message_type": "notification",
+                    "subtype_id": subtype.id if subtype else False, "body": "",
+                    "date": when, "author_id": lead.user_id.partner_id.id,
+                    "tracking_value_ids": [fields.Command.create({
+                        "field_id": field.id,
+                        "old_value_integer": previous.id, "old_value_char": previous.name,
+                        "new_value_integer": stage.id, "new_value_char": stage.name,
+                    })],
+                })
+            last = moments[-1]
+            date_closed = None
+            if not lead.active:
+                date_closed = min(
+                    last + timedelta(days=rng.randint(1, 12)),
+                    datetime.combine(today - timedelta(days=1), time(12)),
+                )
+            elif lead.stage_id.is_won:
+                date_closed = last
+            lead_dates.append((lead.id, lead.user_id.id, moments[0], last, date_closed))
+        created = self.env["mail.message"].sudo().create(messages)
+        # the moves were made by the salespeople
+        self.env.cr.execute(
+            """UPDATE mail_message m SET create_uid = u.id
+                 FROM res_users u
+                WHERE u.partner_id = m.author_id AND m.id = ANY(%s)""",
+            [created.ids],
+        )
+        self.flush_model()
+        self.env.cr.executemany(
+            """UPDATE crm_lead
+                  SET create_uid = %s, write_uid = %s, create_date = %s, date_open = %s,
+                      date_last_stage_update = %s, date_closed = %s
+                WHERE id = %s""",
+            [(user_id, user_id, created_at, created_at, last, date_closed, lead_id)
+             for lead_id, user_id, created_at, last, date_closed in lead_dates],
+        )
+        # the install builds their history from the tracking (post_init_hook)
+        self.env.cr.execute(
+            "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)", [leads.ids]
+        )
+        self.env["crm.lead.stage.history"].invalidate_model()
+        self.invalidate_model()
+
+    @api.model
+    def _demo_moment(self, rng, day):
+        """A working-day moment of ``day`` (UTC, office hours in Poland)."""
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+        return datetime.combine(day, time(rng.randint(7, 14), rng.choice((0, 15, 30, 45))))
