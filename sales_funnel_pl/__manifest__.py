@@ -27,7 +27,6 @@
     ],
     "demo": [
         "demo/res_partner_demo.xml",
-        "demo/res_users_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_history_demo.xml",
     ],

@@ -270,6 +270,9 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
   LEFT JOIN crm_stage s ON s.id = o.stage_id
   LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id
   LEFT JOIN crm_stage ns ON ns.id = o.next_stage_id
+ -- ids in the order of the moves, which is how rows entered at the same
+ -- moment are told apart afterwards
+ ORDER BY o.lead_id, o.date_enter, o.seq
 RETURNING *
 )
 %(skipped)s

@@ -30,15 +30,7 @@ class CrmLead(models.Model):
         stages = self.env["crm.stage"].browse(
             self.env.ref(f"sales_funnel_pl.stage_{number:02d}").id for number in range(1, 18)
         )
-        admin, demo = self.env.ref("base.user_admin"), self.env.ref("base.user_demo")
-        team_main = self.env.ref("sales_team.team_sales_department")
-        team_regions = self.env.ref("sales_funnel_pl.crm_team_demo_regions")
-        people = [
-            (admin, team_main), (demo, team_main),
-            (self.env.ref("sales_funnel_pl.res_users_demo_salesman_3"), team_main),
-            (self.env.ref("sales_funnel_pl.res_users_demo_salesman_1"), team_regions),
-            (self.env.ref("sales_funnel_pl.res_users_demo_salesman_2"), team_regions),
-        ]
+        people = self._demo_people()
         data = self.env["ir.model.data"].search(
             [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.lead")], order="name"
         )
@@ -92,6 +84,8 @@ class CrmLead(models.Model):
             moments = sorted([self._demo_moment(rng, start)] + [
                 self._demo_moment(rng, start + timedelta(days=day)) for day in days
             ])
+            for index in range(1, len(moments)):  # one move at a time
+                moments[index] = max(moments[index], moments[index - 1] + timedelta(hours=1))
             for previous, stage, when in zip(path, path[1:], moments[1:], strict=False):
                 messages.append({
                     "model": "crm.lead", "res_id": lead.id, "message_type": "notification",
@@ -136,6 +130,38 @@ class CrmLead(models.Model):
         )
         self.env["crm.lead.stage.history"].invalidate_model()
         self.invalidate_model()
+
+    @api.model
+    def _demo_people(self):
+        """[(salesperson, team)]: the demo's own salespeople and second team
+        are found by their login and name, or created: they own
+        opportunities and activities, so that uninstalling the addon keeps
+        them (as it keeps the demo opportunities) and a reinstall reuses
+        them."""
+        team_main = self.env.ref("sales_team.team_sales_department")
+        Team = self.env["crm.team"].with_context(active_test=False)
+        team_regions = Team.search([("name", "=", "Sprzedaż regionalna")], limit=1) or (
+            Team.create({"name": "Sprzedaż regionalna", "sequence": 20})
+        )
+        Users = self.env["res.users"].with_context(active_test=False, no_reset_password=True)
+        groups = self.env.ref("sales_team.group_sale_salesman") | self.env.ref("base.group_user")
+        people = [
+            (self.env.ref("base.user_admin"), team_main),
+            (self.env.ref("base.user_demo"), team_main),
+        ]
+        for login, name, team in (
+            ("m.lewandowska", "Magdalena Lewandowska", team_main),
+            ("k.wisniewska", "Katarzyna Wiśniewska", team_regions),
+            ("t.zielinski", "Tomasz Zieliński", team_regions),
+        ):
+            user = Users.search([("login", "=", login)], limit=1) or Users.create({
+                "name": name, "login": login, "email": f"{login}@example.com",
+                "tz": "Europe/Warsaw", "groups_id": [fields.Command.set(groups.ids)],
+            })
+            if user not in team.member_ids:
+                team.member_ids = [fields.Command.link(user.id)]
+            people.append((user, team))
+        return people
 
     @api.model
     def _demo_moment(self, rng, day):
