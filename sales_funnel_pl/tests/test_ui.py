@@ -29,6 +29,11 @@ class TestUi(HttpCase, SalesFunnelCommon):
 
     def test_pipeline_tour(self):
         lead = self._create_opportunities(1, self.stage_new, name="Wdrożenie ERP – Stalprofil")
+        # predictive lead scoring's estimate, far from the stage's probability
+        self.env.cr.execute(
+            "UPDATE crm_lead SET automated_probability = 98.39 WHERE id = %s", [lead.id]
+        )
+        lead.invalidate_recordset(["automated_probability"])
         self.start_tour("/odoo/crm", "sales_funnel_pl_pipeline", login="sfp_salesman")
         self.assertEqual(lead.stage_id, self.stage_meeting)
         self.assertEqual(lead.probability, 3)

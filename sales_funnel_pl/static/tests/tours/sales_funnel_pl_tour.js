@@ -92,6 +92,11 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             trigger: ".o_form_view .o_field_widget[name=probability] input:value(3)",
         },
         {
+            content: "No predictive-scoring estimate beside it, nor a button adopting it",
+            trigger:
+                ".o_form_view:has(.o_field_widget[name=probability]):not(:has(button[name=action_set_automated_probability])):not(:has(.o_field_widget[name=automated_probability]))",
+        },
+        {
             content: "The form shows the stage Spotkanie",
             trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Spotkanie')",
         },
