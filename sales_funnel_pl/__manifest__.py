@@ -31,6 +31,14 @@
         "demo/crm_lead_history_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "sales_funnel_pl/static/src/**/*",
+            ("remove", "sales_funnel_pl/static/src/views/sales_funnel_graph/**"),
+        ],
+        # Odoo loads its graph view lazily, with the first graph shown
+        "web.assets_backend_lazy": [
+            "sales_funnel_pl/static/src/views/sales_funnel_graph/**",
+        ],
         "web.assets_tests": [
             "sales_funnel_pl/static/tests/tours/*.js",
         ],

@@ -90,6 +90,8 @@ def main():
     parser.add_argument("--wait", default=".o_action_manager .o_view_controller")
     parser.add_argument("--size", default="1600x900")
     parser.add_argument("--js", help="JavaScript run once the page is ready (e.g. a click)")
+    parser.add_argument("--sleep", type=float, default=1.5,
+                        help="seconds to wait before the screenshot (animations, --js steps)")
     args = parser.parse_args()
     width, height = (int(x) for x in args.size.split("x"))
 
@@ -115,7 +117,7 @@ def main():
             time.sleep(0.3)
         if args.js:
             chrome.evaluate(args.js)
-        time.sleep(1.5)  # let animations and lazy widgets settle
+        time.sleep(args.sleep)  # let animations, lazy widgets and --js steps settle
         png = chrome.call("Page.captureScreenshot", format="png")["data"]
         with open(args.output, "wb") as file:
             file.write(base64.b64decode(png))

@@ -327,6 +327,7 @@ class CrmLead(models.Model):
         return True
 
     @api.model
+    @api.readonly
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False,
                    lazy=True):
         """The funnel report (context ``sales_funnel_fill_stages``) shows every

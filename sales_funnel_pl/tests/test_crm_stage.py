@@ -60,6 +60,12 @@ class TestCrmStage(SalesFunnelCommon):
             stages.mapped("name"), [polish for _english, polish, _p in FUNNEL]
         )
         self.assertEqual(
+            stages[1].requirements,
+            "Dane niezbędne do rozpoznania Prospektu, jako organizacji, której "
+            "potrzeby może zaspokoić Firma, bez bliższej znajomości specyfiki, "
+            "wielkości budżetu oraz konkretnych wymagań.",
+        )
+        self.assertEqual(
             stages[2].requirements,
             "Pierwsze nawiązanie kontaktu z Prospektem (wymiana faksu, emaila, "
             "poczty, broszury).",

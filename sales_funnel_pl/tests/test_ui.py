@@ -6,6 +6,8 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.mail.tests.common import mail_new_test_user
+
 from .common import SalesFunnelCommon
 
 
@@ -27,6 +29,11 @@ class TestUi(HttpCase, SalesFunnelCommon):
 
     def test_pipeline_tour(self):
         lead = self._create_opportunities(1, self.stage_new, name="Wdrożenie ERP – Stalprofil")
+        # predictive lead scoring's estimate, far from the stage's probability
+        self.env.cr.execute(
+            "UPDATE crm_lead SET automated_probability = 98.39 WHERE id = %s", [lead.id]
+        )
+        lead.invalidate_recordset(["automated_probability"])
         self.start_tour("/odoo/crm", "sales_funnel_pl_pipeline", login="sfp_salesman")
         self.assertEqual(lead.stage_id, self.stage_meeting)
         self.assertEqual(lead.probability, 3)
@@ -71,6 +78,63 @@ class TestUi(HttpCase, SalesFunnelCommon):
         Lead.create(dict(values, name="L4", stage_id=self.stage_order.id, expected_revenue=1000,
                          date_deadline=fields.Date.today() - relativedelta(months=2)))
         self.start_tour("/odoo/crm", "sales_funnel_pl_reports", login="sfp_manager")
+
+    def test_settings_tour(self):
+        self.env.ref("base.user_admin").write({"lang": "pl_PL", "tour_enabled": False})
+        self.start_tour(
+            "/odoo/action-crm.crm_config_settings_action", "sales_funnel_pl_settings",
+            login="admin",
+        )
+
+    def test_menus_tour(self):
+        self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
+        self.start_tour("/odoo/crm", "sales_funnel_pl_menus", login="sfp_manager")
+
+    def test_stage_map_nothing_to_map_tour(self):
+        self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
+        # a database with demo data keeps opportunities in Odoo's stages
+        self.env["crm.lead"].with_context(
+            active_test=False, sales_funnel_stage_mapping=True
+        ).search([("stage_id", "not in", self.stages.ids)]).write(
+            {"stage_id": self.stage_new.id}
+        )
+        self.start_tour("/odoo/crm", "sales_funnel_pl_stage_map_nothing", login="sfp_manager")
+
+    def test_reassign_tour(self):
+        self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
+        leaving = mail_new_test_user(
+            self.env, login="sfp_leaving", name="Piotr Wiśniewski",
+            groups="sales_team.group_sale_salesman",
+        )
+        servers = self._create_opportunities(
+            1, self.stage_meeting, name="Dostawa serwerów", user_id=leaving.id,
+            user=self.user_manager,
+        )
+        hall = self._create_opportunities(
+            1, self.stage_new, name="Modernizacja hali", user_id=leaving.id,
+            user=self.user_manager,
+        )
+        won = self._create_opportunities(
+            1, self.stage_won, name="Wygrana umowa", user_id=leaving.id,
+            user=self.user_manager,
+        )
+        activity = servers.activity_schedule(
+            "mail.mail_activity_data_todo", user_id=leaving.id,
+            summary="Zadzwonić do klienta",
+        )
+        leaving.write({"active": False})
+        self.start_tour("/odoo/crm", "sales_funnel_pl_reassign", login="sfp_manager")
+        self.env.invalidate_all()
+        self.assertEqual((servers | hall).user_id, self.user_salesman)
+        self.assertEqual(activity.user_id, self.user_salesman)
+        self.assertEqual(won.user_id, leaving)
+
+    def test_funnel_graph_tour(self):
+        """A salesperson's funnel graph shows every stage, empty ones too."""
+        self._create_opportunities(1, self.stage_new)
+        self._create_opportunities(2, self.stage_meeting)
+        self._create_opportunities(1, self.stage_won)
+        self.start_tour("/odoo/crm", "sales_funnel_pl_funnel_graph", login="sfp_salesman")
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")

@@ -40,9 +40,20 @@ class CrmLeadReassignWizard(models.TransientModel):
     )
     lead_count = fields.Integer(
         string="Opportunities to move",
-        compute="_compute_lead_count",
+        compute="_compute_moving",
         help="Open opportunities of the salesperson matching the limits above. "
         "Won and lost opportunities stay with their salesperson.",
+    )
+    moving_lead_ids = fields.Many2many(
+        "crm.lead",
+        string="Opportunities that will move",
+        compute="_compute_moving",
+    )
+    moving_activity_ids = fields.Many2many(
+        "mail.activity",
+        string="Activities that will move",
+        compute="_compute_moving",
+        help="The open activities of the salesperson on these opportunities.",
     )
 
     @api.model
@@ -62,13 +73,16 @@ class CrmLeadReassignWizard(models.TransientModel):
         return res
 
     @api.depends("from_user_id", "team_id", "stage_ids", "lead_ids")
-    def _compute_lead_count(self):
+    def _compute_moving(self):
         for wizard in self:
-            wizard.lead_count = (
-                wizard._get_lead_model().search_count(wizard._get_leads_domain())
+            leads = (
+                wizard._get_lead_model().search(wizard._get_leads_domain())
                 if wizard.from_user_id
-                else 0
+                else self.env["crm.lead"]
             )
+            wizard.lead_count = len(leads)
+            wizard.moving_lead_ids = leads
+            wizard.moving_activity_ids = wizard._get_activities(leads)
 
     def action_reassign(self):
         self.ensure_one()
@@ -108,14 +122,7 @@ class CrmLeadReassignWizard(models.TransientModel):
         # it to a team of the new salesperson when they are not a member
         with self.env.protecting([leads._fields["team_id"]], leads):
             leads.write({"user_id": to_user.id})
-        # open activities only: done ones are archived
-        self.env["mail.activity"].with_context(active_test=True).search(
-            [
-                ("res_model", "=", "crm.lead"),
-                ("res_id", "in", leads.ids),
-                ("user_id", "=", from_user.id),
-            ]
-        ).write({"user_id": to_user.id})
+        self._get_activities(leads).write({"user_id": to_user.id})
         body = self.env._(
             "Reassigned from %(from_user)s to %(to_user)s by %(user)s.",
             from_user=from_user.name,
@@ -138,6 +145,20 @@ class CrmLeadReassignWizard(models.TransientModel):
         of the ``from_user_id`` field (``active_test`` False, to offer archived
         users) reaches the wizard: lost opportunities are archived and stay."""
         return self.env["crm.lead"].with_context(active_test=True)
+
+    def _get_activities(self, leads):
+        """The open activities of ``from_user_id`` on ``leads`` (done ones
+        are archived)."""
+        self.ensure_one()
+        if not leads:
+            return self.env["mail.activity"]
+        return self.env["mail.activity"].with_context(active_test=True).search(
+            [
+                ("res_model", "=", "crm.lead"),
+                ("res_id", "in", leads.ids),
+                ("user_id", "=", self.from_user_id.id),
+            ]
+        )
 
     def _get_leads_domain(self):
         """The open opportunities of ``from_user_id`` within the limits set."""

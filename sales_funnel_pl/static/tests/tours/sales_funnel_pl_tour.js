@@ -41,6 +41,41 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             },
         },
         {
+            content: "All 17 columns are open (none folded), each with its total",
+            trigger: ".o_opportunity_kanban .o_kanban_group:nth-child(17) .o_kanban_counter",
+            run() {
+                const groups = [
+                    ...document.querySelectorAll(".o_opportunity_kanban .o_kanban_group"),
+                ];
+                const folded = groups
+                    .filter((group) => group.classList.contains("o_column_folded"))
+                    .map((group) => group.querySelector(".o_column_title").textContent.trim());
+                const totals = groups.filter((group) =>
+                    group.querySelector(".o_kanban_counter .o_animated_number")
+                );
+                if (groups.length !== 17 || folded.length || totals.length !== 17) {
+                    throw new Error(
+                        `${groups.length} columns, folded: ${folded.join(", ")}; ` +
+                            `${totals.length} totals`
+                    );
+                }
+            },
+        },
+        {
+            content: "Point at the title of Informacje o potrzebie",
+            trigger: ".o_kanban_group .o_column_title:contains('Informacje o potrzebie')",
+            run: "hover",
+        },
+        {
+            content: "Its tooltip is Polish: the heading and the method's description",
+            trigger: ".o-tooltip:contains('Opis etapu'):contains('Dane niezbędne do rozpoznania Prospektu, jako organizacji, której')",
+            run() {
+                if (this.anchor.textContent.includes("Description")) {
+                    throw new Error(`English in the tooltip: ${this.anchor.textContent}`);
+                }
+            },
+        },
+        {
             content: "Drag the opportunity from Nowy Prospekt to Spotkanie",
             trigger:
                 ".o_kanban_group:has(.o_column_title:contains('Nowy Prospekt')) .o_kanban_record:contains('Wdrożenie ERP')",
@@ -55,6 +90,11 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
         {
             content: "Its probability is the stage's 3%",
             trigger: ".o_form_view .o_field_widget[name=probability] input:value(3)",
+        },
+        {
+            content: "No predictive-scoring estimate beside it, nor a button adopting it",
+            trigger:
+                ".o_form_view:has(.o_field_widget[name=probability]):not(:has(button[name=action_set_automated_probability])):not(:has(.o_field_widget[name=automated_probability]))",
         },
         {
             content: "The form shows the stage Spotkanie",
