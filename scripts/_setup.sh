@@ -1,0 +1,225 @@
+# Set-up functions shared by scripts/setup, scripts/demo and scripts/test
+# (sourced, not run). Everything lands in one cache folder outside the repo:
+#   $CACHE_HOME/odoo-<series>/   a Python virtual environment per Odoo series
+#   $CACHE_HOME/src/odoo-<series>/  Odoo's source when it was downloaded
+#   $CACHE_HOME/postgresql/      a private PostgreSQL cluster, when no server answers
+CACHE_HOME="${SALES_FUNNEL_PL_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/sales_funnel_pl}"
+SETUP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="${REPO_ROOT:-$(cd "$SETUP_DIR/.." && pwd)}"
+
+say() { printf '%s\n' "$*" >&2; }
+
+series_source_var() {  # 18.0 -> ODOO_18_SRC
+    printf 'ODOO_%s_SRC' "${1%%.*}"
+}
+
+series_python() { printf '%s/odoo-%s/bin/python' "$CACHE_HOME" "$1"; }
+
+# The environment of a series is ready: Odoo of that series and the test
+# dependencies import.
+# The marker (written once this was checked) keeps later runs fast.
+series_ready() {
+    local python marker
+    python="$(series_python "$1")"
+    marker="$CACHE_HOME/odoo-$1/.sales_funnel_pl-ready"
+    [ -x "$python" ] || return 1
+    if [ -f "$marker" ] && [ -f "$(cat "$marker")/odoo/release.py" ]; then
+        return 0
+    fi
+    "$python" - "$1" >/dev/null 2>&1 <<'PY' || return 1
+import sys
+import odoo.release
+import pytest, pytest_odoo, websocket, freezegun, polib  # noqa: F401
+sys.exit(odoo.release.serie != sys.argv[1])
+PY
+    "$python" -c 'import os, odoo; print(os.path.dirname(os.path.dirname(odoo.__file__)))' >"$marker"
+}
+
+# The pinned official source of a series: "<url> <sha256>" from
+# scripts/odoo-sources (one line per series), or nothing.
+series_pin() {
+    awk -v series="$1" '$1 == series && $2 != "" && $3 != "" {print $2, $3}' \
+        "$SETUP_DIR/odoo-sources" 2>/dev/null
+}
+
+# Print the Odoo source tree of a series, downloading it when needed.
+series_source() {
+    local series=$1 var src pin url sha dest archive
+    var="$(series_source_var "$series")"
+    src="${!var:-}"
+    if [ -n "$src" ]; then
+        if [ ! -f "$src/odoo/release.py" ] || [ ! -d "$src/addons/crm" ]; then
+            say "error: $var=$src is not an Odoo $series source tree (no odoo/release.py or addons/crm)"
+            return 2
+        fi
+        (cd "$src" && pwd)
+        return 0
+    fi
+    dest="$CACHE_HOME/src/odoo-$series"
+    if [ -f "$dest/odoo/release.py" ]; then
+        printf '%s\n' "$dest"
+        return 0
+    fi
+    pin="$(series_pin "$series")"
+    if [ -z "$pin" ]; then
+        say "error: no Odoo $series source: set $var to an Odoo $series source tree"
+        return 2
+    fi
+    read -r url sha <<<"$pin"
+    url="${SALES_FUNNEL_PL_ODOO_URL:-$url}"
+    sha="${SALES_FUNNEL_PL_ODOO_SHA256:-$sha}"
+    mkdir -p "$CACHE_HOME/src"
+    archive="$(mktemp "$CACHE_HOME/src/odoo-$series.XXXXXX.tar.gz")"
+    say "Downloading Odoo $series from $url ..."
+    if ! curl -fL --progress-bar --connect-timeout 15 -o "$archive" "$url"; then
+        rm -f "$archive"
+        say "error: cannot download Odoo $series ($url): set $var to an Odoo $series source tree"
+        return 2
+    fi
+    if [ "$(sha256sum "$archive" | cut -d' ' -f1)" != "$sha" ]; then
+        rm -f "$archive"
+        say "error: the Odoo $series archive from $url does not have the pinned checksum $sha"
+        return 2
+    fi
+    say "Unpacking Odoo $series into $dest ..."
+    rm -rf "$dest.part" && mkdir -p "$dest.part"
+    tar -xzf "$archive" -C "$dest.part" --strip-components=1
+    rm -f "$archive"
+    mv "$dest.part" "$dest"
+    printf '%s\n' "$dest"
+}
+
+# Create the virtual environment of a series (once).
+setup_series() {
+    local series=$1 src venv python constraints requirements
+    if series_ready "$series"; then
+        return 0
+    fi
+    src="$(series_source "$series")" || return 2
+    venv="$CACHE_HOME/odoo-$series"
+    python="$(series_python "$series")"
+    say "Creating the Odoo $series environment in $venv (Odoo's requirements: a few minutes the first time) ..."
+    mkdir -p "$CACHE_HOME"
+    [ -x "$python" ] || python3 -m venv "$venv"
+    constraints="$venv/constraints.txt"
+    requirements="$venv/requirements-odoo.txt"
+    # Python 3.11 here: cbor2 5.4.2 does not build, 5.4.6 does; sdists build
+    # with setuptools<70; python-ldap (LDAP login) is optional.
+    echo "setuptools<70" >"$constraints"
+    sed -e 's/^cbor2==5\.4\.2\b.*/cbor2==5.4.6/' -e '/^python-ldap/d' \
+        "$src/requirements.txt" >"$requirements"
+    PIP_CONSTRAINT="$constraints" "$python" -m pip install --disable-pip-version-check \
+        --progress-bar on -r "$requirements" -r "$REPO_ROOT/requirements-test.txt" \
+        phonenumbers >"$venv/pip.log" 2>&1 || {
+        say "error: installing Odoo $series's requirements failed (log: $venv/pip.log)"
+        tail -n 15 "$venv/pip.log" >&2
+        return 2
+    }
+    # Odoo runs from its source tree: make it importable as `odoo`
+    printf '%s\n' "$src" >"$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/odoo-src.pth"
+    if ! series_ready "$series"; then
+        say "error: the Odoo $series environment does not import odoo $series (log: $venv/pip.log)"
+        return 2
+    fi
+    say "Odoo $series environment ready."
+}
+
+# --- PostgreSQL ---------------------------------------------------------
+
+pg_answers() { pg_isready -q >/dev/null 2>&1 && psql -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; }
+
+pg_bindir() {
+    local dir
+    # SALES_FUNNEL_PL_PG_SEARCH: where to look instead (a glob), for tests
+    for dir in $(ls -d ${SALES_FUNNEL_PL_PG_SEARCH:-/usr/lib/postgresql/*/bin} 2>/dev/null | sort -rV) ; do
+        if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    done
+    [ -z "${SALES_FUNNEL_PL_PG_SEARCH:-}" ] && command -v initdb >/dev/null 2>&1 \
+        && command -v pg_ctl >/dev/null 2>&1 && dirname "$(command -v initdb)"
+}
+
+# The private cluster lives in the cache folder; run as root, initdb refuses,
+# so the cluster runs as the unprivileged `postgres` system user, who must
+# reach its folder: root's cache is under /root (closed), hence /var/lib.
+pg_private_dir() {
+    if [ "$(id -u)" -eq 0 ]; then
+        printf '%s\n' "${SALES_FUNNEL_PL_PG_DIR:-/var/lib/sales_funnel_pl/postgresql}"
+    else
+        printf '%s\n' "${SALES_FUNNEL_PL_PG_DIR:-$CACHE_HOME/postgresql}"
+    fi
+}
+
+pg_as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Use the server that answers; else start (creating it once) the private
+# cluster and export PGHOST/PGPORT for psql and Odoo. Sets PG_STARTED_HERE=1
+# when this call started the cluster.
+ensure_postgres() {
+    PG_STARTED_HERE=0
+    if pg_answers; then
+        return 0
+    fi
+    local dir bindir port
+    dir="$(pg_private_dir)"
+    if [ -f "$dir/port" ]; then
+        export PGHOST="$dir/run" PGPORT="$(cat "$dir/port")"
+        pg_answers && return 0
+    fi
+    bindir="$(pg_bindir)" || {
+        say "error: no PostgreSQL answers and its server programs are missing: install PostgreSQL (e.g. apt-get install postgresql)"
+        return 2
+    }
+    if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+        say "error: running as root, the private PostgreSQL cluster needs the unprivileged 'postgres' user (created by Debian's postgresql packages)"
+        return 2
+    fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        say "No PostgreSQL answers: creating a private cluster in $dir ..."
+        mkdir -p "$dir/run"
+        [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+        port="$(free_port)"
+        pg_as_owner "$bindir/initdb" -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 || {
+            say "error: initdb failed (log: $dir/initdb.log)"
+            return 2
+        }
+        printf '%s\n' "$port" >"$dir/port"
+    fi
+    export PGHOST="$dir/run" PGPORT="$(cat "$dir/port")"
+    say "Starting the private PostgreSQL cluster ($dir, port $PGPORT) ..."
+    pg_as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-p $PGPORT -k $dir/run -c listen_addresses=''" start >/dev/null || {
+        say "error: the private PostgreSQL cluster did not start (log: $dir/server.log)"
+        return 2
+    }
+    PG_STARTED_HERE=1
+    # a database role for the current user
+    if ! psql -U postgres -d postgres -Atc "SELECT 1 FROM pg_roles WHERE rolname = '$(id -un)'" | grep -q 1; then
+        psql -q -U postgres -d postgres -c "CREATE ROLE \"$(id -un)\" SUPERUSER LOGIN" >/dev/null
+    fi
+    psql -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$(id -un)'" | grep -q 1 \
+        || psql -q -U postgres -d postgres -c "CREATE DATABASE \"$(id -un)\" OWNER \"$(id -un)\"" >/dev/null
+}
+
+stop_private_postgres() {
+    local dir bindir
+    dir="$(pg_private_dir)"
+    bindir="$(pg_bindir)" || return 0
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    say "Stopping the private PostgreSQL cluster ..."
+    pg_as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+}
+
+chromium_binary() {
+    command -v chromium || command -v chromium-browser || command -v google-chrome || true
+}
