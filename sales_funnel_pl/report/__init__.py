@@ -1,2 +1,3 @@
 from . import sales_funnel_stage_report
 from . import sales_funnel_forecast_report
+from . import sales_funnel_velocity_report

@@ -308,10 +308,6 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                     (1, "Payment Received", (1, 0, 0, 0, 100, "FALSE", "FALSE")),
                 ],
             )),
-            "sales_funnel_pl.sales_funnel_velocity_action": ("Stage Analysis", table(
-                ["Days to Win", "Won Eventually"], [4, 1],
-                [(1, "Zespół Testowy", (4, 1)), (2, "Jan Kowalski", (4, 1))],  # C: 4 days
-            )),
         }
 
     # ------------------------------------------------------------------
