@@ -124,6 +124,26 @@ class CrmLead(models.Model):
             [(user_id, user_id, created_at, created_at, last, date_closed, lead_id)
              for lead_id, user_id, created_at, last, date_closed in lead_dates],
         )
+        # next actions done along the way: a call a few days before today
+        call = self.env.ref("mail.mail_activity_data_call")
+        done = []
+        for lead in leads.filtered(lambda lead: lead.active and not lead.stage_id.is_won):
+            deadline = today - timedelta(days=rng.randint(3, 20))
+            activity = self.env["mail.activity"].create({
+                "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "res_id": lead.id,
+                "activity_type_id": call.id,
+                "summary": "Telefon do klienta",
+                "user_id": lead.user_id.id,
+                "date_deadline": deadline,
+            })
+            message_id = activity.with_user(lead.user_id).action_feedback(
+                feedback="Klient potwierdził zainteresowanie, ustalono kolejny krok."
+            )
+            done.append((datetime.combine(deadline, time(10)), message_id))
+        self.env.cr.executemany(
+            "UPDATE mail_message SET date = %s WHERE id = %s", done
+        )
         # the install builds their history from the tracking (post_init_hook)
         self.env.cr.execute(
             "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)", [leads.ids]
