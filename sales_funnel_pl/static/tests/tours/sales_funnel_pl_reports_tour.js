@@ -66,5 +66,14 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
             content: "Two opportunities entered Nowy Prospekt",
             trigger: ".o_pivot tr:has(th:contains('Nowy Prospekt')) td:eq(0):contains('2')",
         },
+        ...openReport("sales_funnel_pl.sales_funnel_velocity_menu"),
+        {
+            content: "Sales velocity per day, headed in Polish",
+            trigger: ".o_list_renderer th:contains('Tempo / dzień')",
+        },
+        {
+            content: "The manager's row: four open opportunities, nothing won yet, 0,00 a day",
+            trigger: ".o_list_renderer tr.o_data_row:has(td:contains('Anna Nowak')):has(td[name='open_count']:contains('4')):has(td[name='velocity']:contains('0,00'))",
+        },
     ],
 });
