@@ -50,6 +50,11 @@ def uninstall_hook(env):
     # the history goes away with the module; its rows must not keep the
     # unused funnel stages from being deleted (stage_id is ondelete restrict)
     env.cr.execute("DELETE FROM crm_lead_stage_history")
+    # the trigger keeping the history's company would outlive its tables
+    env.cr.execute(
+        """DROP TRIGGER IF EXISTS sales_funnel_pl_history_company ON crm_lead;
+           DROP FUNCTION IF EXISTS sales_funnel_pl_history_company()"""
+    )
     _uninstall_keep_activities(env)
     _uninstall_keep_stages(env)
 
@@ -251,7 +256,7 @@ INSERT INTO crm_lead_stage_history (
     lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
     next_stage_id, left_change, moved_on, duration_days, date_stage, user_id,
     salesperson_id, team_id, probability, expected_revenue, prorated_revenue,
-    create_uid, create_date, write_uid, write_date)
+    report_company_id, create_uid, create_date, write_uid, write_date)
 SELECT o.lead_id, s.id, ps.id, o.change_type,
        o.date_enter,
        CASE WHEN NOT o.is_last THEN GREATEST(o.date_leave, o.date_enter) END,
@@ -264,7 +269,7 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
        l.expected_revenue,
        round((l.expected_revenue * CASE WHEN o.is_last THEN l.probability
                                         ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
-       o.user_id, o.date_enter, o.user_id, o.date_enter
+       l.company_id, o.user_id, o.date_enter, o.user_id, o.date_enter
   FROM days o
   JOIN crm_lead l ON l.id = o.lead_id
   LEFT JOIN crm_stage s ON s.id = o.stage_id

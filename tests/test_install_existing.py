@@ -154,6 +154,13 @@ def database():
     _shell(
         'env["ir.module.module"].search([("name", "=", "sales_funnel_pl")])'
         ".button_immediate_uninstall()\n"
+        # the history's company trigger went with the module: moving an
+        # opportunity to another company still works
+        'lead = env["crm.lead"].with_context(active_test=False).search([], limit=1)\n'
+        'other = env["res.company"].create({"name": "Po odinstalowaniu"})\n'
+        'env.cr.execute("UPDATE crm_lead SET company_id = %s WHERE id = %s", [other.id, lead.id])\n'
+        'env.cr.execute("UPDATE crm_lead SET company_id = %s WHERE id = %s",'
+        ' [lead.company_id.id, lead.id])\n'
         'emit(env["ir.module.module"].search([("name", "=", "sales_funnel_pl")]).state)'
     )
     uninstalled = _shell(SNAPSHOT)

@@ -569,11 +569,11 @@ class CrmLead(models.Model):
                 INSERT INTO crm_lead_stage_history (
                     lead_id, stage_id, previous_stage_id, change_type, date_enter,
                     date_stage, user_id, salesperson_id, team_id, probability,
-                    expected_revenue, prorated_revenue,
+                    expected_revenue, prorated_revenue, report_company_id,
                     create_uid, create_date, write_uid, write_date)
                 SELECT l.id, l.stage_id, e.previous_stage_id, e.change_type, %(now)s,
                        e.day, %(uid)s, l.user_id, l.team_id,
-                       l.probability, l.expected_revenue, l.prorated_revenue,
+                       l.probability, l.expected_revenue, l.prorated_revenue, l.company_id,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM crm_lead l
                   JOIN events e ON e.lead_id = l.id

@@ -3,6 +3,24 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 
+HISTORY_COMPANY_TRIGGER = """
+CREATE OR REPLACE FUNCTION sales_funnel_pl_history_company() RETURNS trigger AS $$
+BEGIN
+    UPDATE crm_lead_stage_history SET report_company_id = NEW.company_id
+     WHERE lead_id = NEW.id AND report_company_id IS DISTINCT FROM NEW.company_id;
+    UPDATE crm_lead_stage_history_skip SET report_company_id = NEW.company_id
+     WHERE lead_id = NEW.id AND report_company_id IS DISTINCT FROM NEW.company_id;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS sales_funnel_pl_history_company ON crm_lead;
+CREATE TRIGGER sales_funnel_pl_history_company
+    AFTER UPDATE OF company_id ON crm_lead
+    FOR EACH ROW WHEN (OLD.company_id IS DISTINCT FROM NEW.company_id)
+    EXECUTE FUNCTION sales_funnel_pl_history_company();
+"""
+
+
 class CrmLeadStageHistory(models.Model):
     """One row each time an opportunity enters a stage (or is won, lost or
     restored). Rows are facts: written by the opportunity itself, never
@@ -93,6 +111,12 @@ class CrmLeadStageHistory(models.Model):
     # the opportunity's company, never a copy: a row cannot drift from it
     # (stored, it would cost queries on every salesperson or team change)
     company_id = fields.Many2one(related="lead_id.company_id", string="Company")
+    # the same company, stored for the stage analysis' SQL (one scan of the
+    # history, no join): written with the row, then kept equal to the
+    # opportunity's by a database trigger (see init), whatever changes it
+    report_company_id = fields.Many2one(
+        "res.company", string="Company (analysis)", readonly=True, index=True
+    )
     company_currency = fields.Many2one(
         related="company_id.currency_id", string="Currency"
     )
@@ -113,19 +137,26 @@ class CrmLeadStageHistory(models.Model):
             """CREATE INDEX IF NOT EXISTS crm_lead_stage_history_open_idx
                ON crm_lead_stage_history (lead_id) WHERE date_leave IS NULL"""
         )
+        # An opportunity's company changes through crm's computes (its team,
+        # salesperson or customer), not only through writes: the database
+        # keeps the rows' analysis company equal to it, at no cost when the
+        # company stays (dropped by the uninstall hook).
+        self.env.cr.execute(HISTORY_COMPANY_TRIGGER)
 
     @api.model
     def _insert_skipped_stages_sql(self, rows):
         """SQL recording the skipped stages of the history rows ``rows`` (a
         table or CTE with the history's columns id, lead_id, stage_id,
-        previous_stage_id, change_type, team_id, salesperson_id and
-        date_enter): the active stages of the row's team ordered strictly
+        previous_stage_id, change_type, team_id, salesperson_id,
+        date_enter and report_company_id): the active stages of the row's team ordered strictly
         between the previous stage and the new one."""
         return SQL(
             """
             INSERT INTO crm_lead_stage_history_skip (
-                history_id, stage_id, lead_id, team_id, salesperson_id, date_enter)
-            SELECT r.id, sk.id, r.lead_id, r.team_id, r.salesperson_id, r.date_enter
+                history_id, stage_id, lead_id, team_id, salesperson_id, date_enter,
+                report_company_id)
+            SELECT r.id, sk.id, r.lead_id, r.team_id, r.salesperson_id, r.date_enter,
+                   r.report_company_id
               FROM %(rows)s r
               JOIN crm_stage s ON s.id = r.stage_id
               JOIN crm_stage ps ON ps.id = r.previous_stage_id
@@ -229,4 +260,7 @@ class CrmLeadStageHistorySkip(models.Model):
         "res.users", string="Salesperson", ondelete="set null", readonly=True
     )
     company_id = fields.Many2one(related="lead_id.company_id", string="Company")
+    report_company_id = fields.Many2one(
+        "res.company", string="Company (analysis)", readonly=True
+    )
     date_enter = fields.Datetime(string="Moved", readonly=True)

@@ -91,28 +91,31 @@ class SalesFunnelStageReport(models.Model):
         return SQL(
             """
             SELECT h.id, h.lead_id, h.stage_id, h.team_id,
-                   h.salesperson_id AS user_id, l.company_id, h.date_enter,
+                   h.salesperson_id AS user_id, h.report_company_id AS company_id,
+                   h.date_enter,
                    1 AS entered_count, 0 AS skipped_count,
                    CASE WHEN h.moved_on THEN 1 ELSE 0 END AS moved_on_count,
                    CASE WHEN h.left_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
-                   CASE WHEN l.active AND ls.is_won THEN 1 ELSE 0 END AS won_count,
-                   CASE WHEN l.active AND ls.is_won THEN 100.0 ELSE 0.0 END AS conversion,
+                   CASE WHEN w.id IS NOT NULL THEN 1 ELSE 0 END AS won_count,
+                   CASE WHEN w.id IS NOT NULL THEN 100.0 ELSE 0.0 END AS conversion,
                    CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
                        AS duration_days,
                    CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
                        AS median_days,
-                   CASE WHEN s.is_won AND l.active AND ls.is_won
-                        THEN h.date_stage - l.date_process_start END
+                   CASE WHEN s.is_won THEN h.date_stage - w.date_process_start END
                        AS days_to_win
               FROM crm_lead_stage_history h
-              JOIN crm_lead l ON l.id = h.lead_id
               JOIN crm_stage s ON s.id = h.stage_id
-              LEFT JOIN crm_stage ls ON ls.id = l.stage_id
+              LEFT JOIN (
+                    SELECT l.id, l.date_process_start
+                      FROM crm_lead l
+                      JOIN crm_stage ws ON ws.id = l.stage_id
+                     WHERE l.active AND ws.is_won
+                   ) w ON w.id = h.lead_id
              WHERE h.change_type IN ('create', 'stage', 'won', 'import', 'map')
             UNION ALL
             SELECT -k.id, k.lead_id, k.stage_id, k.team_id, k.salesperson_id,
-                   l.company_id, k.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+                   k.report_company_id, k.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
               FROM crm_lead_stage_history_skip k
-              JOIN crm_lead l ON l.id = k.lead_id
             """
         )

@@ -4,6 +4,15 @@ Recompute both for the data written by 1.1.0."""
 
 
 def migrate(cr, version):
+    # the stage analysis' company of the rows written before
+    cr.execute(
+        """UPDATE crm_lead_stage_history h SET report_company_id = l.company_id
+             FROM crm_lead l WHERE l.id = h.lead_id"""
+    )
+    cr.execute(
+        """UPDATE crm_lead_stage_history_skip k SET report_company_id = l.company_id
+             FROM crm_lead l WHERE l.id = k.lead_id"""
+    )
     cr.execute(
         """UPDATE crm_lead_stage_history h
               SET duration_days = GREATEST(n.next_day - h.date_stage, 0)
