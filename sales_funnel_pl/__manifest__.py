@@ -1,7 +1,7 @@
 {
     "name": "Sales Funnel PL",
-    "summary": "17-stage Polish sales funnel for Odoo CRM: stage probabilities, "
-    "stage descriptions and a stage mapping wizard",
+    "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
+    "next actions from activities, reminders, funnel, forecast and velocity reports",
     "version": "1.2.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
