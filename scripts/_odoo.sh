@@ -9,7 +9,8 @@ setup_series "$SERIES" || exit 2
 PYTHON="$(series_python "$SERIES")"
 ensure_postgres || exit 2
 export PATH="$(dirname "$PYTHON"):$PATH"
-ODOO_PKG="$("$PYTHON" -c 'import odoo, os; print(os.path.dirname(odoo.__file__))')"
+# odoo/release.py locates the package: 19.0's `odoo` is a namespace package
+ODOO_PKG="$("$PYTHON" -c 'import odoo.release as r, os; print(os.path.dirname(r.__file__))')"
 # A source checkout keeps most addons in <checkout>/addons beside the odoo package;
 # a packaged Odoo keeps them all in odoo/addons.
 ADDONS_PATH="$REPO_ROOT"

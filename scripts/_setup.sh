@@ -32,7 +32,8 @@ import odoo.release
 import pytest, pytest_odoo, websocket, freezegun, polib  # noqa: F401
 sys.exit(odoo.release.serie != sys.argv[1])
 PY
-    "$python" -c 'import os, odoo; print(os.path.dirname(os.path.dirname(odoo.__file__)))' >"$marker"
+    # odoo/release.py locates the tree (19.0's `odoo` is a namespace package)
+    "$python" -c 'import os, odoo.release as r; print(os.path.dirname(os.path.dirname(r.__file__)))' >"$marker"
 }
 
 # The pinned official source of a series: "<url> <sha256>" from
