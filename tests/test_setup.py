@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-import odoo
+import odoo.release
 
 REPO = Path(__file__).resolve().parents[1]
 SERIES = odoo.release.serie
-SOURCE = Path(odoo.__file__).resolve().parents[1]  # the Odoo tree the tests run on
+# the Odoo tree the tests run on (19.0's `odoo` is a namespace package)
+SOURCE = Path(odoo.release.__file__).resolve().parents[1]
 SOURCE_VAR = f"ODOO_{SERIES.split('.')[0]}_SRC"
 
 
@@ -65,13 +66,13 @@ def test_setup_from_a_local_source_tree_imports_odoo_of_the_series(local_setup):
     assert f"Creating the Odoo {SERIES} environment" in first.stderr
     python = local_setup["home"] / f"odoo-{SERIES}" / "bin" / "python"
     result = subprocess.run(
-        [python, "-c", "import odoo, websocket, pytest_odoo; "
-                       "print(odoo.release.serie, odoo.__file__)"],
+        [python, "-c", "import odoo.release, websocket, pytest_odoo; "
+                       "print(odoo.release.serie, odoo.release.__file__)"],
         capture_output=True, text=True, check=True,
     )
     serie, path = result.stdout.split()
     assert serie == SERIES
-    assert Path(path).resolve() == SOURCE / "odoo" / "__init__.py"
+    assert Path(path).resolve() == SOURCE / "odoo" / "release.py"
 
 
 def test_second_setup_changes_nothing_and_takes_seconds(local_setup):
