@@ -186,6 +186,38 @@ HANDLE_WON_LOST_FROM_VALS = not ODOO_19
 
 
 # ----------------------------------------------------------------------
+# A lost opportunity written into a won stage
+# 18.0: it stays lost (archived), moved: the addon records a stage move;
+# 19.0: crm restores it (a lost opportunity may not stand in a won stage):
+# the addon records a win, which ends its process again.
+# ----------------------------------------------------------------------
+
+WON_STAGE_RESTORES = ODOO_19
+
+
+# ----------------------------------------------------------------------
+# The "Restore" button of a lost opportunity
+# 18.0: ``toggle_active``, crm recomputes the probabilities (the addon
+# keeps the stage's);
+# 19.0: ``action_restore``, where crm sets the probability to predictive
+# lead scoring's: the addon's override restores the stage's % instead
+# (``crm.lead.action_restore`` in models/crm_lead.py).
+# ----------------------------------------------------------------------
+
+RESTORE_METHOD = "action_restore" if ODOO_19 else "toggle_active"
+
+
+# ----------------------------------------------------------------------
+# Activities of an archived (lost) opportunity
+# 18.0: mail deletes the activities of a record it archives;
+# 19.0 keeps them: the addon closes the pre-sale next actions of a lost
+# opportunity itself, as it does for a won one.
+# ----------------------------------------------------------------------
+
+ARCHIVING_KEEPS_ACTIVITIES = ODOO_19
+
+
+# ----------------------------------------------------------------------
 # Grouped reads of the web client
 # 18.0: list, kanban, graph and pivot views call ``read_group`` (through
 # ``web_read_group`` for lists and kanbans); empty groups are filled in lazy
@@ -203,3 +235,44 @@ GROUPED_READ_METHODS = (
     if ODOO_19
     else ("read_group", "web_read_group")
 )
+
+
+def grouped_read_call(domain, groupby, aggregates, order=None):
+    """(method, args, kwargs) of the grouped read the graph view, or one
+    level of the pivot view, sends for ``groupby`` (a list of groupby specs)
+    and ``aggregates`` (``field:aggregator`` specs): ``read_group`` eagerly
+    on 18.0, ``formatted_read_group`` on 19.0. Its result goes through
+    :func:`grouped_read_rows`."""
+    if ODOO_19:
+        aggregates = ["__count", *(spec for spec in aggregates if spec != "__count")]
+        return "formatted_read_group", [list(domain), list(groupby), aggregates], {
+            "order": order or None,
+        }
+    return "read_group", [list(domain), list(aggregates), list(groupby)], {
+        "lazy": False, "orderby": order or False,
+    }
+
+
+def grouped_read_rows(rows, groupby, aggregates):
+    """The rows of :func:`grouped_read_call`'s read in 18.0's shape on both
+    series: each groupby spec's value (a many2one as (id, name), a date
+    group as its label), ``__count``, each measure under its field name."""
+    if not ODOO_19:
+        return rows
+    for row in rows:
+        for spec in groupby:
+            value = row[spec]
+            field, _sep, granularity = spec.partition(":")
+            if granularity and isinstance(value, (list, tuple)):
+                row[spec] = value[1]  # (start of the period, label)
+        for spec in aggregates:
+            if spec != "__count":
+                row[spec.split(":")[0]] = row.pop(spec)
+    return rows
+
+
+def grouped_read(model, domain, groupby, aggregates, order=None):
+    """What the graph view (or a pivot level) of the series reads of
+    ``model``, in 18.0's shape (see :func:`grouped_read_rows`)."""
+    method, args, kwargs = grouped_read_call(domain, groupby, aggregates, order)
+    return grouped_read_rows(getattr(model, method)(*args, **kwargs), groupby, aggregates)

@@ -322,6 +322,10 @@ class CrmLead(models.Model):
         )
         won._close_pre_sale_activities()
         won._plan_after_sale_activity()
+        if compat.ARCHIVING_KEEPS_ACTIVITIES:
+            self.browse(
+                lead_id for lead_id, (kind, _process) in transitions.items() if kind == "lost"
+            )._close_pre_sale_activities()
         if "date_stage" in vals:
             staying = self.filtered(lambda lead: lead.id not in transitions)
             staying._stage_history_sync_date_stage()
@@ -456,6 +460,15 @@ class CrmLead(models.Model):
             },
         }
 
+    if compat.ODOO_19:
+
+        def action_restore(self):
+            """19.0's "Restore" button: crm would set the probability to
+            predictive lead scoring's; restored here, an opportunity takes its
+            stage's % again (``write`` does it), as on 18.0."""
+            self.action_unarchive()
+            return True
+
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
@@ -496,7 +509,10 @@ class CrmLead(models.Model):
             elif new_stage is not None and lead.stage_id != new_stage:
                 # a won process has ended; the open ones have no end date
                 was_won = bool(lead.date_process_end)
-                if not lead.active:
+                if not lead.active and new_stage.is_won and compat.WON_STAGE_RESTORES:
+                    # 19.0: crm restores it, won (see compat.py)
+                    process = "end"
+                elif not lead.active:
                     # a lost opportunity moved stays lost: its process is over
                     process = None
                 elif new_stage.is_won and not was_won:
@@ -687,7 +703,7 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _close_pre_sale_activities(self):
-        """Won: the pre-sale next actions are over (as losing cancels them)."""
+        """Won or lost: the pre-sale next actions are over."""
         if self:
             self.env["mail.activity"].sudo().search(
                 [("res_model", "=", "crm.lead"), ("res_id", "in", self.ids)]

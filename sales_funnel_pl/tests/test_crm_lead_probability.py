@@ -1,5 +1,6 @@
 from odoo.tests import Form, tagged, users
 
+from .. import compat
 from .common import SalesFunnelCommon
 
 
@@ -99,7 +100,7 @@ class TestCrmLeadProbability(SalesFunnelCommon):
         lead.write({"stage_id": self.stages[15].id})
         self.assertEqual(lead.probability, 0)
 
-        lead.toggle_active()
+        getattr(lead, compat.RESTORE_METHOD)()  # the Restore button
         self.assertTrue(lead.active)
         self.assertEqual(lead.stage_id, self.stages[15])
         self.assertEqual(lead.probability, 95)
@@ -132,6 +133,9 @@ class TestCrmLeadProbability(SalesFunnelCommon):
         self.env["ir.config_parameter"].sudo().set_param(
             "crm.pls_start_date", "2000-01-01"
         )
+        # three won ones turn out lost (19.0 refuses to lose an opportunity in a
+        # won stage: it leaves the won stage first, on 18.0 too)
+        won[:3].write({"stage_id": self.stage_order.id})
         won[:3].action_set_lost()
         self.env["crm.lead"]._cron_update_automated_probabilities()
         lead.invalidate_recordset()
