@@ -39,7 +39,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from odoo_cli import addons_path, run, shell
+from odoo_cli import USER_GROUPS_FIELD, WITHOUT_DEMO, addons_path, run, shell
 
 DB = os.environ.get("SALES_FUNNEL_PL_WORKERS_DB", "sales_funnel_pl_workers")
 LOGIN, PASSWORD = "handlowiec.wspolbiezny", "Wspolbiezne-Haslo-2024!"
@@ -92,7 +92,7 @@ def _thread_calls():
 SETUP = f"""
 user = env["res.users"].with_context(no_reset_password=True).create({{
     "name": "Handlowiec Współbieżny", "login": {LOGIN!r}, "password": {PASSWORD!r},
-    "groups_id": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])],
+    {USER_GROUPS_FIELD!r}: [(6, 0, [env.ref("sales_team.group_sale_salesman").id])],
 }})
 team = env["crm.team"].create({{"name": "Zespół współbieżny", "member_ids": [(6, 0, user.ids)]}})
 leads = env["crm.lead"].with_user(user).create([
@@ -265,7 +265,7 @@ def _move_concurrently(port, uid, plans):
 def run_result(tmp_path_factory):
     subprocess.run(["dropdb", "--if-exists", "--force", DB], check=True)
     try:
-        run(DB, "-i", "sales_funnel_pl", "--without-demo=all", "--stop-after-init")
+        run(DB, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
         setup = shell(DB, SETUP)
         plans = _thread_plans(setup)
         log_dir = tmp_path_factory.mktemp("workers")

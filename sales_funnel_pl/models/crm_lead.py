@@ -355,6 +355,17 @@ class CrmLead(models.Model):
                 return self._fields["stage_id"]
             return field
 
+        @api.model
+        def _read_group_empty_value(self, spec):
+            """19.0: the funnel's empty stages count zeros (Odoo gives no
+            value to the measures of an expanded empty group)."""
+            value = super()._read_group_empty_value(spec)
+            if value is False and self.env.context.get("sales_funnel_fill_stages"):
+                field = self._fields.get(spec.split(":")[0].split(".")[0])
+                if field is not None and field.type in ("integer", "float", "monetary"):
+                    return 0
+            return value
+
     else:
 
         @api.model
