@@ -8,6 +8,7 @@ import polib
 import pytest
 
 import odoo
+import odoo.release
 from odoo.tools.translate import TranslationModuleReader
 
 I18N = Path(__file__).resolve().parents[1] / "sales_funnel_pl" / "i18n"
@@ -26,9 +27,20 @@ def code_terms():
         return {source for _module, _type, _name, _id, source, _value, _c in reader}
 
 
+# Terms one series exports and the other does not: Odoo's own description
+# of crm.lead, which the addon's export carries because it extends the model.
+# The .pot holds the terms of both series.
+SERIES_ONLY_TERMS = {"18.0": {"Lead/Opportunity"}, "19.0": {"Lead"}}
+
+
 def test_pot_is_exported_from_the_code(code_terms):
     pot = polib.pofile(str(I18N / "sales_funnel_pl.pot"))
-    assert {entry.msgid for entry in pot} == code_terms
+    other_series = set().union(*(
+        terms for series, terms in SERIES_ONLY_TERMS.items()
+        if series != odoo.release.series
+    ))
+    assert not code_terms & other_series
+    assert {entry.msgid for entry in pot} == code_terms | other_series
 
 
 def test_pl_po_is_complete():
