@@ -50,7 +50,13 @@ def test_pl_po_is_complete():
     assert po.metadata["Plural-Forms"] == PLURAL_FORMS
     translations = {entry.msgid: entry.msgstr for entry in po if not entry.obsolete}
     assert set(translations) == {entry.msgid for entry in pot}
-    assert [msgid for msgid, msgstr in translations.items() if not msgstr] == []
+    # crm.lead's description stays crm's own: Odoo imports a model name's
+    # translation whatever its source, so translating one series' name here
+    # would rename the model on the other series
+    series_only = set().union(*SERIES_ONLY_TERMS.values())
+    assert [msgid for msgid in series_only if translations.get(msgid)] == []
+    assert [msgid for msgid, msgstr in translations.items()
+            if not msgstr and msgid not in series_only] == []
     assert not [entry.msgid for entry in po if "fuzzy" in entry.flags]
     for msgid, msgstr in translations.items():
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(
