@@ -208,6 +208,24 @@ RESTORE_METHOD = "action_restore" if ODOO_19 else "toggle_active"
 
 
 # ----------------------------------------------------------------------
+# A won opportunity archived
+# 18.0: archived is lost, whatever the stage: the addon records a loss
+# (probability 0) and, when it comes back, a restoration;
+# 19.0: crm keeps an archived opportunity of a won stage won (won_status,
+# probability 100; a lead in a won stage may not be lost): archiving or
+# unarchiving it is no transition of its sale.
+# ----------------------------------------------------------------------
+
+
+def archiving_keeps_won(lead, active):
+    """Whether setting ``active`` on ``lead`` (its stage unchanged) leaves it
+    won, neither lost nor restored."""
+    if not ODOO_19 or not lead.stage_id.is_won:
+        return False
+    return lead.won_status == "won" if active else True
+
+
+# ----------------------------------------------------------------------
 # Activities of an archived (lost) opportunity
 # 18.0: mail deletes the activities of a record it archives;
 # 19.0 keeps them: the addon closes the pre-sale next actions of a lost

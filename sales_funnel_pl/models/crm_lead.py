@@ -513,6 +513,13 @@ class CrmLead(models.Model):
         mapping = self.env.context.get("sales_funnel_stage_mapping")
         transitions = {}
         for lead in self:
+            if (
+                "active" in vals and bool(vals["active"]) != lead.active
+                and (new_stage is None or new_stage == lead.stage_id)
+                and compat.archiving_keeps_won(lead, bool(vals["active"]))
+            ):
+                # 19.0: a won opportunity archived or unarchived stays won
+                continue
             if "active" in vals and bool(vals["active"]) != lead.active:
                 transitions[lead.id] = (
                     ("restore", "reopen") if vals["active"] else ("lost", "end")

@@ -52,6 +52,35 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             "create", "lost", "won" if compat.WON_STAGE_RESTORES else "stage"])
         self.assertEqual(lost.date_stage, date(2026, 3, 9))
 
+    @users("sfp_salesman")
+    def test_archiving_a_won_opportunity(self):
+        """18.0: archived is lost, whatever the stage; 19.0: crm keeps an
+        archived opportunity of a won stage won (see compat.py)."""
+        with freeze_time("2026-03-02 09:00:00"):
+            lead = self._create_opportunities(1, self.stage_order)
+            lead.action_set_won()
+        with freeze_time("2026-03-04 09:00:00"):
+            lead.action_archive()
+        if compat.ODOO_19:
+            self.assertRecordValues(lead, [{
+                "active": False, "probability": 100, "won_status": "won",
+                "date_process_end": date(2026, 3, 2),
+            }])
+            self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
+            with freeze_time("2026-03-05 09:00:00"):
+                lead.action_unarchive()
+            self.assertRecordValues(lead, [{
+                "active": True, "probability": 100, "won_status": "won",
+                "date_process_end": date(2026, 3, 2),
+            }])
+            self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
+        else:
+            self.assertRecordValues(lead, [{
+                "active": False, "probability": 0, "date_process_end": date(2026, 3, 4),
+            }])
+            self.assertEqual(self._rows(lead).mapped("change_type"),
+                             ["create", "won", "lost"])
+
     @users("sfp_manager")
     def test_mapping_moves_lost_ones_as_a_migration(self):
         old_stage = self.env["crm.stage"].sudo().create({"name": "Stary etap", "sequence": 1})
