@@ -2,10 +2,15 @@
 
 The addon is one tree for both series. What differs between them is decided
 here, on ``odoo.release.version_info``, each item saying which series does
-what; the rest of the addon calls these names and never tests the version
-itself. Views and data files are written with what both series share
-(see the comments in ``views/crm_stage_views.xml`` and
-``views/crm_menu_views.xml``).
+what; the rest of the addon calls these names. Methods that exist on one
+series only are defined in marked branches on ``ODOO_19`` /
+``HANDLE_WON_LOST_FROM_VALS`` in ``models/crm_lead.py`` (the funnel's fill:
+``read_group`` on 18.0, ``_web_read_group_field_expand`` and
+``_read_group_empty_value`` on 19.0; ``_handle_won_lost`` on 18.0;
+``action_restore`` on 19.0). The pipeline's JavaScript carries one override
+per series (``static/src/views/sales_funnel_kanban``). Views and data files
+are the same for both series, anchored on elements both have (see the
+comments in ``views/*.xml`` and ``wizard/crm_lead_reassign_wizard_views.xml``).
 """
 
 from odoo import models, release
