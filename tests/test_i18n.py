@@ -9,6 +9,7 @@ import pytest
 
 import odoo
 import odoo.release
+from odoo.tests.common import get_db_name
 from odoo.tools.translate import TranslationModuleReader
 
 I18N = Path(__file__).resolve().parents[1] / "sales_funnel_pl" / "i18n"
@@ -21,7 +22,8 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
 
 @pytest.fixture(scope="module")
 def code_terms():
-    registry = odoo.modules.registry.Registry(odoo.tools.config["db_name"])
+    # the test database (a name on 18.0, a list of names on 19.0's config)
+    registry = odoo.modules.registry.Registry(get_db_name())
     with registry.cursor() as cr:
         reader = TranslationModuleReader(cr, modules=["sales_funnel_pl"])
         return {source for _module, _type, _name, _id, source, _value, _c in reader}

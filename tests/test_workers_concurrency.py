@@ -141,6 +141,9 @@ LOG_RECORD = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<pid>\d+) (?P<level>[A-Z]+) "
     r"(?P<db>\S+) (?P<logger>[\w.]+): (?P<message>.*)$"
 )
+# a served JSON-RPC call: 19.0 logs the model and method after the path
+# ("POST /jsonrpc#crm.lead.write HTTP/1.1"), 18.0 does not
+JSONRPC_SERVED = re.compile(r'"POST /jsonrpc(#[\w.]+)? HTTP/1\.1" 200 ')
 RETRIED = ("could not serialize access", "deadlock detected", "could not obtain lock")
 
 
@@ -300,7 +303,7 @@ def test_every_call_succeeds_on_both_workers(run_result):
     calls = sum(len(plan) for plan in run_result["plans"])
     served = Counter(
         pid for pid, _level, logger, message in run_result["log"]
-        if logger == "werkzeug" and '"POST /jsonrpc HTTP/1.1" 200' in message
+        if logger == "werkzeug" and JSONRPC_SERVED.search(message)
     )
     print(f"\n{calls} stage-change calls in {run_result['seconds']:.1f} s; "
           f"/jsonrpc requests per worker pid: {dict(served)}; "
