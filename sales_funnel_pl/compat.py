@@ -152,6 +152,16 @@ def open_lead_domain():
     return [("active", "=", True), ("stage_id.is_won", "=", False)]
 
 
+def lead_won_sql(lead_alias, stage_alias):
+    """SQL condition: the opportunity aliased ``lead_alias`` (its stage
+    aliased ``stage_alias``) is won. On 19.0 an archived opportunity of a
+    won stage stays won (see "A won opportunity archived" below)."""
+    if ODOO_19:
+        return SQL("(%s.won_status = 'won')", SQL.identifier(lead_alias))
+    return SQL("(%s.active AND %s.is_won)",
+               SQL.identifier(lead_alias), SQL.identifier(stage_alias))
+
+
 def lead_is_closed(lead):
     """Whether the sale of ``lead`` is over (won or lost)."""
     if ODOO_19:

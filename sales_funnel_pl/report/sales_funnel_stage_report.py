@@ -2,6 +2,8 @@ from odoo import fields, models
 from odoo.models import regex_order
 from odoo.tools import SQL
 
+from .. import compat
+
 
 class SalesFunnelStageReport(models.Model):
     """Stage analytics from the stage history: one row each time an
@@ -95,13 +97,13 @@ class SalesFunnelStageReport(models.Model):
                    1 AS entered_count, 0 AS skipped_count,
                    CASE WHEN h.moved_on THEN 1 ELSE 0 END AS moved_on_count,
                    CASE WHEN h.left_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
-                   CASE WHEN l.active AND ls.is_won THEN 1 ELSE 0 END AS won_count,
-                   CASE WHEN l.active AND ls.is_won THEN 100.0 ELSE 0.0 END AS conversion,
+                   CASE WHEN %(won)s THEN 1 ELSE 0 END AS won_count,
+                   CASE WHEN %(won)s THEN 100.0 ELSE 0.0 END AS conversion,
                    CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
                        AS duration_days,
                    CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
                        AS median_days,
-                   CASE WHEN s.is_won AND l.active AND ls.is_won
+                   CASE WHEN s.is_won AND %(won)s
                         THEN h.date_stage - l.date_process_start END
                        AS days_to_win
               FROM crm_lead_stage_history h
@@ -114,5 +116,6 @@ class SalesFunnelStageReport(models.Model):
                    l.company_id, k.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
               FROM crm_lead_stage_history_skip k
               JOIN crm_lead l ON l.id = k.lead_id
-            """
+            """,
+            won=compat.lead_won_sql("l", "ls"),
         )

@@ -52,6 +52,14 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             "create", "lost", "won" if compat.WON_STAGE_RESTORES else "stage"])
         self.assertEqual(lost.date_stage, date(2026, 3, 9))
 
+    def _won_entries(self, lead):
+        """The stage analysis' won entries of ``lead`` (its history rows that
+        end in a win: here its Order and Payment Received rows)."""
+        self.env.flush_all()
+        [[won]] = self.env["sales.funnel.stage.report"].sudo()._read_group(
+            [("lead_id", "=", lead.id)], [], ["won_count:sum"])
+        return won
+
     @users("sfp_salesman")
     def test_archiving_a_won_opportunity(self):
         """18.0: archived is lost, whatever the stage; 19.0: crm keeps an
@@ -67,6 +75,8 @@ class TestCrmLeadProcess(SalesFunnelCommon):
                 "date_process_end": date(2026, 3, 2),
             }])
             self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
+            # still a win in the stage analysis
+            self.assertEqual(self._won_entries(lead), 2)
             with freeze_time("2026-03-05 09:00:00"):
                 lead.action_unarchive()
             self.assertRecordValues(lead, [{
@@ -80,6 +90,7 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             }])
             self.assertEqual(self._rows(lead).mapped("change_type"),
                              ["create", "won", "lost"])
+            self.assertEqual(self._won_entries(lead), 0)
 
     @users("sfp_manager")
     def test_mapping_moves_lost_ones_as_a_migration(self):
