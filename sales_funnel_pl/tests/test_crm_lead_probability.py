@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo.tests import Form, tagged, users
 
 from .. import compat
@@ -6,6 +8,25 @@ from .common import SalesFunnelCommon
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
 class TestCrmLeadProbability(SalesFunnelCommon):
+    @users("sfp_salesman")
+    def test_form_shows_no_scoring_estimate_on_opportunities(self):
+        """The opportunity form hides crm's scoring estimate, its button
+        adopting it and (19.0) its button explaining it; leads keep them."""
+        arch = etree.fromstring(
+            self.env["crm.lead"].get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        nodes = [
+            *arch.xpath("//*[@name='action_set_automated_probability']"),
+            *arch.xpath("//small[field[@name='automated_probability']]"),
+            *arch.xpath("//widget[@name='pls_tooltip_button']"),
+        ]
+        self.assertEqual(len(nodes), 3 if compat.ODOO_19 else 2)
+        for node in nodes:
+            with self.subTest(node=node.tag):
+                # crm's own condition kept (19.0 parenthesizes both sides)
+                invisible = node.get("invisible").replace("(", "").replace(")", "")
+                self.assertRegex(invisible, r"^\S.* or type == 'opportunity'$")
+
     @users("sfp_salesman")
     def test_create_in_stage(self):
         lead = self._create_opportunities(1, self.stage_order)

@@ -94,7 +94,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
         {
             content: "No predictive-scoring estimate beside it, nor a button adopting it",
             trigger:
-                ".o_form_view:has(.o_field_widget[name=probability]):not(:has([name=action_set_automated_probability])):not(:has(.o_field_widget[name=automated_probability]))",
+                ".o_form_view:has(.o_field_widget[name=probability]):not(:has([name=action_set_automated_probability])):not(:has(.o_field_widget[name=automated_probability])):not(:has(.o_crm_pls_tooltip_button))",
         },
         {
             content: "The form shows the stage Spotkanie",
