@@ -3,6 +3,9 @@
 
     python3 bench/benchmark.py [--leads 100000] [--keep]
 
+Runs on the Odoo of the Python that runs it (18.0 or 19.0): run it with each
+series' Python for both tables.
+
 1. Creates a throw-away database with `crm` and fills it, in SQL, with N
    opportunities spread over Odoo's default stages, each with about 10 stage
    changes (every fourth one skipping a stage) recorded the way Odoo records
@@ -31,7 +34,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MARK = "@@BENCH@@"
 sys.path.insert(0, str(REPO / "tests"))
-from odoo_cli import addons_path  # noqa: E402  (the tests' helper, one addons path)
+from odoo_cli import (  # noqa: E402  (the tests' helpers, one addons path)
+    SERIES, USER_GROUPS_FIELD, WITHOUT_DEMO, addons_path,
+)
+
+# the addon's compat module, loaded by its path (plain CRM has no addon)
+COMPAT = REPO / "sales_funnel_pl" / "compat.py"
 
 
 def run_odoo(db, *args, command="server", stdin=None):
@@ -58,7 +66,7 @@ stage_ids = [row[0] for row in env.cr.fetchall()]
 team = env.ref("sales_team.team_sales_department")
 users = env["res.users"].create([
     {{"name": f"Handlowiec {{i}}", "login": f"bench_user_{{i}}",
-      "groups_id": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])]}}
+      "{groups}": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])]}}
     for i in range(20)
 ])
 field = env["ir.model.fields"]._get("crm.lead", "stage_id")
@@ -77,6 +85,9 @@ env.cr.execute('''
            now(), 2, 2, now() - (g %% 30) * interval '1 day', now() - interval '400 days'
       FROM generate_series(1, %(n)s) g
 ''', {{"n": N, "stages": stage_ids, "team": team.id, "users": users.ids}})
+if "won_status" in env["crm.lead"]._fields:
+    # 19.0 stores whether an opportunity is won or lost: none of these is
+    env.cr.execute("UPDATE crm_lead SET won_status = 'pending'")
 # about ten stage changes per opportunity, tracked as Odoo tracks them
 env.cr.execute('''
     WITH moves AS (
@@ -108,6 +119,10 @@ emit({{"leads": leads, "tracking": env.cr.fetchone()[0], "users": users.ids}})
 """
 
 MEASURE = """
+import importlib.util
+spec = importlib.util.spec_from_file_location("sales_funnel_pl_compat", {compat!r})
+compat = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(compat)
 addon = "crm.lead.stage.history" in env
 # the context the web client sends with every call
 env = env(context=dict(env.context, tz="Europe/Warsaw",
@@ -145,24 +160,27 @@ def single_changes():
         lead.write({{"stage_id": proposition}})
         env.flush_all()
 measure("100 single stage changes", single_changes)
-measure("funnel read", lambda: Lead.with_context(sales_funnel_fill_stages=True).read_group(
+# the reads as the series' graph and pivot views make them (compat.grouped_read:
+# read_group on 18.0, formatted_read_group on 19.0)
+measure("funnel read", lambda: compat.grouped_read(
+    Lead.with_context(sales_funnel_fill_stages=True),
     [("type", "=", "opportunity"), ("probability", "<", 100)],
-    ["expected_revenue:sum", "prorated_revenue:sum"], ["stage_id"], lazy=False))
+    ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"]))
 if addon:
-    measure("forecast read", lambda: env["sales.funnel.forecast.report"].read_group(
-        [], ["prorated_revenue:sum", "won_revenue:sum"], ["date:month", "stage_id"],
-        lazy=False))
+    measure("forecast read", lambda: compat.grouped_read(
+        env["sales.funnel.forecast.report"], [], ["date:month", "stage_id"],
+        ["prorated_revenue:sum", "won_revenue:sum"]))
     # the measures the stage analysis pivot opens with
-    measure("stage analytics read", lambda: env["sales.funnel.stage.report"].read_group(
-        [], ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
-             "lost_count:sum", "conversion:avg", "duration_days:avg", "median_days:median"],
-        ["stage_id"], lazy=False))
+    measure("stage analytics read", lambda: compat.grouped_read(
+        env["sales.funnel.stage.report"], [], ["stage_id"],
+        ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
+         "lost_count:sum", "conversion:avg", "duration_days:avg", "median_days:median"]))
 else:
-    measure("forecast read", lambda: Lead.read_group(
-        [("type", "=", "opportunity")], ["prorated_revenue:sum"],
-        ["date_deadline:month", "stage_id"], lazy=False))
-    measure("stage analytics read", lambda: Lead.read_group(
-        [("type", "=", "opportunity")], ["expected_revenue:sum"], ["stage_id"], lazy=False))
+    measure("forecast read", lambda: compat.grouped_read(
+        Lead, [("type", "=", "opportunity")], ["date_deadline:month", "stage_id"],
+        ["prorated_revenue:sum"]))
+    measure("stage analytics read", lambda: compat.grouped_read(
+        Lead, [("type", "=", "opportunity")], ["stage_id"], ["expected_revenue:sum"]))
 emit(results)
 """
 
@@ -172,16 +190,17 @@ def main():
     parser.add_argument("--leads", type=int, default=100000)
     parser.add_argument("--prefix", default="sfp_bench")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
-    parser.add_argument("--json", default=str(REPO / "bench" / "results.json"))
+    # one result file per series: the Odoo running this script (see README)
+    parser.add_argument("--json", default=str(REPO / "bench" / f"results-{SERIES}.json"))
     args = parser.parse_args()
     base, plain, addon = (f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon"))
     for db in (base, plain, addon):
         subprocess.run(["dropdb", "--if-exists", db], check=True)
 
     print(f"creating {base} with crm and {args.leads} opportunities...", flush=True)
-    run_odoo(base, "-i", "crm", "--without-demo=all", "--stop-after-init")
+    run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
     t0 = time.perf_counter()
-    [populated] = shell(base, POPULATE.format(n=args.leads))
+    [populated] = shell(base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD))
     print(f"  {populated['leads']} opportunities, {populated['tracking']} tracked stage "
           f"changes in {time.perf_counter() - t0:.0f} s", flush=True)
     for db in (plain, addon):
@@ -190,7 +209,7 @@ def main():
     print(f"installing sales_funnel_pl into {addon}...", flush=True)
     rss_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    run_odoo(addon, "-i", "sales_funnel_pl", "--without-demo=all", "--stop-after-init")
+    run_odoo(addon, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
     install_seconds = time.perf_counter() - t0
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     [(history, skipped)] = shell(addon, (
@@ -201,10 +220,11 @@ def main():
     results = {}
     for kind, db in (("plain", plain), ("addon", addon)):
         print(f"measuring {db}...", flush=True)
-        [results[kind]] = shell(db, MEASURE.format())
+        [results[kind]] = shell(db, MEASURE.format(compat=str(COMPAT)))
 
     report = {
         "date": time.strftime("%Y-%m-%d"),
+        "odoo": SERIES,
         "machine": f"{os.cpu_count()} cores, "
                    f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
                    f"{platform.python_implementation()} {platform.python_version()}",
@@ -218,7 +238,7 @@ def main():
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print()
-    print(f"{report['date']}, {report['machine']}, {report['leads']} opportunities, "
+    print(f"Odoo {SERIES}, {report['date']}, {report['machine']}, {report['leads']} opportunities, "
           f"{history} history rows, {skipped} skipped stages")
     print(f"install with history backfill: {report['install_seconds']} s, "
           f"peak RSS {report['install_peak_rss_mb']} MB")

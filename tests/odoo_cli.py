@@ -9,14 +9,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-import odoo
+import odoo.release
 
 REPO = Path(__file__).resolve().parents[1]
 MARK = "@@RESULT@@"
 
+# the series of the Odoo running the checks: 18.0 or 19.0
+SERIES = odoo.release.series
+ODOO_19 = odoo.release.version_info[0] >= 19
+# demo data: 18.0 loads it unless told --without-demo=all; 19.0 only when
+# told --with-demo (its --without-demo takes a boolean)
+WITH_DEMO = ["--with-demo"] if ODOO_19 else []
+WITHOUT_DEMO = ["--without-demo"] if ODOO_19 else ["--without-demo=all"]
+# res.users' groups: groups_id on 18.0, group_ids on 19.0
+USER_GROUPS_FIELD = "group_ids" if ODOO_19 else "groups_id"
+
 
 def addons_path():
-    odoo_pkg = Path(odoo.__file__).parent
+    # odoo/release.py locates the package: 19.0's odoo is a namespace package
+    odoo_pkg = Path(odoo.release.__file__).parent
     paths = [REPO]
     if (odoo_pkg.parent / "addons" / "crm").is_dir():
         paths.append(odoo_pkg.parent / "addons")

@@ -9,7 +9,7 @@ import os
 import subprocess
 
 import pytest
-from odoo_cli import run, shell
+from odoo_cli import SERIES, WITH_DEMO, run, shell
 
 DB = os.environ.get("SALES_FUNNEL_PL_EXISTING_DB", "sales_funnel_pl_existing")
 
@@ -62,12 +62,14 @@ other.write({"stage_id": stage(4).id})
 emit(lead.id)
 """
 
-# What the addon's version 18.0.1.0.0 had: no skipped stages nor "moved on"
-# on the history rows. The upgrade's migration fills them in.
-AS_VERSION_1_0 = """
+# What the addon's version 1.0.0 had: no skipped stages nor "moved on" on
+# the history rows. The upgrade's migration fills them in. Each series
+# prefixes the manifest's version and the migration folders (1.1.0, 1.2.0)
+# with its own: 18.0.1.0.0 on 18.0, 19.0.1.0.0 on 19.0.
+AS_VERSION_1_0 = f"""
 env.cr.execute("DELETE FROM crm_lead_stage_history_skip")
 env.cr.execute("UPDATE crm_lead_stage_history SET moved_on = NULL")
-env.cr.execute("UPDATE ir_module_module SET latest_version = '18.0.1.0.0'"
+env.cr.execute("UPDATE ir_module_module SET latest_version = '{SERIES}.1.0.0'"
                " WHERE name = 'sales_funnel_pl'")
 emit(env.cr.rowcount)
 """
@@ -135,7 +137,7 @@ emit({
 @pytest.fixture(scope="module")
 def database():
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
-    _odoo("-i", "crm", "--stop-after-init")
+    _odoo("-i", "crm", *WITH_DEMO, "--stop-after-init")
     unused = _shell(
         'stage = env["crm.stage"].create({"name": "Old Unused", "sequence": 50})\n'
         "emit(stage.id)"

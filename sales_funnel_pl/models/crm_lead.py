@@ -7,10 +7,12 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import MissingError, ValidationError
-from odoo.osv import expression
+from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
 from odoo.addons.crm.models.crm_lead import PLS_COMPUTE_BATCH_STEP, PLS_UPDATE_BATCH_STEP
+
+from .. import compat
 
 _logger = logging.getLogger(__name__)
 
@@ -95,7 +97,7 @@ class CrmLead(models.Model):
         """Predictive lead scoring keeps computing ``automated_probability``
         but never changes ``probability``: the probability follows the stage
         (see ``create``/``write``) and whatever the user typed afterwards."""
-        lead_probabilities = self._pls_get_naive_bayes_probabilities()
+        lead_probabilities = compat.pls_probabilities(self)
         for lead in self:
             if lead.id in lead_probabilities:
                 lead.automated_probability = lead_probabilities[lead.id]
@@ -173,11 +175,11 @@ class CrmLead(models.Model):
         self.invalidate_recordset(["activity_ids", "next_action"])
         self._compute_next_activity()
 
-    @api.depends("next_action_date", "active", "probability", "stage_id.is_won")
+    @api.depends("next_action_date", "probability", *compat.LEAD_CLOSED_DEPENDS)
     def _compute_next_action_state(self):
         today = fields.Date.context_today(self)
         for lead in self:
-            if not lead.active or lead.stage_id.is_won:
+            if compat.lead_is_closed(lead):
                 lead.next_action_state = "closed"
             elif not lead.next_action_date:
                 lead.next_action_state = "missing"
@@ -321,57 +323,95 @@ class CrmLead(models.Model):
         )
         won._close_pre_sale_activities()
         won._plan_after_sale_activity()
+        if compat.ARCHIVING_KEEPS_ACTIVITIES:
+            self.browse(
+                lead_id for lead_id, (kind, _process) in transitions.items() if kind == "lost"
+            )._close_pre_sale_activities()
         if "date_stage" in vals:
             staying = self.filtered(lambda lead: lead.id not in transitions)
             staying._stage_history_sync_date_stage()
         return True
 
-    @api.model
-    @api.readonly
-    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False,
-                   lazy=True):
-        """The funnel report (context ``sales_funnel_fill_stages``) shows every
-        stage, with zeros where it is empty, also in the pivot and graph views,
-        which group eagerly (Odoo fills empty groups in lazy mode only)."""
-        result = super().read_group(
-            domain, fields, groupby, offset=offset, limit=limit, orderby=orderby,
-            lazy=lazy,
-        )
-        groupby = [groupby] if isinstance(groupby, str) else list(groupby)
-        if (
-            lazy and len(groupby) == 1
-            or groupby != ["stage_id"]
-            or not self.env.context.get("sales_funnel_fill_stages")
-            or limit
-        ):
-            return result
-        present = {row["stage_id"][0] for row in result if row["stage_id"]}
-        # the stages crm's group_expand shows (_read_group_stage_ids), fetched
-        # with their names in one query
-        team_id = self.env.context.get("default_team_id")
-        team_domain = (
-            ["|", ("team_id", "=", False), ("team_id", "=", team_id)]
-            if team_id else [("team_id", "=", False)]
-        )
-        Stage = self.env["crm.stage"]
-        stages = Stage.search_fetch(
-            expression.OR([[("id", "in", list(present))], team_domain]), ["name"],
-            order=Stage._order,
-        )
-        measures = [
-            spec.split(":")[0] for spec in fields
-            if spec.split(":")[0] not in ("stage_id", "__count")
-        ]
-        rows = {row["stage_id"][0] if row["stage_id"] else False: row for row in result}
-        filled = []
-        for stage in stages:
-            filled.append(rows.pop(stage.id, None) or {
-                "stage_id": (stage.id, stage.display_name),
-                "__count": 0,
-                **dict.fromkeys(measures, 0),
-                "__domain": expression.AND([domain, [("stage_id", "=", stage.id)]]),
-            })
-        return filled + list(rows.values())
+    # ------------------------------------------------------------
+    # FUNNEL FILL: every stage in the funnel's grouped reads
+    # (context ``sales_funnel_fill_stages``). The web client of each series
+    # reads through other methods: see "Grouped reads" in compat.py.
+    # ------------------------------------------------------------
+
+    if compat.ODOO_19:
+
+        def _web_read_group_field_expand(self, groupby):
+            """19.0: the funnel report (context ``sales_funnel_fill_stages``)
+            shows every stage, with zeros where it is empty, in the list,
+            graph and pivot views too: ``formatted_read_group`` and
+            ``formatted_read_grouping_sets`` then expand ``stage_id`` with
+            crm's own ``group_expand`` (``_read_group_stage_ids``), as they
+            do for the kanban view."""
+            field = super()._web_read_group_field_expand(groupby)
+            if (
+                field is None
+                and tuple(groupby) == ("stage_id",)
+                and self.env.context.get("sales_funnel_fill_stages")
+            ):
+                return self._fields["stage_id"]
+            return field
+
+        @api.model
+        def _read_group_empty_value(self, spec):
+            """19.0: the funnel's empty stages count zeros (Odoo gives no
+            value to the measures of an expanded empty group)."""
+            value = super()._read_group_empty_value(spec)
+            if value is False and self.env.context.get("sales_funnel_fill_stages"):
+                field = self._fields.get(spec.split(":")[0].split(".")[0])
+                if field is not None and field.type in ("integer", "float", "monetary"):
+                    return 0
+            return value
+
+    else:
+
+        @api.model
+        @api.readonly
+        def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False,
+                       lazy=True):
+            """18.0: the funnel report (context ``sales_funnel_fill_stages``)
+            shows every stage, with zeros where it is empty, also in the pivot
+            and graph views, which group eagerly (Odoo fills empty groups in
+            lazy mode only)."""
+            result = super().read_group(
+                domain, fields, groupby, offset=offset, limit=limit, orderby=orderby,
+                lazy=lazy,
+            )
+            groupby = [groupby] if isinstance(groupby, str) else list(groupby)
+            if (
+                lazy and len(groupby) == 1
+                or groupby != ["stage_id"]
+                or not self.env.context.get("sales_funnel_fill_stages")
+                or limit
+            ):
+                return result
+            present = {row["stage_id"][0] for row in result if row["stage_id"]}
+            # the stages crm's group_expand shows (_read_group_stage_ids), fetched
+            # with their names in one query
+            team_domain = compat.stage_team_domain(self.env.context.get("default_team_id"))
+            Stage = self.env["crm.stage"]
+            stages = Stage.search_fetch(
+                compat.domain_or([[("id", "in", list(present))], team_domain]), ["name"],
+                order=Stage._order,
+            )
+            measures = [
+                spec.split(":")[0] for spec in fields
+                if spec.split(":")[0] not in ("stage_id", "__count")
+            ]
+            rows = {row["stage_id"][0] if row["stage_id"] else False: row for row in result}
+            filled = []
+            for stage in stages:
+                filled.append(rows.pop(stage.id, None) or {
+                    "stage_id": (stage.id, stage.display_name),
+                    "__count": 0,
+                    **dict.fromkeys(measures, 0),
+                    "__domain": compat.domain_and([domain, [("stage_id", "=", stage.id)]]),
+                })
+            return filled + list(rows.values())
 
     def _check_stage_value(self, vals):
         """Refuse, with a clear error, a stage that is not an existing stage id."""
@@ -410,7 +450,7 @@ class CrmLead(models.Model):
         """A new contract with the same customer is a new opportunity."""
         self.ensure_one()
         first_stage = self.env["crm.stage"].search(
-            ["|", ("team_id", "=", False), ("team_id", "=", self.team_id.id)],
+            compat.stage_team_domain(self.team_id.id),
             order="sequence, id",
             limit=1,
         )
@@ -431,6 +471,15 @@ class CrmLead(models.Model):
                 "default_name": self.partner_id.display_name or self.name,
             },
         }
+
+    if compat.ODOO_19:
+
+        def action_restore(self):
+            """19.0's "Restore" button: crm would set the probability to
+            predictive lead scoring's; restored here, an opportunity takes its
+            stage's % again (``write`` does it), as on 18.0."""
+            self.action_unarchive()
+            return True
 
     # ------------------------------------------------------------
     # BUSINESS
@@ -465,6 +514,13 @@ class CrmLead(models.Model):
         mapping = self.env.context.get("sales_funnel_stage_mapping")
         transitions = {}
         for lead in self:
+            if (
+                "active" in vals and bool(vals["active"]) != lead.active
+                and (new_stage is None or new_stage == lead.stage_id)
+                and compat.archiving_keeps_won(lead, bool(vals["active"]))
+            ):
+                # 19.0: a won opportunity archived or unarchived stays won
+                continue
             if "active" in vals and bool(vals["active"]) != lead.active:
                 transitions[lead.id] = (
                     ("restore", "reopen") if vals["active"] else ("lost", "end")
@@ -472,7 +528,10 @@ class CrmLead(models.Model):
             elif new_stage is not None and lead.stage_id != new_stage:
                 # a won process has ended; the open ones have no end date
                 was_won = bool(lead.date_process_end)
-                if not lead.active:
+                if not lead.active and new_stage.is_won and compat.WON_STAGE_RESTORES:
+                    # 19.0: crm restores it, won (see compat.py)
+                    process = "end"
+                elif not lead.active:
                     # a lost opportunity moved stays lost: its process is over
                     process = None
                 elif new_stage.is_won and not was_won:
@@ -663,7 +722,7 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _close_pre_sale_activities(self):
-        """Won: the pre-sale next actions are over (as losing cancels them)."""
+        """Won or lost: the pre-sale next actions are over."""
         if self:
             self.env["mail.activity"].sudo().search(
                 [("res_model", "=", "crm.lead"), ("res_id", "in", self.ids)]
@@ -693,11 +752,7 @@ class CrmLead(models.Model):
 
     @api.model
     def _next_action_open_domain(self):
-        return [
-            ("type", "=", "opportunity"),
-            ("active", "=", True),
-            ("stage_id.is_won", "=", False),
-        ]
+        return [("type", "=", "opportunity"), *compat.open_lead_domain()]
 
     @api.model
     def _cron_next_action_reminders(self):
@@ -769,22 +824,25 @@ class CrmLead(models.Model):
         )
         return True
 
-    def _handle_won_lost(self, vals):
-        """crm reads a 0% probability as "lost" when an opportunity reaches a
-        won stage. Here lost means archived: an open opportunity at 0% (the
-        first stage's %) that is won only reaches won, it never leaves lost."""
-        stage_id = vals.get("stage_id")
-        if not stage_id or not self.env["crm.stage"].browse(stage_id).is_won:
-            return super()._handle_won_lost(vals)
-        open_at_zero = self.filtered(
-            lambda lead: lead.active and lead.probability == 0 and lead.stage_id.id != stage_id
-        )
-        super(CrmLead, self - open_at_zero)._handle_won_lost(vals)
-        if open_at_zero:
-            rest = {key: value for key, value in vals.items() if key != "stage_id"}
-            if "active" in rest:
-                super(CrmLead, open_at_zero)._handle_won_lost(rest)
-            open_at_zero._pls_increment_frequencies(to_state="won")
+    if compat.HANDLE_WON_LOST_FROM_VALS:
+        # 18.0 only: 19.0 decides on the stored won_status (see compat.py)
+
+        def _handle_won_lost(self, vals):
+            """crm reads a 0% probability as "lost" when an opportunity reaches a
+            won stage. Here lost means archived: an open opportunity at 0% (the
+            first stage's %) that is won only reaches won, it never leaves lost."""
+            stage_id = vals.get("stage_id")
+            if not stage_id or not self.env["crm.stage"].browse(stage_id).is_won:
+                return super()._handle_won_lost(vals)
+            open_at_zero = self.filtered(
+                lambda lead: lead.active and lead.probability == 0 and lead.stage_id.id != stage_id
+            )
+            super(CrmLead, self - open_at_zero)._handle_won_lost(vals)
+            if open_at_zero:
+                rest = {key: value for key, value in vals.items() if key != "stage_id"}
+                if "active" in rest:
+                    super(CrmLead, open_at_zero)._handle_won_lost(rest)
+                open_at_zero._pls_increment_frequencies(to_state="won")
 
     def _update_automated_probabilities(self):
         """Predictive lead scoring's cron: crm aligns ``probability`` on the
@@ -800,7 +858,7 @@ class CrmLead(models.Model):
         leads = self.env["crm.lead"].search(
             [
                 ("stage_id", "!=", False),
-                ("stage_id.is_won", "=", False),
+                *compat.open_lead_domain(),
                 ("create_date", ">=", pls_start_date),
                 "|",
                 ("probability", "=", False),
@@ -809,10 +867,14 @@ class CrmLead(models.Model):
         )
         by_probability = defaultdict(list)
         for batch in tools.split_every(PLS_COMPUTE_BATCH_STEP, leads.ids, leads.browse):
-            probabilities = batch._pls_get_naive_bayes_probabilities(batch_mode=True)
+            probabilities = compat.pls_probabilities(batch, batch_mode=True)
             for lead_id, probability in sorted(probabilities.items()):
                 by_probability[probability].append(lead_id)
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        # never commit in tests: Odoo's runner marks them in current_test (18.0
+        # and 19.0), pytest-odoo (and 18.0's runner) on the thread
+        auto_commit = not (
+            odoo_module.current_test or getattr(threading.current_thread(), "testing", False)
+        )
         self.flush_model()
         for probability, lead_ids in by_probability.items():
             for batch_ids in tools.split_every(PLS_UPDATE_BATCH_STEP, lead_ids):

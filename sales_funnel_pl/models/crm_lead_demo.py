@@ -3,6 +3,8 @@ from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 
+from .. import compat
+
 # closed opportunities added to the demo's past: (project, revenue)
 DEMO_PROJECTS = [
     ("Wdrożenie systemu CRM", 180000), ("Serwis drukarek", 24000),
@@ -176,7 +178,7 @@ class CrmLead(models.Model):
         ):
             user = Users.search([("login", "=", login)], limit=1) or Users.create({
                 "name": name, "login": login, "email": f"{login}@example.com",
-                "tz": "Europe/Warsaw", "groups_id": [fields.Command.set(groups.ids)],
+                "tz": "Europe/Warsaw", compat.USER_GROUPS_FIELD: [fields.Command.set(groups.ids)],
             })
             if user not in team.member_ids:
                 team.member_ids = [fields.Command.link(user.id)]

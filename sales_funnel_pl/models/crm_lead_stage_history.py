@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .. import compat
 
 HISTORY_COMPANY_TRIGGER = """
 CREATE OR REPLACE FUNCTION sales_funnel_pl_history_company() RETURNS trigger AS $$
@@ -21,6 +22,12 @@ CREATE TRIGGER sales_funnel_pl_history_company
 """
 
 
+@compat.sql_constraints(
+    dates_ordered=(
+        "CHECK(date_leave IS NULL OR date_leave >= date_enter)",
+        "A stage cannot be left before it was entered.",
+    ),
+)
 class CrmLeadStageHistory(models.Model):
     """One row each time an opportunity enters a stage (or is won, lost or
     restored). Rows are facts: written by the opportunity itself, never
@@ -123,14 +130,6 @@ class CrmLeadStageHistory(models.Model):
 
     is_manager = fields.Boolean(compute="_compute_is_manager")
 
-    _sql_constraints = [
-        (
-            "dates_ordered",
-            "CHECK(date_leave IS NULL OR date_leave >= date_enter)",
-            "A stage cannot be left before it was entered.",
-        ),
-    ]
-
     def init(self):
         # the open row of an opportunity is looked up at every stage change
         self.env.cr.execute(
@@ -162,10 +161,11 @@ class CrmLeadStageHistory(models.Model):
               JOIN crm_stage ps ON ps.id = r.previous_stage_id
               JOIN crm_stage sk ON sk.sequence > ps.sequence AND sk.sequence < s.sequence
                                AND sk.active
-                               AND (sk.team_id IS NULL OR sk.team_id = r.team_id)
+                               AND %(of_team)s
              WHERE r.change_type IN ('stage', 'won')
             """,
             rows=rows,
+            of_team=compat.stage_of_team_sql("sk", SQL("r.team_id")),
         )
 
     def _compute_skipped_stage_ids(self):

@@ -1,9 +1,16 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import compat
 from ..utils import success_notification
 
 
+@compat.sql_constraints(
+    probability_range=(
+        "CHECK(probability >= 0 AND probability <= 100)",
+        "The probability of a stage must be between 0% and 100%.",
+    ),
+)
 class CrmStage(models.Model):
     _inherit = "crm.stage"
 
@@ -19,14 +26,6 @@ class CrmStage(models.Model):
     # Odoo shows the requirements as the tooltip of the kanban column: the
     # method's stage description lives there, so it must be translatable.
     requirements = fields.Text(translate=True)
-
-    _sql_constraints = [
-        (
-            "probability_range",
-            "CHECK(probability >= 0 AND probability <= 100)",
-            "The probability of a stage must be between 0% and 100%.",
-        ),
-    ]
 
     @api.constrains("probability")
     def _check_probability(self):

@@ -2,6 +2,8 @@ from odoo import fields, models
 from odoo.models import regex_order
 from odoo.tools import SQL
 
+from .. import compat
+
 
 class SalesFunnelStageReport(models.Model):
     """Stage analytics from the stage history: one row each time an
@@ -110,12 +112,13 @@ class SalesFunnelStageReport(models.Model):
                     SELECT l.id, l.date_process_start
                       FROM crm_lead l
                       JOIN crm_stage ws ON ws.id = l.stage_id
-                     WHERE l.active AND ws.is_won
+                     WHERE %(won)s
                    ) w ON w.id = h.lead_id
              WHERE h.change_type IN ('create', 'stage', 'won', 'import', 'map')
             UNION ALL
             SELECT -k.id, k.lead_id, k.stage_id, k.team_id, k.salesperson_id,
                    k.report_company_id, k.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
               FROM crm_lead_stage_history_skip k
-            """
+            """,
+            won=compat.lead_won_sql("l", "ws"),
         )

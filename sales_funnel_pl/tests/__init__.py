@@ -11,3 +11,4 @@ from . import test_reports_rpc
 from . import test_crm_lead_process
 from . import test_time_zones
 from . import test_sales_velocity
+from . import test_replica

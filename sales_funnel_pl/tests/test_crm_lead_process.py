@@ -7,6 +7,7 @@ from odoo.tests import tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from .. import compat
 from .common import SalesFunnelCommon
 
 
@@ -35,15 +36,61 @@ class TestCrmLeadProcess(SalesFunnelCommon):
              "process_end_user_id": self.user_manager.id, "probability": 100},
             {"date_process_end": date(2026, 3, 9), "active": True,
              "process_end_user_id": self.user_salesman.id, "probability": 100},
+            # a lost opportunity written into the won stage: 18.0 keeps it
+            # lost, 19.0's crm restores it, won (see compat.py)
+            {"date_process_end": date(2026, 3, 9), "active": True,
+             "process_end_user_id": self.user_salesman.id, "probability": 100}
+            if compat.WON_STAGE_RESTORES else
             {"date_process_end": date(2026, 3, 2), "active": False,
              "process_end_user_id": self.user_salesman.id, "probability": 100},
         ])
         # the already won one did not move: no new history row, no second win
         self.assertEqual(self._rows(already_won).mapped("change_type"), ["create", "won"])
         self.assertEqual(self._rows(open_lead).mapped("change_type"), ["create", "won"])
-        # a lost opportunity written into the won stage is a move, not a win
-        self.assertEqual(self._rows(lost).mapped("change_type"), ["create", "lost", "stage"])
+        # the lost one: a move (18.0) or a win (19.0), never both
+        self.assertEqual(self._rows(lost).mapped("change_type"), [
+            "create", "lost", "won" if compat.WON_STAGE_RESTORES else "stage"])
         self.assertEqual(lost.date_stage, date(2026, 3, 9))
+
+    def _won_entries(self, lead):
+        """The stage analysis' won entries of ``lead`` (its history rows that
+        end in a win: here its Order and Payment Received rows)."""
+        self.env.flush_all()
+        [[won]] = self.env["sales.funnel.stage.report"].sudo()._read_group(
+            [("lead_id", "=", lead.id)], [], ["won_count:sum"])
+        return won
+
+    @users("sfp_salesman")
+    def test_archiving_a_won_opportunity(self):
+        """18.0: archived is lost, whatever the stage; 19.0: crm keeps an
+        archived opportunity of a won stage won (see compat.py)."""
+        with freeze_time("2026-03-02 09:00:00"):
+            lead = self._create_opportunities(1, self.stage_order)
+            lead.action_set_won()
+        with freeze_time("2026-03-04 09:00:00"):
+            lead.action_archive()
+        if compat.ODOO_19:
+            self.assertRecordValues(lead, [{
+                "active": False, "probability": 100, "won_status": "won",
+                "date_process_end": date(2026, 3, 2),
+            }])
+            self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
+            # still a win in the stage analysis
+            self.assertEqual(self._won_entries(lead), 2)
+            with freeze_time("2026-03-05 09:00:00"):
+                lead.action_unarchive()
+            self.assertRecordValues(lead, [{
+                "active": True, "probability": 100, "won_status": "won",
+                "date_process_end": date(2026, 3, 2),
+            }])
+            self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
+        else:
+            self.assertRecordValues(lead, [{
+                "active": False, "probability": 0, "date_process_end": date(2026, 3, 4),
+            }])
+            self.assertEqual(self._rows(lead).mapped("change_type"),
+                             ["create", "won", "lost"])
+            self.assertEqual(self._won_entries(lead), 0)
 
     @users("sfp_manager")
     def test_mapping_moves_lost_ones_as_a_migration(self):
@@ -120,9 +167,9 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         other_team = self.env["crm.team"].sudo().create({"name": "Inny zespół"})
         stages = self.env["crm.stage"].sudo().create([
             {"name": "Etap innego zespołu", "sequence": self.stage_meeting.sequence,
-             "team_id": other_team.id},
+             **compat.stage_team_values(other_team)},
             {"name": "Etap naszego zespołu", "sequence": self.stage_meeting.sequence,
-             "team_id": self.team.id},
+             **compat.stage_team_values(self.team)},
         ])
         lead = self._create_opportunities(1, self.stages[2])
         lead.write({"stage_id": self.stages[4].id})
@@ -290,7 +337,7 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             ("stage_id", [self.stage_new, self.stage_meeting, self.stage_order]),
             ("stage_id desc", [self.stage_order, self.stage_meeting, self.stage_new]),
         ):
-            groups = report.read_group(domain, ["entered_count:sum"], ["stage_id"],
-                                       orderby=order)
+            groups = compat.grouped_read(report, domain, ["stage_id"], ["entered_count:sum"],
+                                         order=order)
             self.assertEqual([group["stage_id"][0] for group in groups],
                              [stage.id for stage in expected], order)

@@ -7,6 +7,7 @@ from odoo.tests import Form, tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from .. import compat
 from .common import SalesFunnelCommon
 
 
@@ -107,7 +108,7 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
             lead.action_set_lost()
             self.assertEqual(lead.date_process_end, date(2026, 2, 5))
         with freeze_time("2026-02-06 09:00:00"):
-            lead.toggle_active()
+            getattr(lead, compat.RESTORE_METHOD)()  # the Restore button
             self.assertFalse(lead.date_process_end)
             self.assertFalse(lead.process_end_user_id)
         rows = self._rows(lead)
@@ -138,9 +139,11 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
                 leads.write({"stage_id": stage.id})
                 leads.flush_recordset()
                 counts.append(self.cr.sql_log_count - before)
-        # 8 queries whatever the size; Odoo itself updates crm_lead 100 rows
-        # per query, hence one more for 200 opportunities
-        self.assertEqual(counts[3:], [8, 8, 9], counts)
+        # the same number whatever the size (8 on 18.0, 5 on 19.0, whose ORM
+        # reads and writes less); Odoo itself updates crm_lead 100 rows per
+        # query, hence one more for 200 opportunities
+        expected = [5, 5, 6] if compat.ODOO_19 else [8, 8, 9]
+        self.assertEqual(counts[3:], expected, counts)
         history = self.env["crm.lead.stage.history"].search([("lead_id", "in", large.ids)])
         self.assertEqual(len(history), 600)
         self.assertEqual(

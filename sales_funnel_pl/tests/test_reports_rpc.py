@@ -11,11 +11,11 @@ from freezegun import freeze_time
 from lxml import etree
 from odoo import http
 from odoo.addons.mail.tests.common import mail_new_test_user
-from odoo.osv import expression
 from odoo.tests import HttpCase, JsonRpcException, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
+from .. import compat
 from .common import SalesFunnelCommon
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -159,8 +159,9 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         """The `data` the pivot view posts to /web/pivot/export_xlsx when the
         action opens with its defaults (pivot view, measures, row groupbys,
         domain, default filters), its numbers read over JSON-RPC by `user`
-        exactly as the pivot model reads them (pivot_model.js: read_group,
-        lazy=False, one call per row groupby level; exportData())."""
+        exactly as the pivot model of the series reads them (pivot_model.js:
+        18.0 one eager read_group per row groupby level, 19.0 one
+        formatted_read_grouping_sets for all levels; exportData())."""
         action = self.env.ref(action_xmlid)
         action_context = safe_eval(action.context or "{}")
         pivot_view = action.view_ids.filtered(lambda v: v.view_mode == "pivot").view_id
@@ -184,19 +185,29 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
             if key.startswith("search_default_") and value:
                 search_filter = search.xpath(f"//filter[@name='{key[15:]}']")[0]
                 self.assertFalse(search_filter.get("context"), "default filters only filter")
-                domain = expression.AND([domain, safe_eval(search_filter.get("domain"), {
+                domain = compat.domain_and([domain, safe_eval(search_filter.get("domain"), {
                     "context_today": date.today, "relativedelta": relativedelta,
                 })])
         context = dict(action_context, lang="en_US", tz="UTC", uid=user.id,
                        allowed_company_ids=user.company_id.ids)
         specs = [measure if measure == "__count"
                  else f"{measure}:{fields_info[measure]['aggregator']}" for measure in measures]
-        # one read_group per level, as the pivot model subdivides the groups
+        # every level of the rows, as the pivot model subdivides the groups
+        groupbys = [row_groupbys[:depth] for depth in range(len(row_groupbys) + 1)]
+        if compat.ODOO_19:
+            levels = self._rpc(
+                action.res_model, "formatted_read_grouping_sets", domain, groupbys,
+                ["__count", *(spec for spec in specs if spec != "__count")], context=context,
+            )
+        else:
+            levels = []
+            for groupby in groupbys:
+                method, args, kwargs = compat.grouped_read_call(domain, groupby, specs)
+                levels.append(self._rpc(action.res_model, method, *args, context=context,
+                                        **kwargs))
         nodes = {}
-        for depth in range(len(row_groupbys) + 1):
-            groupby = row_groupbys[:depth]
-            for group in self._rpc(action.res_model, "read_group", domain, specs, groupby,
-                                   lazy=False, context=context):
+        for groupby, groups in zip(groupbys, levels, strict=True):
+            for group in compat.grouped_read_rows(groups, groupby, specs):
                 values, labels = [], []
                 for gb in groupby:
                     value = group[gb]
@@ -404,8 +415,11 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         def grouped(model, groupby, measures, domain=(), **extra):
             specs = [measure if measure == "__count" else f"{measure}:sum"
                      for measure in measures]
-            groups = self._rpc(model, "read_group", list(domain), specs, [groupby],
-                               lazy=False, context=dict(context, **extra))
+            method, args, kwargs = compat.grouped_read_call(domain, [groupby], specs)
+            groups = compat.grouped_read_rows(
+                self._rpc(model, method, *args, context=dict(context, **extra), **kwargs),
+                [groupby], specs,
+            )
             return {
                 (group[groupby][1] if isinstance(group[groupby], list)
                  else group[groupby] or "None"): tuple(group[measure] for measure in measures)
@@ -419,8 +433,16 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
 
         history = self._rpc("crm.lead.stage.history", "search_read", [],
                             ["lead_id", "stage_id", "change_type"], context=context)
-        by_company = self._rpc("crm.lead.stage.history", "web_read_group", [],
-                               ["company_id"], ["company_id"], context=context)
+        # the list view grouped by company (web_read_group's arguments:
+        # 18.0 domain, fields, groupby; 19.0 domain, groupby, aggregates)
+        if compat.ODOO_19:
+            by_company = self._rpc("crm.lead.stage.history", "web_read_group", [],
+                                   ["company_id"], ["__count"], context=context)
+            count_key = "__count"
+        else:
+            by_company = self._rpc("crm.lead.stage.history", "web_read_group", [],
+                                   ["company_id"], ["company_id"], context=context)
+            count_key = "company_id_count"
         return {
             "funnel": grouped("crm.lead", "stage_id", ["__count", "expected_revenue",
                               "prorated_revenue"], OPEN, sales_funnel_fill_stages=True),
@@ -436,7 +458,7 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
             "stage analysis leads": lead_names("sales.funnel.stage.report"),
             "history": sorted((row["lead_id"][1], row["stage_id"][1], row["change_type"])
                               for row in history),
-            "history by company": {group["company_id"][1]: group["company_id_count"]
+            "history by company": {group["company_id"][1]: group[count_key]
                                    for group in by_company["groups"]},
         }
 

@@ -7,6 +7,7 @@ from odoo.tests import tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from .. import compat
 from .common import SalesFunnelCommon
 
 
@@ -54,12 +55,11 @@ class TestSalesFunnelReports(SalesFunnelCommon):
 
     def _stage_report(self, groupby="stage_id"):
         Report = self.env["sales.funnel.stage.report"]
-        groups = Report.read_group(
-            [("lead_id", "in", self.leads.ids)],
+        groups = compat.grouped_read(
+            Report, [("lead_id", "in", self.leads.ids)], [groupby],
             ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
              "lost_count:sum", "won_count:sum", "conversion:avg",
              "duration_days:avg", "median_days:median", "days_to_win:avg"],
-            [groupby], lazy=False,
         )
         return {
             group[groupby][1] if group[groupby] else False: (
@@ -114,11 +114,10 @@ class TestSalesFunnelReports(SalesFunnelCommon):
 
     def _forecast(self, user):
         Report = self.env["sales.funnel.forecast.report"].with_user(user)
-        groups = Report.read_group(
-            [("lead_id", "in", self.leads.ids)],
+        groups = compat.grouped_read(
+            Report, [("lead_id", "in", self.leads.ids)], ["date:month"],
             ["opportunity_count:sum", "expected_revenue:sum", "prorated_revenue:sum",
              "won_revenue:sum"],
-            ["date:month"], lazy=False,
         )
         return {
             group["date:month"]: (group["opportunity_count"], group["expected_revenue"],
@@ -127,8 +126,9 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         }
 
     def _month(self, day):
-        return self.env["sales.funnel.forecast.report"].read_group(
-            [("date", "=", day)], ["opportunity_count:sum"], ["date:month"], lazy=False,
+        return compat.grouped_read(
+            self.env["sales.funnel.forecast.report"], [("date", "=", day)], ["date:month"],
+            ["opportunity_count:sum"],
         )[0]["date:month"] if day else False
 
     def test_forecast_manager_and_salesman(self):
@@ -175,10 +175,10 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         month_c = self._month(self.deadline_c)
 
         def forecast(companies):
-            groups = Report.with_context(allowed_company_ids=companies.ids).read_group(
-                [("date", "=", self.deadline_c)],
+            groups = compat.grouped_read(
+                Report.with_context(allowed_company_ids=companies.ids),
+                [("date", "=", self.deadline_c)], ["date:month", "company_currency"],
                 ["opportunity_count:sum", "expected_revenue:sum", "prorated_revenue:sum"],
-                ["date:month", "company_currency"], lazy=False,
             )
             return [(group["date:month"], group["company_currency"][0],
                      group["opportunity_count"], group["expected_revenue"],
@@ -198,11 +198,12 @@ class TestSalesFunnelReports(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_funnel_shows_every_stage(self):
-        # as the pivot and graph views ask for it: eagerly
-        groups = self.env["crm.lead"].with_context(sales_funnel_fill_stages=True).read_group(
+        # as the pivot and graph views of the series ask for it
+        groups = compat.grouped_read(
+            self.env["crm.lead"].with_context(sales_funnel_fill_stages=True),
             [("id", "in", self.leads.ids), ("type", "=", "opportunity"),
              ("probability", "<", 100)],
-            ["expected_revenue:sum", "prorated_revenue:sum"], ["stage_id"], lazy=False,
+            ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"],
         )
         funnel = {
             group["stage_id"][1]: (group["__count"], group["expected_revenue"],
@@ -231,6 +232,6 @@ class TestSalesFunnelReports(SalesFunnelCommon):
                 Report._read_group([], ["stage_id"], measures)
         # the funnel: its read, and the stages to show with their names
         Lead = self.env["crm.lead"].with_context(sales_funnel_fill_stages=True)
-        Lead.read_group([], ["expected_revenue:sum"], ["stage_id"], lazy=False)
+        compat.grouped_read(Lead, [], ["stage_id"], ["expected_revenue:sum"])
         with self.assertQueryCount(sfp_manager=2):
-            Lead.read_group([], ["expected_revenue:sum"], ["stage_id"], lazy=False)
+            compat.grouped_read(Lead, [], ["stage_id"], ["expected_revenue:sum"])

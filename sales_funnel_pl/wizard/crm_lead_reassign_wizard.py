@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..utils import success_notification
 
 
@@ -166,7 +167,7 @@ class CrmLeadReassignWizard(models.TransientModel):
         domain = [
             ("user_id", "=", self.from_user_id.id),
             ("type", "=", "opportunity"),
-            ("stage_id.is_won", "=", False),
+            *compat.open_lead_domain(),
         ]
         if self.team_id:
             domain.append(("team_id", "=", self.team_id.id))

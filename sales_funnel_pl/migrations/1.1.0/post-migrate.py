@@ -1,7 +1,8 @@
-"""18.0.1.1.0: history rows record the stages they skipped and whether they
-were left for a later stage, and follow their opportunity's company. Fill
-both for the rows written before, as the funnel stands at the upgrade, and
-align the rows' companies."""
+"""1.1.0 (each series prefixes it: 18.0.1.1.0, 19.0.1.1.0): history rows
+record the stages they skipped and whether they were left for a later
+stage, and follow their opportunity's company. Fill both for the rows
+written before, as the funnel stands at the upgrade, and align the rows'
+companies."""
 
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL, sql

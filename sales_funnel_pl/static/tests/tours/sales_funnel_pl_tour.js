@@ -94,7 +94,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
         {
             content: "No predictive-scoring estimate beside it, nor a button adopting it",
             trigger:
-                ".o_form_view:has(.o_field_widget[name=probability]):not(:has(button[name=action_set_automated_probability])):not(:has(.o_field_widget[name=automated_probability]))",
+                ".o_form_view:has(.o_field_widget[name=probability]):not(:has([name=action_set_automated_probability])):not(:has(.o_field_widget[name=automated_probability])):not(:has(.o_crm_pls_tooltip_button))",
         },
         {
             content: "The form shows the stage Spotkanie",
@@ -111,8 +111,10 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             run: "click",
         },
         {
+            // only the server gives it a date: "28.11.2026" (18.0), "28 lis"
+            // (19.0 leaves the current year out)
             content: "Saved: the next action got today's date",
-            trigger: ".o_form_saved .o_field_widget[name=next_action_date] input:value(/20/)",
+            trigger: ".o_form_view .o_field_widget[name=next_action_date] input:value(/\\d/)",
         },
         {
             content: "Open the stage history tab",

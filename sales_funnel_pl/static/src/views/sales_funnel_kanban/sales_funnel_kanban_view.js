@@ -6,15 +6,29 @@ import {CrmKanbanArchParser} from "@crm/views/crm_kanban/crm_kanban_arch_parser"
 import {CrmKanbanModel} from "@crm/views/crm_kanban/crm_kanban_model";
 import {crmKanbanView} from "@crm/views/crm_kanban/crm_kanban_view";
 
+// more stages than any funnel has, as the number of groups to open
+const MAX_OPENED_STAGES = 1000;
+
 /**
  * The opportunity pipeline shows the whole funnel: Odoo's kanban opens at
- * most 10 groups (RelationalModel.MAX_NUMBER_OPENED_GROUPS) and folds the
- * others, which would fold the funnel's late stages, where the money is.
- * Here every stage is open unless the stage itself is folded ("Folded in
- * Pipeline" on the stage, crm's own setting).
+ * most 10 groups and folds the others, which would fold the funnel's late
+ * stages, where the money is. Here every stage is open unless the stage
+ * itself is folded ("Folded in Pipeline" on the stage, crm's own setting).
+ *
+ * Who decides differs per series (one override each, the other one unused):
+ * - 18.0: the web client, RelationalModel.MAX_NUMBER_OPENED_GROUPS;
+ * - 19.0: the server, in web_read_group, up to the context key
+ *   max_number_opened_groups (10 by default), sent from _webReadGroup.
  */
 export class SalesFunnelKanbanModel extends CrmKanbanModel {
+    // 18.0
     static MAX_NUMBER_OPENED_GROUPS = Number.MAX_SAFE_INTEGER;
+
+    // 19.0 (18.0 sends the key too; its server ignores it)
+    async _webReadGroup(config, ...args) {
+        const context = {...config.context, max_number_opened_groups: MAX_OPENED_STAGES};
+        return super._webReadGroup({...config, context}, ...args);
+    }
 }
 
 /**

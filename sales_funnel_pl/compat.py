@@ -1,0 +1,311 @@
+"""Odoo 18.0 and 19.0: every difference this addon meets, in one place.
+
+The addon is one tree for both series. What differs between them is decided
+here, on ``odoo.release.version_info``, each item saying which series does
+what; the rest of the addon calls these names. Methods that exist on one
+series only are defined in marked branches on ``ODOO_19`` /
+``HANDLE_WON_LOST_FROM_VALS`` in ``models/crm_lead.py`` (the funnel's fill:
+``read_group`` on 18.0, ``_web_read_group_field_expand`` and
+``_read_group_empty_value`` on 19.0; ``_handle_won_lost`` on 18.0;
+``action_restore`` on 19.0). The pipeline's JavaScript carries one override
+per series (``static/src/views/sales_funnel_kanban``). Views and data files
+are the same for both series, anchored on elements both have (see the
+comments in ``views/*.xml`` and ``wizard/crm_lead_reassign_wizard_views.xml``).
+"""
+
+from odoo import models, release
+from odoo.tools import SQL
+
+ODOO_19 = release.version_info[0] >= 19
+
+if ODOO_19:
+    from odoo.fields import Domain
+else:
+    from odoo.osv import expression
+
+
+# ----------------------------------------------------------------------
+# SQL constraints
+# 18.0 reads ``_sql_constraints = [(name, definition, message)]``;
+# 19.0 ignores that attribute (it only logs a warning) and reads
+# ``_<name> = models.Constraint(definition, message)`` class attributes.
+# Both name the constraint "<table>_<name>" in the database, so a database
+# upgraded from 18.0 to 19.0 keeps its constraints.
+# ----------------------------------------------------------------------
+
+
+def sql_constraints(**constraints):
+    """Class decorator declaring the model's SQL constraints, each as
+    ``name=(definition, message)``, the way the running series reads them."""
+
+    def decorate(cls):
+        if ODOO_19:
+            for name, (definition, message) in constraints.items():
+                constraint = models.Constraint(definition, message)
+                setattr(cls, f"_{name}", constraint)
+                # as Python does for attributes written in the class body
+                constraint.__set_name__(cls, f"_{name}")
+        else:
+            cls._sql_constraints = [
+                (name, definition, message)
+                for name, (definition, message) in constraints.items()
+            ]
+        return cls
+
+    return decorate
+
+
+# ----------------------------------------------------------------------
+# Domains
+# 18.0 combines domains with ``odoo.osv.expression``; 19.0 deprecates that
+# module (DeprecationWarning) for ``odoo.fields.Domain``.
+# ----------------------------------------------------------------------
+
+
+def domain_and(domains):
+    """The conjunction of ``domains``, as a list domain."""
+    if ODOO_19:
+        return list(Domain.AND(domains))
+    return expression.AND(domains)
+
+
+def domain_or(domains):
+    """The disjunction of ``domains``, as a list domain."""
+    if ODOO_19:
+        return list(Domain.OR(domains))
+    return expression.OR(domains)
+
+
+# ----------------------------------------------------------------------
+# The teams of a stage
+# 18.0: ``crm.stage.team_id`` (Many2one, empty for a stage of every team);
+# 19.0: ``crm.stage.team_ids`` (Many2many, empty for a stage of every team),
+# stored in crm_stage_crm_team_rel.
+# ----------------------------------------------------------------------
+
+STAGE_TEAM_FIELD = "team_ids" if ODOO_19 else "team_id"
+
+
+def stage_team_domain(team_id):
+    """The stages the sales team ``team_id`` works with (its own and those of
+    every team); without a team, the stages of every team."""
+    if ODOO_19:
+        if not team_id:
+            return [("team_ids", "=", False)]
+        return ["|", ("team_ids", "=", False), ("team_ids", "in", [team_id])]
+    if not team_id:
+        return [("team_id", "=", False)]
+    return ["|", ("team_id", "=", False), ("team_id", "=", team_id)]
+
+
+def stage_team_values(team):
+    """The values giving a stage to the sales team ``team`` only."""
+    if ODOO_19:
+        return {"team_ids": [(6, 0, team.ids)]}
+    return {"team_id": team.id}
+
+
+def stage_of_team_sql(stage_alias, team_sql):
+    """SQL condition: the stage aliased ``stage_alias`` (a crm_stage row) is
+    one the team ``team_sql`` (an SQL expression) works with."""
+    stage = SQL.identifier(stage_alias)
+    if ODOO_19:
+        return SQL(
+            """(NOT EXISTS (SELECT 1 FROM crm_stage_crm_team_rel st
+                             WHERE st.crm_stage_id = %(stage)s.id)
+                OR EXISTS (SELECT 1 FROM crm_stage_crm_team_rel st
+                            WHERE st.crm_stage_id = %(stage)s.id
+                              AND st.crm_team_id = %(team)s))""",
+            stage=stage,
+            team=team_sql,
+        )
+    return SQL(
+        "(%(stage)s.team_id IS NULL OR %(stage)s.team_id = %(team)s)",
+        stage=stage,
+        team=team_sql,
+    )
+
+
+# ----------------------------------------------------------------------
+# Users and groups
+# 18.0: ``res.users.groups_id``, ``res.groups.users``;
+# 19.0: ``res.users.group_ids``, ``res.groups.user_ids``.
+# ----------------------------------------------------------------------
+
+USER_GROUPS_FIELD = "group_ids" if ODOO_19 else "groups_id"
+GROUP_USERS_FIELD = "user_ids" if ODOO_19 else "users"
+
+
+# ----------------------------------------------------------------------
+# Won, lost, open
+# 18.0 has no field for it: won is a won stage, lost is archived;
+# 19.0 stores ``crm.lead.won_status`` (won / lost / pending), computed from
+# the same facts (a won stage at 100%; archived at 0%, which the addon
+# sets when an opportunity is lost). Open means active and not won.
+# ----------------------------------------------------------------------
+
+
+def open_lead_domain():
+    """The opportunities whose sale is still open (neither won nor lost)."""
+    if ODOO_19:
+        return [("active", "=", True), ("won_status", "!=", "won")]
+    return [("active", "=", True), ("stage_id.is_won", "=", False)]
+
+
+def lead_won_sql(lead_alias, stage_alias):
+    """SQL condition: the opportunity aliased ``lead_alias`` (its stage
+    aliased ``stage_alias``) is won. On 19.0 an archived opportunity of a
+    won stage stays won (see "A won opportunity archived" below)."""
+    if ODOO_19:
+        return SQL("(%s.won_status = 'won')", SQL.identifier(lead_alias))
+    return SQL("(%s.active AND %s.is_won)",
+               SQL.identifier(lead_alias), SQL.identifier(stage_alias))
+
+
+def lead_is_closed(lead):
+    """Whether the sale of ``lead`` is over (won or lost)."""
+    if ODOO_19:
+        return not lead.active or lead.won_status == "won"
+    return not lead.active or lead.stage_id.is_won
+
+
+LEAD_CLOSED_DEPENDS = ("active", "won_status") if ODOO_19 else ("active", "stage_id.is_won")
+
+
+# ----------------------------------------------------------------------
+# Predictive lead scoring
+# 18.0: ``_pls_get_naive_bayes_probabilities()`` returns {lead id: %};
+# 19.0 returns ({lead id: %}, tooltip data), but still a bare {} when there
+# is nothing to score.
+# ----------------------------------------------------------------------
+
+
+def pls_probabilities(leads, **kwargs):
+    """{lead id: probability} that predictive lead scoring gives ``leads``."""
+    result = leads._pls_get_naive_bayes_probabilities(**kwargs)
+    return result[0] if isinstance(result, tuple) else result
+
+
+# ----------------------------------------------------------------------
+# Won / lost bookkeeping of predictive lead scoring (``_handle_won_lost``)
+# 18.0: crm calls ``_handle_won_lost(vals)`` before its write and reads a
+# 0% probability as "lost" when an opportunity reaches a won stage; the
+# addon (where an open opportunity may stand at 0%) corrects that
+# (``crm.lead._handle_won_lost`` in models/crm_lead.py).
+# 19.0: crm calls ``_handle_won_lost(old_status_by_lead,
+# new_status_by_lead)`` with the stored ``won_status`` before and after the
+# write, where an open opportunity at 0% is "pending": nothing to correct.
+# ----------------------------------------------------------------------
+
+HANDLE_WON_LOST_FROM_VALS = not ODOO_19
+
+
+# ----------------------------------------------------------------------
+# A lost opportunity written into a won stage
+# 18.0: it stays lost (archived), moved: the addon records a stage move;
+# 19.0: crm restores it (a lost opportunity may not stand in a won stage):
+# the addon records a win, which ends its process again.
+# ----------------------------------------------------------------------
+
+WON_STAGE_RESTORES = ODOO_19
+
+
+# ----------------------------------------------------------------------
+# The "Restore" button of a lost opportunity
+# 18.0: ``toggle_active``, crm recomputes the probabilities (the addon
+# keeps the stage's);
+# 19.0: ``action_restore``, where crm sets the probability to predictive
+# lead scoring's: the addon's override restores the stage's % instead
+# (``crm.lead.action_restore`` in models/crm_lead.py).
+# ----------------------------------------------------------------------
+
+RESTORE_METHOD = "action_restore" if ODOO_19 else "toggle_active"
+
+
+# ----------------------------------------------------------------------
+# A won opportunity archived
+# 18.0: archived is lost, whatever the stage: the addon records a loss
+# (probability 0) and, when it comes back, a restoration;
+# 19.0: crm keeps an archived opportunity of a won stage won (won_status,
+# probability 100; a lead in a won stage may not be lost): archiving or
+# unarchiving it is no transition of its sale.
+# ----------------------------------------------------------------------
+
+
+def archiving_keeps_won(lead, active):
+    """Whether setting ``active`` on ``lead`` (its stage unchanged) leaves it
+    won, neither lost nor restored."""
+    if not ODOO_19 or not lead.stage_id.is_won:
+        return False
+    return lead.won_status == "won" if active else True
+
+
+# ----------------------------------------------------------------------
+# Activities of an archived (lost) opportunity
+# 18.0: mail deletes the activities of a record it archives;
+# 19.0 keeps them: the addon closes the pre-sale next actions of a lost
+# opportunity itself, as it does for a won one.
+# ----------------------------------------------------------------------
+
+ARCHIVING_KEEPS_ACTIVITIES = ODOO_19
+
+
+# ----------------------------------------------------------------------
+# Grouped reads of the web client
+# 18.0: list, kanban, graph and pivot views call ``read_group`` (through
+# ``web_read_group`` for lists and kanbans); empty groups are filled in lazy
+# mode only, so the addon's ``read_group`` fills the funnel's stages for the
+# eager pivot and graph reads (context ``sales_funnel_fill_stages``).
+# 19.0: ``read_group`` is deprecated; list, kanban and graph views call
+# ``formatted_read_group`` (kanban and list through ``web_read_group``), the
+# pivot ``formatted_read_grouping_sets``. Both expand groups through
+# ``_web_read_group_field_expand``, which the addon extends so that the
+# funnel's context expands ``stage_id`` with crm's own ``group_expand``.
+# ----------------------------------------------------------------------
+
+GROUPED_READ_METHODS = (
+    ("formatted_read_group", "formatted_read_grouping_sets", "web_read_group")
+    if ODOO_19
+    else ("read_group", "web_read_group")
+)
+
+
+def grouped_read_call(domain, groupby, aggregates, order=None):
+    """(method, args, kwargs) of the grouped read the graph view, or one
+    level of the pivot view, sends for ``groupby`` (a list of groupby specs)
+    and ``aggregates`` (``field:aggregator`` specs): ``read_group`` eagerly
+    on 18.0, ``formatted_read_group`` on 19.0. Its result goes through
+    :func:`grouped_read_rows`."""
+    if ODOO_19:
+        aggregates = ["__count", *(spec for spec in aggregates if spec != "__count")]
+        return "formatted_read_group", [list(domain), list(groupby), aggregates], {
+            "order": order or None,
+        }
+    return "read_group", [list(domain), list(aggregates), list(groupby)], {
+        "lazy": False, "orderby": order or False,
+    }
+
+
+def grouped_read_rows(rows, groupby, aggregates):
+    """The rows of :func:`grouped_read_call`'s read in 18.0's shape on both
+    series: each groupby spec's value (a many2one as (id, name), a date
+    group as its label), ``__count``, each measure under its field name."""
+    if not ODOO_19:
+        return rows
+    for row in rows:
+        for spec in groupby:
+            value = row[spec]
+            field, _sep, granularity = spec.partition(":")
+            if granularity and isinstance(value, (list, tuple)):
+                row[spec] = value[1]  # (start of the period, label)
+        for spec in aggregates:
+            if spec != "__count":
+                row[spec.split(":")[0]] = row.pop(spec)
+    return rows
+
+
+def grouped_read(model, domain, groupby, aggregates, order=None):
+    """What the graph view (or a pivot level) of the series reads of
+    ``model``, in 18.0's shape (see :func:`grouped_read_rows`)."""
+    method, args, kwargs = grouped_read_call(domain, groupby, aggregates, order)
+    return grouped_read_rows(getattr(model, method)(*args, **kwargs), groupby, aggregates)
