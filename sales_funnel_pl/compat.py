@@ -83,9 +83,6 @@ def domain_or(domains):
 # stored in crm_stage_crm_team_rel.
 # ----------------------------------------------------------------------
 
-STAGE_TEAM_FIELD = "team_ids" if ODOO_19 else "team_id"
-
-
 def stage_team_domain(team_id):
     """The stages the sales team ``team_id`` works with (its own and those of
     every team); without a team, the stages of every team."""
@@ -128,12 +125,14 @@ def stage_of_team_sql(stage_alias, team_sql):
 
 # ----------------------------------------------------------------------
 # Users and groups
-# 18.0: ``res.users.groups_id``, ``res.groups.users``;
-# 19.0: ``res.users.group_ids``, ``res.groups.user_ids``.
+# 18.0: ``res.users.groups_id`` (and ``res.groups.users``);
+# 19.0: ``res.users.group_ids`` (and ``res.groups.user_ids``). The addon
+# writes a user's groups (the demo's salespeople) and never reads a group's
+# users. Menus and actions get their groups from the groups' side
+# (``res.groups.menu_access``) or not at all: see views/crm_menu_views.xml.
 # ----------------------------------------------------------------------
 
 USER_GROUPS_FIELD = "group_ids" if ODOO_19 else "groups_id"
-GROUP_USERS_FIELD = "user_ids" if ODOO_19 else "users"
 
 
 # ----------------------------------------------------------------------
