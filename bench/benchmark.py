@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark sales_funnel_pl against plain Odoo CRM on identical data.
 
-    python3 bench/benchmark.py [--leads 100000] [--keep]
+    python3 bench/benchmark.py [--leads 100000] [--keep] [--repeat 5] [--measure-only]
 
 Runs on the Odoo of the Python that runs it (18.0 or 19.0): run it with each
 series' Python for both tables.
@@ -17,7 +17,11 @@ series' Python for both tables.
    of: creating 1,000 opportunities, a batch stage change of 1,000, 100 single
    stage changes as a user makes them, the funnel read (pipeline pivot by
    stage), the forecast read and, with the addon, the stage analytics read.
-   Every measurement is rolled back, so each starts from the same data.
+   Both databases are vacuumed and analysed first (as autovacuum keeps a live
+   one). Every measurement runs --repeat times (5) and is rolled back each
+   time, so each run starts from the same data; the table gives the median
+   time, the JSON every run. --keep keeps the databases, --measure-only
+   measures kept ones again (install figures from the JSON of that run).
 4. Prints a table with the ratios to plain CRM and writes it as JSON.
 """
 
@@ -120,6 +124,7 @@ emit({{"leads": leads, "tracking": env.cr.fetchone()[0], "users": users.ids}})
 
 MEASURE = """
 import importlib.util
+import statistics
 spec = importlib.util.spec_from_file_location("sales_funnel_pl_compat", {compat!r})
 compat = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compat)
@@ -133,17 +138,24 @@ user = env["res.users"].search([("login", "=", "bench_user_1")])
 new, qualified, proposition = (env.ref(f"crm.stage_lead{{i}}").id for i in (1, 2, 3))
 results = {{}}
 
-def measure(name, func, rollback=True):
-    env.invalidate_all()
-    env.cr.flush()
-    queries, start = env.cr.sql_log_count, time.perf_counter()
-    func()
-    env.flush_all()
-    results[name] = {{"queries": env.cr.sql_log_count - queries,
-                      "seconds": round(time.perf_counter() - start, 4)}}
-    if rollback:
+def measure(name, func, repeat={repeat}):
+    # each measure runs `repeat` times from the same data (rolled back):
+    # the median time, and the queries of every run (they must agree)
+    counts, times = set(), []
+    for _ in range(repeat):
+        env.invalidate_all()
+        env.cr.flush()
+        queries, start = env.cr.sql_log_count, time.perf_counter()
+        func()
+        env.flush_all()
+        times.append(time.perf_counter() - start)
+        counts.add(env.cr.sql_log_count - queries)
         env.cr.rollback()
         env.invalidate_all()
+    results[name] = {{"queries": max(counts), "seconds": round(statistics.median(times), 4),
+                      "runs": [round(t, 4) for t in times]}}
+    if len(counts) > 1:
+        results[name]["query_counts"] = sorted(counts)
 
 team = env.ref("sales_team.team_sales_department")
 measure("create 1,000", lambda: Lead.with_user(user).create([
@@ -190,28 +202,39 @@ def main():
     parser.add_argument("--leads", type=int, default=100000)
     parser.add_argument("--prefix", default="sfp_bench")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of each measure (median time)")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure the databases kept by an earlier --keep run")
     # one result file per series: the Odoo running this script (see README)
     parser.add_argument("--json", default=str(REPO / "bench" / f"results-{SERIES}.json"))
     args = parser.parse_args()
     base, plain, addon = (f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon"))
-    for db in (base, plain, addon):
-        subprocess.run(["dropdb", "--if-exists", db], check=True)
+    if args.measure_only:
+        # the data and install of an earlier run (--keep): its figures stay
+        earlier = json.loads(Path(args.json).read_text())
+        populated = {"leads": earlier["leads"], "tracking": earlier["tracked_stage_changes"]}
+        install_seconds, peak_rss_mb = earlier["install_seconds"], earlier["install_peak_rss_mb"]
+        rss_before = 0
+    else:
+        for db in (base, plain, addon):
+            subprocess.run(["dropdb", "--if-exists", db], check=True)
 
-    print(f"creating {base} with crm and {args.leads} opportunities...", flush=True)
-    run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
-    t0 = time.perf_counter()
-    [populated] = shell(base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD))
-    print(f"  {populated['leads']} opportunities, {populated['tracking']} tracked stage "
-          f"changes in {time.perf_counter() - t0:.0f} s", flush=True)
-    for db in (plain, addon):
-        subprocess.run(["createdb", "-T", base, db], check=True)
+        print(f"creating {base} with crm and {args.leads} opportunities...", flush=True)
+        run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
+        t0 = time.perf_counter()
+        [populated] = shell(base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD))
+        print(f"  {populated['leads']} opportunities, {populated['tracking']} tracked stage "
+              f"changes in {time.perf_counter() - t0:.0f} s", flush=True)
+        for db in (plain, addon):
+            subprocess.run(["createdb", "-T", base, db], check=True)
 
-    print(f"installing sales_funnel_pl into {addon}...", flush=True)
-    rss_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    run_odoo(addon, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
-    install_seconds = time.perf_counter() - t0
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"installing sales_funnel_pl into {addon}...", flush=True)
+        rss_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        run_odoo(addon, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
+        install_seconds = time.perf_counter() - t0
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     [(history, skipped)] = shell(addon, (
         'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
         ' (SELECT count(*) FROM crm_lead_stage_history_skip)")\n'
@@ -219,8 +242,10 @@ def main():
 
     results = {}
     for kind, db in (("plain", plain), ("addon", addon)):
+        # as autovacuum leaves a live database: dead rows gone, statistics fresh
+        subprocess.run(["vacuumdb", "--quiet", "--analyze", db], check=True)
         print(f"measuring {db}...", flush=True)
-        [results[kind]] = shell(db, MEASURE.format(compat=str(COMPAT)))
+        [results[kind]] = shell(db, MEASURE.format(compat=str(COMPAT), repeat=args.repeat))
 
     report = {
         "date": time.strftime("%Y-%m-%d"),

@@ -590,6 +590,10 @@ class CrmLead(models.Model):
         for a loss or a restoration)."""
         if not events:
             return
+        # the flush rounds crm's monetary fields with each opportunity's
+        # currency, a computed field it would compute one opportunity at a
+        # time: compute it once for the batch
+        self.mapped("company_currency")
         self.flush_model()
         lead_ids = list(events)
         History = self.env["crm.lead.stage.history"]
@@ -597,9 +601,12 @@ class CrmLead(models.Model):
         self.env.cr.execute(SQL(
             """
             WITH events AS (
+                -- each opportunity read once, with what its new row records
                 SELECT e.*, CASE WHEN e.change_type IN ('lost', 'restore')
                                  THEN %(today)s::date
-                                 ELSE COALESCE(l.date_stage, %(today)s::date) END AS day
+                                 ELSE COALESCE(l.date_stage, %(today)s::date) END AS day,
+                       l.stage_id, l.user_id, l.team_id, l.probability,
+                       l.expected_revenue, l.prorated_revenue, l.company_id
                   FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
                               %(kinds)s::varchar[])
                     AS e(lead_id, previous_stage_id, change_type)
@@ -608,16 +615,19 @@ class CrmLead(models.Model):
                 UPDATE crm_lead_stage_history h
                    SET date_leave = GREATEST(%(now)s, h.date_enter),
                        duration_days = GREATEST(e.day - h.date_stage, 0),
-                       next_stage_id = l.stage_id,
+                       next_stage_id = e.stage_id,
                        left_change = e.change_type,
-                       moved_on = e.change_type IN ('stage', 'won') AND COALESCE((
-                           SELECT ns.sequence > cs.sequence
-                             FROM crm_stage ns, crm_stage cs
-                            WHERE ns.id = l.stage_id AND cs.id = h.stage_id), false),
+                       moved_on = e.change_type IN ('stage', 'won') AND COALESCE(
+                           ns.sequence > (SELECT cs.sequence FROM crm_stage cs
+                                           WHERE cs.id = h.stage_id), false),
                        write_uid = %(uid)s, write_date = %(now)s
                   FROM events e
-                  JOIN crm_lead l ON l.id = e.lead_id
-                 WHERE h.lead_id = e.lead_id AND h.date_leave IS NULL
+                  LEFT JOIN crm_stage ns ON ns.id = e.stage_id
+                 -- the lead ids again, as an index condition: the open rows
+                 -- are then found one lookup per opportunity, never by a
+                 -- range scan of every open row (see the benchmark)
+                 WHERE h.lead_id = ANY(%(lead_ids)s) AND h.lead_id = e.lead_id
+                   AND h.date_leave IS NULL
              RETURNING h.lead_id
             ), process_users AS (
                 -- whoever changes the stage works on the process
@@ -630,12 +640,11 @@ class CrmLead(models.Model):
                     date_stage, user_id, salesperson_id, team_id, probability,
                     expected_revenue, prorated_revenue, report_company_id,
                     create_uid, create_date, write_uid, write_date)
-                SELECT l.id, l.stage_id, e.previous_stage_id, e.change_type, %(now)s,
-                       e.day, %(uid)s, l.user_id, l.team_id,
-                       l.probability, l.expected_revenue, l.prorated_revenue, l.company_id,
+                SELECT e.lead_id, e.stage_id, e.previous_stage_id, e.change_type, %(now)s,
+                       e.day, %(uid)s, e.user_id, e.team_id,
+                       e.probability, e.expected_revenue, e.prorated_revenue, e.company_id,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM crm_lead l
-                  JOIN events e ON e.lead_id = l.id
+                  FROM events e
                 RETURNING *
             )
             %(skipped)s
