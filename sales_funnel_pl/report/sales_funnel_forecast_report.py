@@ -1,6 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .. import compat
 from ..utils import user_tz
 
 
@@ -87,26 +88,30 @@ class SalesFunnelForecastReport(models.Model):
             )
             SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id, l.partner_id,
                    l.company_id, r.currency_id AS company_currency,
-                   CASE WHEN s.is_won
-                        THEN (COALESCE(l.date_closed, l.date_last_stage_update)
-                              AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date
+                   -- won: the day the sale ended (19.0's crm moves date_closed
+                   -- when a won opportunity is archived; the process end stays)
+                   CASE WHEN %(won)s
+                        THEN COALESCE(l.date_process_end,
+                                      (COALESCE(l.date_closed, l.date_last_stage_update)
+                                       AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date)
                         ELSE l.date_deadline END
                        AS date,
-                   CASE WHEN s.is_won THEN 'won' ELSE 'open' END AS kind,
-                   (s.is_won IS TRUE OR l.date_deadline IS NOT NULL) AS has_date,
-                   (s.is_won IS NOT TRUE AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
+                   CASE WHEN %(won)s THEN 'won' ELSE 'open' END AS kind,
+                   (%(won)s OR l.date_deadline IS NOT NULL) AS has_date,
+                   (NOT %(won)s AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
                        AS is_overdue,
-                   CASE WHEN s.is_won THEN 0 ELSE 1 END AS opportunity_count,
-                   CASE WHEN s.is_won THEN 0 ELSE l.expected_revenue * r.rate END
+                   CASE WHEN %(won)s THEN 0 ELSE 1 END AS opportunity_count,
+                   CASE WHEN %(won)s THEN 0 ELSE l.expected_revenue * r.rate END
                        AS expected_revenue,
-                   CASE WHEN s.is_won THEN 0 ELSE l.prorated_revenue * r.rate END
+                   CASE WHEN %(won)s THEN 0 ELSE l.prorated_revenue * r.rate END
                        AS prorated_revenue,
-                   CASE WHEN s.is_won THEN l.expected_revenue * r.rate ELSE 0 END
+                   CASE WHEN %(won)s THEN l.expected_revenue * r.rate ELSE 0 END
                        AS won_revenue
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
               JOIN rates r ON r.company_id = COALESCE(l.company_id, %(company)s)
-             WHERE l.active AND l.type = 'opportunity'
+             -- open, or won: 19.0 keeps an archived won opportunity won
+             WHERE (l.active OR %(won)s) AND l.type = 'opportunity'
             """,
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),
@@ -114,4 +119,5 @@ class SalesFunnelForecastReport(models.Model):
             today=day,
             target_rate=target_rate,
             company_rate=company_rate,
+            won=SQL("COALESCE(%s, false)", compat.lead_won_sql("l", "s")),
         )

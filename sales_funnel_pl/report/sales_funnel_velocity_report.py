@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .. import compat
+
 # the closed sales a salesperson's velocity learns from
 VELOCITY_WINDOW_DAYS = 365
 
@@ -87,10 +89,11 @@ class SalesFunnelVelocityReport(models.Model):
                        l.expected_revenue AS revenue,
                        -- a sale won the day it started took a day
                        GREATEST(l.date_process_end - l.date_process_start, 1) AS cycle,
-                       l.active AND s.is_won IS NOT TRUE AS is_open,
-                       l.active AND s.is_won IS TRUE
-                           AND l.date_process_end > %(since)s AS is_won,
-                       NOT l.active AND l.date_process_end > %(since)s AS is_lost
+                       l.active AND NOT %(won)s AS is_open,
+                       %(won)s AND l.date_process_end > %(since)s AS is_won,
+                       -- 19.0 keeps an archived won opportunity won
+                       NOT l.active AND NOT %(won)s
+                           AND l.date_process_end > %(since)s AS is_lost
                   FROM crm_lead l
                   LEFT JOIN crm_stage s ON s.id = l.stage_id
                  WHERE l.type = 'opportunity' AND l.user_id IS NOT NULL
@@ -98,6 +101,7 @@ class SalesFunnelVelocityReport(models.Model):
              WHERE v.is_open OR v.is_won OR v.is_lost
              GROUP BY v.user_id, v.team_id, v.company_id
             """,
+            won=SQL("COALESCE(%s, false)", compat.lead_won_sql("l", "s")),
             since=fields.Date.subtract(
                 fields.Date.context_today(self), days=VELOCITY_WINDOW_DAYS
             ),

@@ -1,9 +1,12 @@
+from datetime import date
+
 from freezegun import freeze_time
 
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from .. import compat
 from .common import SalesFunnelCommon
 
 
@@ -77,3 +80,31 @@ class TestSalesVelocity(SalesFunnelCommon):
         self.assertEqual(self._rows(self.user_salesman), [
             ("Jan Kowalski", "Zespół Testowy", 2, 1, 1, 20000.0, 50.0, 20.0, 1000.0),
         ])
+
+    @freeze_time("2026-02-01 09:00:00")
+    def test_archived_won_sale(self):
+        """19.0 keeps an archived opportunity of the won stage won (crm's
+        won_status): velocity and forecast still count its sale. On 18.0
+        archiving is losing: the sale becomes a loss of 1 February."""
+        won = self.leads.filtered(
+            lambda lead: lead.stage_id.is_won and lead.expected_revenue == 10000
+        )
+        won.with_user(self.user_manager).action_archive()
+        self.env.flush_all()
+        forecast = self.env["sales.funnel.forecast.report"].with_user(self.user_manager).search(
+            [("lead_id", "=", won.id)]
+        )
+        if compat.ODOO_19:
+            self.assertEqual(self._rows(self.user_salesman), [
+                ("Jan Kowalski", "Zespół Testowy", 2, 2, 1, 15000.0, 66.67, 15.0, 1333.33),
+            ])
+            self.assertEqual(
+                [(row.kind, row.date, row.won_revenue) for row in forecast],
+                [("won", date(2026, 1, 15), 10000.0)],
+            )
+        else:
+            # 2 open × 20,000 × 1/3 ÷ 20 days
+            self.assertEqual(self._rows(self.user_salesman), [
+                ("Jan Kowalski", "Zespół Testowy", 2, 1, 2, 20000.0, 33.33, 20.0, 666.67),
+            ])
+            self.assertFalse(forecast)
