@@ -35,7 +35,10 @@ REPO = Path(__file__).resolve().parents[1]
 MARK = "@@BENCH@@"
 sys.path.insert(0, str(REPO / "tests"))
 from odoo_cli import (  # noqa: E402  (the tests' helpers, one addons path)
-    SERIES, USER_GROUPS_FIELD, WITHOUT_DEMO, addons_path,
+    SERIES,
+    USER_GROUPS_FIELD,
+    WITHOUT_DEMO,
+    addons_path,
 )
 
 # the addon's compat module, loaded by its path (plain CRM has no addon)
@@ -43,20 +46,41 @@ COMPAT = REPO / "sales_funnel_pl" / "compat.py"
 
 
 def run_odoo(db, *args, command="server", stdin=None):
-    cmd = [sys.executable, "-m", "odoo", command, f"--addons-path={addons_path()}",
-           "-d", db, "--log-level=warn", "--no-http", "--max-cron-threads=0", *args]
-    result = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)
+    cmd = [
+        sys.executable,
+        "-m",
+        "odoo",
+        command,
+        f"--addons-path={addons_path()}",
+        "-d",
+        db,
+        "--log-level=warn",
+        "--no-http",
+        "--max-cron-threads=0",
+        *args,
+    ]
+    result = subprocess.run(
+        cmd, input=stdin, capture_output=True, text=True, check=False
+    )
     if result.returncode:
         sys.exit(f"odoo {' '.join(args)} failed:\n{result.stderr[-4000:]}")
     return result.stdout
 
 
 def shell(db, code):
-    out = run_odoo(db, command="shell", stdin=(
-        "import json, time\n"
-        f"def emit(value): print({MARK!r} + json.dumps(value))\n{code}\n"
-    ))
-    return [json.loads(line[len(MARK):]) for line in out.splitlines() if line.startswith(MARK)]
+    out = run_odoo(
+        db,
+        command="shell",
+        stdin=(
+            "import json, time\n"
+            f"def emit(value): print({MARK!r} + json.dumps(value))\n{code}\n"
+        ),
+    )
+    return [
+        json.loads(line[len(MARK) :])
+        for line in out.splitlines()
+        if line.startswith(MARK)
+    ]
 
 
 POPULATE = """
@@ -191,9 +215,13 @@ def main():
     parser.add_argument("--prefix", default="sfp_bench")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     # one result file per series: the Odoo running this script (see README)
-    parser.add_argument("--json", default=str(REPO / "bench" / f"results-{SERIES}.json"))
+    parser.add_argument(
+        "--json", default=str(REPO / "bench" / f"results-{SERIES}.json")
+    )
     args = parser.parse_args()
-    base, plain, addon = (f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon"))
+    base, plain, addon = (
+        f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon")
+    )
     for db in (base, plain, addon):
         subprocess.run(["dropdb", "--if-exists", db], check=True)
 
@@ -201,8 +229,11 @@ def main():
     run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
     t0 = time.perf_counter()
     [populated] = shell(base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD))
-    print(f"  {populated['leads']} opportunities, {populated['tracking']} tracked stage "
-          f"changes in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(
+        f"  {populated['leads']} opportunities, {populated['tracking']} tracked stage "
+        f"changes in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
     for db in (plain, addon):
         subprocess.run(["createdb", "-T", base, db], check=True)
 
@@ -212,10 +243,14 @@ def main():
     run_odoo(addon, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
     install_seconds = time.perf_counter() - t0
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    [(history, skipped)] = shell(addon, (
-        'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
-        ' (SELECT count(*) FROM crm_lead_stage_history_skip)")\n'
-        "emit(env.cr.fetchone())"))
+    [(history, skipped)] = shell(
+        addon,
+        (
+            'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
+            ' (SELECT count(*) FROM crm_lead_stage_history_skip)")\n'
+            "emit(env.cr.fetchone())"
+        ),
+    )
 
     results = {}
     for kind, db in (("plain", plain), ("addon", addon)):
@@ -226,8 +261,8 @@ def main():
         "date": time.strftime("%Y-%m-%d"),
         "odoo": SERIES,
         "machine": f"{os.cpu_count()} cores, "
-                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-                   f"{platform.python_implementation()} {platform.python_version()}",
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+        f"{platform.python_implementation()} {platform.python_version()}",
         "leads": populated["leads"],
         "tracked_stage_changes": populated["tracking"],
         "history_rows_after_install": history,
@@ -238,20 +273,32 @@ def main():
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print()
-    print(f"Odoo {SERIES}, {report['date']}, {report['machine']}, {report['leads']} opportunities, "
-          f"{history} history rows, {skipped} skipped stages")
-    print(f"install with history backfill: {report['install_seconds']} s, "
-          f"peak RSS {report['install_peak_rss_mb']} MB")
+    print(
+        f"Odoo {SERIES}, {report['date']}, {report['machine']}, {report['leads']} opportunities, "
+        f"{history} history rows, {skipped} skipped stages"
+    )
+    print(
+        f"install with history backfill: {report['install_seconds']} s, "
+        f"peak RSS {report['install_peak_rss_mb']} MB"
+    )
     print()
-    print("| measure | plain CRM queries | addon queries | extra queries | plain CRM s "
-          "| addon s | time ratio |")
+    print(
+        "| measure | plain CRM queries | addon queries | extra queries | plain CRM s "
+        "| addon s | time ratio |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, plain_result in results["plain"].items():
         addon_result = results["addon"][name]
-        ratio = addon_result["seconds"] / plain_result["seconds"] if plain_result["seconds"] else 0
-        print(f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
-              f"{addon_result['queries'] - plain_result['queries']:+d} | "
-              f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | {ratio:.2f} |")
+        ratio = (
+            addon_result["seconds"] / plain_result["seconds"]
+            if plain_result["seconds"]
+            else 0
+        )
+        print(
+            f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
+            f"{addon_result['queries'] - plain_result['queries']:+d} | "
+            f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | {ratio:.2f} |"
+        )
     if not args.keep:
         for db in (base, plain, addon):
             subprocess.run(["dropdb", "--if-exists", db], check=True)

@@ -83,6 +83,7 @@ def domain_or(domains):
 # stored in crm_stage_crm_team_rel.
 # ----------------------------------------------------------------------
 
+
 def stage_team_domain(team_id):
     """The stages the sales team ``team_id`` works with (its own and those of
     every team); without a team, the stages of every team."""
@@ -157,8 +158,11 @@ def lead_won_sql(lead_alias, stage_alias):
     won stage stays won (see "A won opportunity archived" below)."""
     if ODOO_19:
         return SQL("(%s.won_status = 'won')", SQL.identifier(lead_alias))
-    return SQL("(%s.active AND %s.is_won)",
-               SQL.identifier(lead_alias), SQL.identifier(stage_alias))
+    return SQL(
+        "(%s.active AND %s.is_won)",
+        SQL.identifier(lead_alias),
+        SQL.identifier(stage_alias),
+    )
 
 
 def lead_is_closed(lead):
@@ -168,7 +172,9 @@ def lead_is_closed(lead):
     return not lead.active or lead.stage_id.is_won
 
 
-LEAD_CLOSED_DEPENDS = ("active", "won_status") if ODOO_19 else ("active", "stage_id.is_won")
+LEAD_CLOSED_DEPENDS = (
+    ("active", "won_status") if ODOO_19 else ("active", "stage_id.is_won")
+)
 
 
 # ----------------------------------------------------------------------
@@ -277,12 +283,21 @@ def grouped_read_call(domain, groupby, aggregates, order=None):
     :func:`grouped_read_rows`."""
     if ODOO_19:
         aggregates = ["__count", *(spec for spec in aggregates if spec != "__count")]
-        return "formatted_read_group", [list(domain), list(groupby), aggregates], {
-            "order": order or None,
-        }
-    return "read_group", [list(domain), list(aggregates), list(groupby)], {
-        "lazy": False, "orderby": order or False,
-    }
+        return (
+            "formatted_read_group",
+            [list(domain), list(groupby), aggregates],
+            {
+                "order": order or None,
+            },
+        )
+    return (
+        "read_group",
+        [list(domain), list(aggregates), list(groupby)],
+        {
+            "lazy": False,
+            "orderby": order or False,
+        },
+    )
 
 
 def grouped_read_rows(rows, groupby, aggregates):
@@ -307,4 +322,6 @@ def grouped_read(model, domain, groupby, aggregates, order=None):
     """What the graph view (or a pivot level) of the series reads of
     ``model``, in 18.0's shape (see :func:`grouped_read_rows`)."""
     method, args, kwargs = grouped_read_call(domain, groupby, aggregates, order)
-    return grouped_read_rows(getattr(model, method)(*args, **kwargs), groupby, aggregates)
+    return grouped_read_rows(
+        getattr(model, method)(*args, **kwargs), groupby, aggregates
+    )

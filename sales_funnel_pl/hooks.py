@@ -64,13 +64,17 @@ def _uninstall_keep_activities(env):
     away with it, so their open activities become plain To-Dos."""
     own_types = (
         env["ir.model.data"]
-        .search([("module", "=", "sales_funnel_pl"), ("model", "=", "mail.activity.type")])
+        .search(
+            [("module", "=", "sales_funnel_pl"), ("model", "=", "mail.activity.type")]
+        )
         .mapped("res_id")
     )
     todo = env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
     if own_types and todo:
-        activities = env["mail.activity"].with_context(active_test=False).search(
-            [("activity_type_id", "in", own_types)]
+        activities = (
+            env["mail.activity"]
+            .with_context(active_test=False)
+            .search([("activity_type_id", "in", own_types)])
         )
         activities.write({"activity_type_id": todo.id})
         env["mail.activity"].search(
@@ -178,14 +182,21 @@ def _backfill_stage_history(env):
     History = env["crm.lead.stage.history"]
     skipped = History._insert_skipped_stages_sql(SQL("inserted"))
     for batch in tools.split_every(BACKFILL_BATCH, lead_ids, list):
-        env.cr.execute(SQL(
-            BACKFILL_SQL, field_id=field.id, lead_ids=batch, skipped=skipped,
-            tz=user_tz(env),
-        ))
+        env.cr.execute(
+            SQL(
+                BACKFILL_SQL,
+                field_id=field.id,
+                lead_ids=batch,
+                skipped=skipped,
+                tz=user_tz(env),
+            )
+        )
     History.invalidate_model()
     # fresh statistics, so that the reports' first reads are planned well
     env.cr.execute("ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip")
-    _logger.info("sales_funnel_pl: stage history filled for %s opportunities", len(lead_ids))
+    _logger.info(
+        "sales_funnel_pl: stage history filled for %s opportunities", len(lead_ids)
+    )
 
 
 BACKFILL_SQL = """

@@ -38,9 +38,23 @@ def addons_path():
 def run(db, *args, command="server", stdin=None):
     """Run `python3 -m odoo <command>` on `db`; fail on a non-zero exit or an ERROR."""
     result = subprocess.run(
-        [sys.executable, "-m", "odoo", command, f"--addons-path={addons_path()}",
-         "-d", db, "--log-level=warn", "--no-http", *args],
-        input=stdin, capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            command,
+            f"--addons-path={addons_path()}",
+            "-d",
+            db,
+            "--log-level=warn",
+            "--no-http",
+            *args,
+        ],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
@@ -59,4 +73,4 @@ def shell(db, code):
     out = run(db, command="shell", stdin=script)
     lines = [line for line in out.splitlines() if line.startswith(MARK)]
     assert len(lines) == 1, out[-3000:]
-    return json.loads(lines[0][len(MARK):])
+    return json.loads(lines[0][len(MARK) :])

@@ -162,16 +162,23 @@ def database():
         'other = env["res.company"].create({"name": "Po odinstalowaniu"})\n'
         'env.cr.execute("UPDATE crm_lead SET company_id = %s WHERE id = %s", [other.id, lead.id])\n'
         'env.cr.execute("UPDATE crm_lead SET company_id = %s WHERE id = %s",'
-        ' [lead.company_id.id, lead.id])\n'
+        " [lead.company_id.id, lead.id])\n"
         'emit(env["ir.module.module"].search([("name", "=", "sales_funnel_pl")]).state)'
     )
     uninstalled = _shell(SNAPSHOT)
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     reinstalled = _shell(SNAPSHOT)
-    yield {"unused": unused, "before": before, "installed": installed,
-           "demo_reports": demo_reports,
-           "edited": edited, "upgraded": upgraded, "uninstalled": uninstalled,
-           "reinstalled": reinstalled, "tracked": tracked}
+    yield {
+        "unused": unused,
+        "before": before,
+        "installed": installed,
+        "demo_reports": demo_reports,
+        "edited": edited,
+        "upgraded": upgraded,
+        "uninstalled": uninstalled,
+        "reinstalled": reinstalled,
+        "tracked": tracked,
+    }
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
@@ -197,8 +204,11 @@ def test_install_loads_the_funnel_and_its_demo(database):
     installed = database["installed"]
     funnel = installed["funnel"]
     assert sorted(funnel.values()) == [f"stage_{n:02d}" for n in range(1, 18)]
-    new = {lead_id: values for lead_id, values in installed["leads"].items()
-           if lead_id not in database["before"]["leads"]}
+    new = {
+        lead_id: values
+        for lead_id, values in installed["leads"].items()
+        if lead_id not in database["before"]["leads"]
+    }
     # 46 demo opportunities and 60 closed ones of the demo's past year
     assert len(new) == 106
     stages_used = {str(stage_id) for stage_id, active, _p in new.values() if active}
@@ -232,20 +242,49 @@ def test_install_fills_history_from_tracking(database):
     rows = [row for row in database["installed"]["history"] if row[0] == lead_id]
     # days in a stage count from the stage dates, the user's local days
     assert rows == [
-        [lead_id, new, False, "create", "2025-01-10 09:00:00", "2025-02-01 10:00:00",
-         22.0, "2025-01-10"],
-        [lead_id, qualified, new, "stage", "2025-02-01 10:00:00", "2025-03-15 23:30:00",
-         43.0, "2025-02-01"],
-        [lead_id, proposition, qualified, "stage", "2025-03-15 23:30:00", "False",
-         0.0, "2025-03-16"],
+        [
+            lead_id,
+            new,
+            False,
+            "create",
+            "2025-01-10 09:00:00",
+            "2025-02-01 10:00:00",
+            22.0,
+            "2025-01-10",
+        ],
+        [
+            lead_id,
+            qualified,
+            new,
+            "stage",
+            "2025-02-01 10:00:00",
+            "2025-03-15 23:30:00",
+            43.0,
+            "2025-02-01",
+        ],
+        [
+            lead_id,
+            proposition,
+            qualified,
+            "stage",
+            "2025-03-15 23:30:00",
+            "False",
+            0.0,
+            "2025-03-16",
+        ],
     ]
-    assert database["installed"]["lead_dates"][str(lead_id)] == ["2025-03-16", "2025-01-10"]
+    assert database["installed"]["lead_dates"][str(lead_id)] == [
+        "2025-03-16",
+        "2025-01-10",
+    ]
 
 
 def test_install_gives_every_existing_opportunity_a_history(database):
     installed = database["installed"]
     open_rows, last_stage = {}, {}
-    for lead_id, stage_id, _prev, _type, _enter, leave, _days, _date in installed["history"]:
+    for lead_id, stage_id, _prev, _type, _enter, leave, _days, _date in installed[
+        "history"
+    ]:
         last_stage[lead_id] = stage_id
         if leave == "False":
             open_rows[lead_id] = open_rows.get(lead_id, 0) + 1
@@ -277,14 +316,18 @@ def test_upgrade_from_1_0_fills_skipped_stages_and_moves(database):
     installed_rows = set(database["installed"]["moves"])
 
     def moves(snapshot):
-        return {row_id: values for row_id, values in snapshot["moves"].items()
-                if values[0] in leads or row_id not in installed_rows}
+        return {
+            row_id: values
+            for row_id, values in snapshot["moves"].items()
+            if values[0] in leads or row_id not in installed_rows
+        }
 
     # the upgrade started from rows without them (AS_VERSION_1_0)
     assert moves(upgraded) == moves(edited)
     skipping = [skipped for _lead, _moved, skipped in moves(edited).values() if skipped]
-    stage_2 = next(int(res_id) for res_id, name in edited["funnel"].items()
-                   if name == "stage_02")
+    stage_2 = next(
+        int(res_id) for res_id, name in edited["funnel"].items() if name == "stage_02"
+    )
     _new, qualified, proposition = database["tracked"]["stages"]
     # Odoo's own stages holding opportunities stay in the funnel, interleaved
     assert skipping == [[stage_2, qualified, proposition]]
@@ -300,7 +343,9 @@ def test_reinstall_loses_nothing_and_rebuilds_history(database):
         assert reinstalled["leads"][lead_id] == values
     lead_id = database["tracked"]["lead"]
     rows = [row for row in reinstalled["history"] if row[0] == lead_id]
-    assert rows == [row for row in database["installed"]["history"] if row[0] == lead_id]
+    assert rows == [
+        row for row in database["installed"]["history"] if row[0] == lead_id
+    ]
     open_rows = [row for row in reinstalled["history"] if row[5] == "False"]
     assert len(open_rows) == len(reinstalled["leads"])
 

@@ -40,8 +40,12 @@ class CrmLeadStageHistory(models.Model):
     _rec_name = "stage_id"
 
     lead_id = fields.Many2one(
-        "crm.lead", string="Opportunity", required=True, index=True,
-        ondelete="cascade", readonly=True,
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
     stage_id = fields.Many2one(
         "crm.stage", string="Stage", index=True, ondelete="restrict", readonly=True
@@ -59,10 +63,16 @@ class CrmLeadStageHistory(models.Model):
             ("import", "From the chatter"),
             ("map", "Stage mapping"),
         ],
-        string="Change", required=True, default="stage", readonly=True,
+        string="Change",
+        required=True,
+        default="stage",
+        readonly=True,
     )
     next_stage_id = fields.Many2one(
-        "crm.stage", string="Next Stage", ondelete="set null", readonly=True,
+        "crm.stage",
+        string="Next Stage",
+        ondelete="set null",
+        readonly=True,
         help="The stage the opportunity was in right after leaving this row.",
     )
     left_change = fields.Selection(
@@ -73,16 +83,20 @@ class CrmLeadStageHistory(models.Model):
             ("restore", "Restored"),
             ("map", "Stage mapping"),
         ],
-        string="Left by", readonly=True,
+        string="Left by",
+        readonly=True,
     )
     moved_on = fields.Boolean(
-        string="Moved On", readonly=True,
+        string="Moved On",
+        readonly=True,
         help="Left for a later stage of the funnel (as the funnel stood then).",
     )
     skipped_stage_ids = fields.Many2many(
-        "crm.stage", string="Skipped Stages", compute="_compute_skipped_stage_ids",
+        "crm.stage",
+        string="Skipped Stages",
+        compute="_compute_skipped_stage_ids",
         help="The funnel stages between the previous stage and this one, which "
-             "the opportunity did not go through (as the funnel stood then).",
+        "the opportunity did not go through (as the funnel stood then).",
     )
     date_enter = fields.Datetime(
         string="Entered", required=True, index=True, readonly=True
@@ -92,20 +106,32 @@ class CrmLeadStageHistory(models.Model):
         string="Stage Date", help="The date on which the stage took place."
     )
     duration_days = fields.Float(
-        string="Days in Stage", digits=(16, 2), readonly=True, aggregator="avg",
+        string="Days in Stage",
+        digits=(16, 2),
+        readonly=True,
+        aggregator="avg",
         help="Days between this stage's date and the date of the stage that "
         "followed it (the business dates, backdated ones included).",
     )
     user_id = fields.Many2one(
-        "res.users", string="Changed by", index=True, readonly=True,
+        "res.users",
+        string="Changed by",
+        index=True,
+        readonly=True,
         ondelete="set null",
     )
     salesperson_id = fields.Many2one(
-        "res.users", string="Salesperson", index=True, readonly=True,
+        "res.users",
+        string="Salesperson",
+        index=True,
+        readonly=True,
         ondelete="set null",
     )
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", index=True, readonly=True,
+        "crm.team",
+        string="Sales Team",
+        index=True,
+        readonly=True,
         ondelete="set null",
     )
     probability = fields.Float(string="Probability", readonly=True, aggregator="avg")
@@ -169,8 +195,12 @@ class CrmLeadStageHistory(models.Model):
         )
 
     def _compute_skipped_stage_ids(self):
-        skips = self.env["crm.lead.stage.history.skip"].sudo()._read_group(
-            [("history_id", "in", self.ids)], ["history_id"], ["stage_id:array_agg"]
+        skips = (
+            self.env["crm.lead.stage.history.skip"]
+            .sudo()
+            ._read_group(
+                [("history_id", "in", self.ids)], ["history_id"], ["stage_id:array_agg"]
+            )
         )
         stage_ids = {history.id: ids for history, ids in skips}
         Stage = self.env["crm.stage"]
@@ -204,18 +234,25 @@ class CrmLeadStageHistory(models.Model):
         if not self.env.su:
             if set(vals) - {"date_stage"}:
                 raise AccessError(
-                    self.env._("Only the stage date of a stage history row can be changed.")
+                    self.env._(
+                        "Only the stage date of a stage history row can be changed."
+                    )
                 )
             if not self.env.user.has_group("sales_team.group_sale_manager"):
                 raise AccessError(
-                    self.env._("Only a sales manager can change a stage date in the history.")
+                    self.env._(
+                        "Only a sales manager can change a stage date in the history."
+                    )
                 )
         result = super().write(vals)
-        if "date_stage" in vals and not self.env.context.get("sales_funnel_history_sync"):
+        if "date_stage" in vals and not self.env.context.get(
+            "sales_funnel_history_sync"
+        ):
             leads = self.lead_id
             # the open row's date is the opportunity's stage date
             for row in self.filtered(
-                lambda row: not row.date_leave and row.change_type not in ("lost", "restore")
+                lambda row: not row.date_leave
+                and row.change_type not in ("lost", "restore")
             ):
                 row.lead_id.with_context(sales_funnel_history_sync=True).write(
                     {"date_stage": row.date_stage}
@@ -244,18 +281,31 @@ class CrmLeadStageHistorySkip(models.Model):
     _order = "id"
 
     history_id = fields.Many2one(
-        "crm.lead.stage.history", string="Stage History", required=True, index=True,
-        ondelete="cascade", readonly=True,
+        "crm.lead.stage.history",
+        string="Stage History",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
     stage_id = fields.Many2one(
-        "crm.stage", string="Skipped Stage", required=True, ondelete="cascade",
+        "crm.stage",
+        string="Skipped Stage",
+        required=True,
+        ondelete="cascade",
         readonly=True,
     )
     lead_id = fields.Many2one(
-        "crm.lead", string="Opportunity", required=True, index=True,
-        ondelete="cascade", readonly=True,
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
-    team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="set null", readonly=True)
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", ondelete="set null", readonly=True
+    )
     salesperson_id = fields.Many2one(
         "res.users", string="Salesperson", ondelete="set null", readonly=True
     )

@@ -9,5 +9,5 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="sales_funnel_pl.after_sale_days",
         default=30,
         help="When an opportunity is won, its salesperson gets a post-sale "
-        "\"Next Action\" activity this many days later.",
+        '"Next Action" activity this many days later.',
     )

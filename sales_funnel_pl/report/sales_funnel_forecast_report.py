@@ -26,11 +26,14 @@ class SalesFunnelForecastReport(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     company_currency = fields.Many2one(
-        "res.currency", string="Currency", readonly=True,
+        "res.currency",
+        string="Currency",
+        readonly=True,
         help="Currency of the current company; amounts are converted into it.",
     )
     date = fields.Date(
-        string="Period", readonly=True,
+        string="Period",
+        readonly=True,
         help="Expected closing date of an open opportunity, closing date of a won "
         "one (the user's day, in their time zone).",
     )
@@ -39,7 +42,8 @@ class SalesFunnelForecastReport(models.Model):
     )
     has_date = fields.Boolean(string="Has an Expected Date", readonly=True)
     is_overdue = fields.Boolean(
-        string="Overdue Expected Date", readonly=True,
+        string="Overdue Expected Date",
+        readonly=True,
         help="Open opportunity whose expected closing month is already past.",
     )
     opportunity_count = fields.Integer(string="Open Opportunities", readonly=True)
@@ -63,7 +67,9 @@ class SalesFunnelForecastReport(models.Model):
         return SQL(
             f"COALESCE(({rate} AND r.name <= %(day)s ORDER BY r.company_id, r.name DESC LIMIT 1),"
             f" ({rate} ORDER BY r.company_id, r.name LIMIT 1), 1.0)",
-            currency=currency, root=root_company, day=day,
+            currency=currency,
+            root=root_company,
+            day=day,
         )
 
     @property

@@ -139,7 +139,8 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
         self.assertEqual(self.activity_meeting.user_id, self.user_salesman)
         self.assertEqual(self.activity_manager.user_id, self.user_manager)
         self.assertEqual(
-            self.open_meeting[1].activity_ids, self.activity_meeting | self.activity_manager
+            self.open_meeting[1].activity_ids,
+            self.activity_meeting | self.activity_manager,
         )
         # won, lost and the lead stay with the archived salesperson
         untouched = (self.won | self.lost | self.lead).with_context(active_test=False)
@@ -206,7 +207,9 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
             form.to_user_id = self.user_salesman
         form.record.action_reassign()
 
-        self._assert_reassigned(self.open_new | self.open_meeting[0], self.user_salesman)
+        self._assert_reassigned(
+            self.open_new | self.open_meeting[0], self.user_salesman
+        )
         self.assertEqual(self.activity_new.user_id, self.user_salesman)
         staying = self.open_meeting[1] | self.open_other_team | self.won
         self.assertEqual(set(staying.mapped("user_id")), {self.user_leaving})

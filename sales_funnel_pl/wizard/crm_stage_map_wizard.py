@@ -29,9 +29,9 @@ class CrmStageMapWizard(models.TransientModel):
         )
         res["line_ids"] = [
             fields.Command.create({"source_stage_id": stage.id})
-            for stage in self.env["crm.stage"].browse(
-                stage.id for stage in counts
-            ).sorted()
+            for stage in self.env["crm.stage"]
+            .browse(stage.id for stage in counts)
+            .sorted()
         ]
         return res
 
@@ -39,7 +39,9 @@ class CrmStageMapWizard(models.TransientModel):
         self.ensure_one()
         lines = self.line_ids.filtered("target_stage_id")
         if not lines:
-            raise UserError(self.env._("Choose a funnel stage for at least one old stage."))
+            raise UserError(
+                self.env._("Choose a funnel stage for at least one old stage.")
+            )
         if any(line.source_stage_id == line.target_stage_id for line in lines):
             raise UserError(self.env._("An old stage cannot be mapped to itself."))
         # a migration, not a sale: the history records it as a stage mapping
@@ -69,11 +71,13 @@ class CrmStageMapWizardLine(models.TransientModel):
         "crm.stage.map.wizard", required=True, ondelete="cascade"
     )
     source_stage_id = fields.Many2one(
-        "crm.stage", string="Old stage", required=True, readonly=True, ondelete="cascade"
+        "crm.stage",
+        string="Old stage",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
     )
-    lead_count = fields.Integer(
-        string="Opportunities", compute="_compute_lead_count"
-    )
+    lead_count = fields.Integer(string="Opportunities", compute="_compute_lead_count")
     target_stage_id = fields.Many2one(
         "crm.stage",
         string="Funnel stage",
