@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Benchmark sales_funnel_pl against plain Odoo CRM on identical data.
 
     python3 bench/benchmark.py [--leads 100000] [--keep]
@@ -85,7 +87,9 @@ def shell(db, code):
 
 POPULATE = """
 N = {n}
-env.cr.execute("SELECT id FROM crm_stage WHERE NOT COALESCE(is_won, false) ORDER BY sequence, id")
+env.cr.execute(
+    "SELECT id FROM crm_stage WHERE NOT COALESCE(is_won, false) ORDER BY sequence, id"
+)
 stage_ids = [row[0] for row in env.cr.fetchall()]
 team = env.ref("sales_team.team_sales_department")
 users = env["res.users"].create([
@@ -106,7 +110,8 @@ env.cr.execute('''
            1000 * (1 + g %% 500), 10, 100 * (1 + g %% 500), '0',
            CASE WHEN g %% 7 = 0 THEN NULL ELSE current_date + (g %% 400) - 30 END,
            now() - interval '400 days' + (g %% 365) * interval '1 day',
-           now(), 2, 2, now() - (g %% 30) * interval '1 day', now() - interval '400 days'
+           now(), 2, 2, now() - (g %% 30) * interval '1 day',
+           now() - interval '400 days'
       FROM generate_series(1, %(n)s) g
 ''', {{"n": N, "stages": stage_ids, "team": team.id, "users": users.ids}})
 if "won_status" in env["crm.lead"]._fields:
@@ -117,14 +122,17 @@ env.cr.execute('''
     WITH moves AS (
         -- every fourth move jumps over a stage, as salespeople skip stages
         SELECT l.id AS lead_id, k,
-               (%(stages)s::int[])[1 + (l.id + k + k / 4) %% array_length(%(stages)s::int[], 1)] AS old_stage,
-               (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4) %% array_length(%(stages)s::int[], 1)] AS new_stage,
+               (%(stages)s::int[])[1 + (l.id + k + k / 4)
+                                   %% array_length(%(stages)s::int[], 1)] AS old_stage,
+               (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4)
+                                   %% array_length(%(stages)s::int[], 1)] AS new_stage,
                l.create_date + k * interval '3 days' AS date
           FROM crm_lead l, generate_series(1, 9) k
     ), msg AS (
         INSERT INTO mail_message (model, res_id, message_type, date, author_id,
                                   create_uid, create_date, write_uid, write_date, body)
-        SELECT 'crm.lead', lead_id, 'notification', date, %(partner)s, 2, date, 2, date, ''
+        SELECT 'crm.lead', lead_id, 'notification', date, %(partner)s,
+               2, date, 2, date, ''
           FROM moves ORDER BY lead_id, k
         RETURNING id, res_id, date
     )
@@ -174,10 +182,14 @@ measure("create 1,000", lambda: Lead.with_user(user).create([
     {{"name": f"Nowa {{i}}", "type": "opportunity", "stage_id": new,
       "team_id": team.id, "user_id": user.id, "expected_revenue": 1000}}
     for i in range(1000)]))
-batch = Lead.search([("user_id", "=", user.id), ("stage_id", "=", new)], limit=1000, order="id")
+batch = Lead.search(
+    [("user_id", "=", user.id), ("stage_id", "=", new)], limit=1000, order="id"
+)
 measure("batch stage change of 1,000", lambda: batch.with_user(user).write(
     {{"stage_id": qualified}}))
-singles = Lead.search([("user_id", "=", user.id), ("stage_id", "=", new)], limit=100, order="id")
+singles = Lead.search(
+    [("user_id", "=", user.id), ("stage_id", "=", new)], limit=100, order="id"
+)
 
 def single_changes():
     for lead in singles.with_user(user):
@@ -198,7 +210,8 @@ if addon:
     measure("stage analytics read", lambda: compat.grouped_read(
         env["sales.funnel.stage.report"], [], ["stage_id"],
         ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
-         "lost_count:sum", "conversion:avg", "duration_days:avg", "median_days:median"]))
+         "lost_count:sum", "conversion:avg", "duration_days:avg",
+         "median_days:median"]))
 else:
     measure("forecast read", lambda: compat.grouped_read(
         Lead, [("type", "=", "opportunity")], ["date_deadline:month", "stage_id"],
@@ -274,7 +287,8 @@ def main():
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(
-        f"Odoo {SERIES}, {report['date']}, {report['machine']}, {report['leads']} opportunities, "
+        f"Odoo {SERIES}, {report['date']}, {report['machine']}, "
+        f"{report['leads']} opportunities, "
         f"{history} history rows, {skipped} skipped stages"
     )
     print(
@@ -297,7 +311,8 @@ def main():
         print(
             f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
             f"{addon_result['queries'] - plain_result['queries']:+d} | "
-            f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | {ratio:.2f} |"
+            f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | "
+            f"{ratio:.2f} |"
         )
     if not args.keep:
         for db in (base, plain, addon):

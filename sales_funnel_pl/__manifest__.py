@@ -1,14 +1,17 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Sales Funnel PL",
     "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
-    "next actions from activities, reminders, funnel, forecast and velocity reports",
+    "next actions and reminders, reassignment, funnel, forecast, stage and velocity "
+    "reports",
     "version": "1.2.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
-    "author": "sales_funnel_pl",
+    "author": "Sales Funnel PL contributors",
     "website": "https://github.com/sales-funnel-pl/sales_funnel_pl",
     "development_status": "Beta",
-    "maintainers": ["sales_funnel_pl"],
+    "maintainers": ["sales-funnel-pl"],
     "depends": ["crm"],
     "data": [
         "security/ir.model.access.csv",

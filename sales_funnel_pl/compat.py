@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Odoo 18.0 and 19.0: every difference this addon meets, in one place.
 
 The addon is one tree for both series. What differs between them is decided
@@ -310,7 +312,7 @@ def grouped_read_rows(rows, groupby, aggregates):
         for spec in groupby:
             value = row[spec]
             field, _sep, granularity = spec.partition(":")
-            if granularity and isinstance(value, (list, tuple)):
+            if granularity and isinstance(value, list | tuple):
                 row[spec] = value[1]  # (start of the period, label)
         for spec in aggregates:
             if spec != "__count":

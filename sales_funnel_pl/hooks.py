@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
 from odoo import tools
@@ -151,11 +153,13 @@ def _init_process_dates(env):
             UPDATE crm_lead l
                SET date_stage = (COALESCE(l.date_last_stage_update, l.create_date)
                                  AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
-                   date_process_start = (l.create_date AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
+                   date_process_start = (l.create_date
+                                         AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
                    process_start_user_id = l.create_uid,
                    date_process_end = CASE
                        WHEN NOT l.active OR l.probability = 100
-                       THEN (l.date_closed AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date END
+                       THEN (l.date_closed
+                             AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date END
               FROM local t
              WHERE t.id = l.id
             """,
@@ -278,8 +282,9 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
        o.user_id, l.user_id, l.team_id,
        CASE WHEN o.is_last THEN l.probability ELSE s.probability END,
        l.expected_revenue,
-       round((l.expected_revenue * CASE WHEN o.is_last THEN l.probability
-                                        ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
+       round((l.expected_revenue
+              * CASE WHEN o.is_last THEN l.probability
+                     ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
        l.company_id, o.user_id, o.date_enter, o.user_id, o.date_enter
   FROM days o
   JOIN crm_lead l ON l.id = o.lead_id

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Screenshot pages of a running Odoo (scripts/demo) in headless Chromium.
 
     python3 scripts/screenshot.py OUTPUT.png /odoo/crm [--wait CSS] [--size 1600x900]

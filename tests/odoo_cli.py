@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Run Odoo's command line and `odoo shell` against a throw-away database.
 
 Shared by the checks in tests/; every call is a separate process, so no Odoo

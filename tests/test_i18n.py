@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The translation files match the code: the .pot is what Odoo exports from
 the installed addon, and pl.po translates every term of it."""
 

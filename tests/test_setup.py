@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The project's own set-up (scripts/setup, scripts/_setup.sh) on this
 machine, into temporary cache folders: from a local Odoo source tree, from a
 pinned archive served on loopback, and PostgreSQL when none answers.
@@ -133,7 +135,8 @@ def test_missing_source_says_which_variable_to_set(tmp_path):
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
-        f"error: no Odoo {SERIES} source: set {SOURCE_VAR} to an Odoo {SERIES} source tree"
+        f"error: no Odoo {SERIES} source: "
+        f"set {SOURCE_VAR} to an Odoo {SERIES} source tree"
     ]
     assert not (tmp_path / f"odoo-{SERIES}").exists()
 
@@ -169,7 +172,10 @@ def test_download_checks_the_checksum_and_unpacks(tmp_path, archive_server):
         SALES_FUNNEL_PL_ODOO_SHA256="0" * 64,
     )
     # a pin is needed; the test's pin points at the loopback server
-    pins = 'series_pin() { echo "$SALES_FUNNEL_PL_ODOO_URL $SALES_FUNNEL_PL_ODOO_SHA256"; }; '
+    pins = (
+        "series_pin() { "
+        'echo "$SALES_FUNNEL_PL_ODOO_URL $SALES_FUNNEL_PL_ODOO_SHA256"; }; '
+    )
     bad = _bash(pins + f"series_source {SERIES}", env)
     assert bad.returncode != 0
     assert f"does not have the pinned checksum {'0' * 64}" in bad.stderr
@@ -215,7 +221,8 @@ def test_private_cluster_starts_on_a_free_port_and_stops(tmp_path):
     try:
         result = _bash(
             'ensure_postgres; echo "$PGHOST $PGPORT $PG_STARTED_HERE"; '
-            "createdb sfp_private_check; psql -d sfp_private_check -Atc 'SELECT current_user'; "
+            "createdb sfp_private_check; "
+            "psql -d sfp_private_check -Atc 'SELECT current_user'; "
             "dropdb sfp_private_check; stop_private_postgres",
             env,
             timeout=300,

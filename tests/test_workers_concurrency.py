@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Two Odoo workers moving the same opportunities at once keep each
 opportunity's stage history one unbroken chain.
 
@@ -96,7 +98,9 @@ user = env["res.users"].with_context(no_reset_password=True).create({{
     "name": "Handlowiec Współbieżny", "login": {LOGIN!r}, "password": {PASSWORD!r},
     {USER_GROUPS_FIELD!r}: [(6, 0, [env.ref("sales_team.group_sale_salesman").id])],
 }})
-team = env["crm.team"].create({{"name": "Zespół współbieżny", "member_ids": [(6, 0, user.ids)]}})
+team = env["crm.team"].create(
+    {{"name": "Zespół współbieżny", "member_ids": [(6, 0, user.ids)]}}
+)
 leads = env["crm.lead"].with_user(user).create([
     {{"name": f"Szansa {{name}}", "type": "opportunity", "user_id": user.id,
       "team_id": team.id, "stage_id": env.ref("sales_funnel_pl.stage_01").id}}
@@ -105,7 +109,9 @@ leads = env["crm.lead"].with_user(user).create([
 emit({{
     "uid": user.id,
     "leads": dict(zip({LEADS!r}, leads.ids)),
-    "stages": {{str(n): env.ref(f"sales_funnel_pl.stage_{{n:02d}}").id for n in range(1, 18)}},
+    "stages": {{
+        str(n): env.ref(f"sales_funnel_pl.stage_{{n:02d}}").id for n in range(1, 18)
+    }},
 }})
 """
 
@@ -113,7 +119,9 @@ HISTORY = """
 leads = env["crm.lead"].browse(LEAD_IDS)
 emit({
     "leads": {str(lead.id): [lead.stage_id.id, lead.probability] for lead in leads},
-    "probabilities": {str(stage.id): stage.probability for stage in env["crm.stage"].search([])},
+    "probabilities": {
+        str(stage.id): stage.probability for stage in env["crm.stage"].search([])
+    },
     "history": [
         [row.id, row.lead_id.id, row.stage_id.id, row.previous_stage_id.id,
          row.next_stage_id.id, row.change_type, row.left_change or None,

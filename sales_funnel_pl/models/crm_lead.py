@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 import threading
 from collections import defaultdict
@@ -43,7 +45,6 @@ class CrmLead(models.Model):
         help="The earliest planned activity of the opportunity, of any type.",
     )
     next_action = fields.Char(
-        string="Next Action",
         compute="_compute_next_action",
         inverse="_inverse_next_action",
         help="What must be done next in this sale: the earliest planned activity "
@@ -95,9 +96,7 @@ class CrmLead(models.Model):
     stage_history_ids = fields.One2many(
         "crm.lead.stage.history", "lead_id", string="Stage History", readonly=True
     )
-    stage_history_count = fields.Integer(
-        string="Stage History Count", compute="_compute_stage_history_count"
-    )
+    stage_history_count = fields.Integer(compute="_compute_stage_history_count")
     origin_lead_id = fields.Many2one(
         "crm.lead",
         string="Grew from",
@@ -541,7 +540,9 @@ class CrmLead(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _apply_stage_probability(self):
+    # super() here is write()'s, past this class's override (no history for
+    # a probability): this method returns nothing
+    def _apply_stage_probability(self):  # pylint: disable=missing-return
         """Set each opportunity's probability to its stage's, one write per stage."""
         for stage, leads in self.grouped("stage_id").items():
             if stage:
@@ -691,7 +692,8 @@ class CrmLead(models.Model):
                     create_uid, create_date, write_uid, write_date)
                 SELECT l.id, l.stage_id, e.previous_stage_id, e.change_type, %(now)s,
                        e.day, %(uid)s, l.user_id, l.team_id,
-                       l.probability, l.expected_revenue, l.prorated_revenue, l.company_id,
+                       l.probability, l.expected_revenue, l.prorated_revenue,
+                       l.company_id,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM crm_lead l
                   JOIN events e ON e.lead_id = l.id
@@ -739,11 +741,14 @@ class CrmLead(models.Model):
         self.env.cr.execute(
             """UPDATE crm_lead_stage_history h
                   SET duration_days = GREATEST(n.next_day - h.date_stage, 0)
-                 FROM (SELECT id, lead(date_stage) OVER (
-                                  PARTITION BY lead_id ORDER BY date_enter, id) AS next_day
+                 FROM (SELECT id,
+                              lead(date_stage) OVER (
+                                  PARTITION BY lead_id ORDER BY date_enter, id
+                              ) AS next_day
                          FROM crm_lead_stage_history WHERE lead_id = ANY(%s)) n
                 WHERE n.id = h.id AND h.date_leave IS NOT NULL
-                  AND h.duration_days IS DISTINCT FROM GREATEST(n.next_day - h.date_stage, 0)""",
+                  AND h.duration_days
+                      IS DISTINCT FROM GREATEST(n.next_day - h.date_stage, 0)""",
             [self.ids],
         )
         self.env["crm.lead.stage.history"].invalidate_model(["duration_days"])
@@ -950,6 +955,8 @@ class CrmLead(models.Model):
                     (probability, tuple(batch_ids)),
                 )
                 if auto_commit:
-                    self.env.cr.commit()
+                    # a commit per batch, as crm's own cron does, so a long run
+                    # keeps what it computed (never in tests: see above)
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
         self.invalidate_model(["automated_probability"])
         _logger.info("Predictive Lead Scoring: automated probabilities updated")

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
@@ -87,7 +89,6 @@ class CrmLeadStageHistory(models.Model):
         readonly=True,
     )
     moved_on = fields.Boolean(
-        string="Moved On",
         readonly=True,
         help="Left for a later stage of the funnel (as the funnel stood then).",
     )
@@ -134,13 +135,9 @@ class CrmLeadStageHistory(models.Model):
         readonly=True,
         ondelete="set null",
     )
-    probability = fields.Float(string="Probability", readonly=True, aggregator="avg")
-    expected_revenue = fields.Monetary(
-        string="Expected Revenue", currency_field="company_currency", readonly=True
-    )
-    prorated_revenue = fields.Monetary(
-        string="Prorated Revenue", currency_field="company_currency", readonly=True
-    )
+    probability = fields.Float(readonly=True, aggregator="avg")
+    expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
+    prorated_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
     # the opportunity's company, never a copy: a row cannot drift from it
     # (stored, it would cost queries on every salesperson or team change)
     company_id = fields.Many2one(related="lead_id.company_id", string="Company")
@@ -173,8 +170,8 @@ class CrmLeadStageHistory(models.Model):
         """SQL recording the skipped stages of the history rows ``rows`` (a
         table or CTE with the history's columns id, lead_id, stage_id,
         previous_stage_id, change_type, team_id, salesperson_id,
-        date_enter and report_company_id): the active stages of the row's team ordered strictly
-        between the previous stage and the new one."""
+        date_enter and report_company_id): the active stages of the row's team
+        ordered strictly between the previous stage and the new one."""
         return SQL(
             """
             INSERT INTO crm_lead_stage_history_skip (
@@ -185,7 +182,8 @@ class CrmLeadStageHistory(models.Model):
               FROM %(rows)s r
               JOIN crm_stage s ON s.id = r.stage_id
               JOIN crm_stage ps ON ps.id = r.previous_stage_id
-              JOIN crm_stage sk ON sk.sequence > ps.sequence AND sk.sequence < s.sequence
+              JOIN crm_stage sk ON sk.sequence > ps.sequence
+                               AND sk.sequence < s.sequence
                                AND sk.active
                                AND %(of_team)s
              WHERE r.change_type IN ('stage', 'won')
@@ -262,10 +260,14 @@ class CrmLeadStageHistory(models.Model):
             leads._stage_history_check_dates()
         return result
 
+    # pylint: disable=method-required-super
     def unlink(self):
+        """Refused, whoever asks: a row goes away with its opportunity only
+        (ondelete="cascade" in the database), so no ``super()``."""
         raise UserError(
             self.env._(
-                "The stage history cannot be deleted; it goes away with its opportunity."
+                "The stage history cannot be deleted; "
+                "it goes away with its opportunity."
             )
         )
 

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -47,9 +49,7 @@ class SalesFunnelForecastReport(models.Model):
         help="Open opportunity whose expected closing month is already past.",
     )
     opportunity_count = fields.Integer(string="Open Opportunities", readonly=True)
-    expected_revenue = fields.Monetary(
-        string="Expected Revenue", currency_field="company_currency", readonly=True
-    )
+    expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
     prorated_revenue = fields.Monetary(
         string="Forecast (Weighted)", currency_field="company_currency", readonly=True
     )
@@ -65,7 +65,8 @@ class SalesFunnelForecastReport(models.Model):
                    WHERE r.currency_id = %(currency)s
                      AND (r.company_id IS NULL OR r.company_id = %(root)s)"""
         return SQL(
-            f"COALESCE(({rate} AND r.name <= %(day)s ORDER BY r.company_id, r.name DESC LIMIT 1),"
+            f"COALESCE(({rate} AND r.name <= %(day)s"
+            " ORDER BY r.company_id, r.name DESC LIMIT 1),"
             f" ({rate} ORDER BY r.company_id, r.name LIMIT 1), 1.0)",
             currency=currency,
             root=root_company,
@@ -91,7 +92,8 @@ class SalesFunnelForecastReport(models.Model):
                   FROM res_company c, target t
                  WHERE c.id IN %(companies)s
             )
-            SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id, l.partner_id,
+            SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id,
+                   l.partner_id,
                    l.company_id, r.currency_id AS company_currency,
                    CASE WHEN s.is_won
                         THEN (COALESCE(l.date_closed, l.date_last_stage_update)
@@ -100,7 +102,8 @@ class SalesFunnelForecastReport(models.Model):
                        AS date,
                    CASE WHEN s.is_won THEN 'won' ELSE 'open' END AS kind,
                    (s.is_won IS TRUE OR l.date_deadline IS NOT NULL) AS has_date,
-                   (s.is_won IS NOT TRUE AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
+                   (s.is_won IS NOT TRUE
+                    AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
                        AS is_overdue,
                    CASE WHEN s.is_won THEN 0 ELSE 1 END AS opportunity_count,
                    CASE WHEN s.is_won THEN 0 ELSE l.expected_revenue * r.rate END

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 from odoo.models import regex_order
 from odoo.tools import SQL
@@ -97,7 +99,8 @@ class SalesFunnelStageReport(models.Model):
                 stage = groupby_terms["stage_id"]
                 terms.append(
                     SQL(
-                        "(SELECT s.sequence FROM crm_stage s WHERE s.id = %s) %s, %s %s",
+                        "(SELECT s.sequence FROM crm_stage s WHERE s.id = %s) %s,"
+                        " %s %s",
                         stage,
                         direction,
                         stage,
@@ -140,7 +143,8 @@ class SalesFunnelStageReport(models.Model):
              WHERE h.change_type IN ('create', 'stage', 'won', 'import', 'map')
             UNION ALL
             SELECT -k.id, k.lead_id, k.stage_id, k.team_id, k.salesperson_id,
-                   k.report_company_id, k.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+                   k.report_company_id, k.date_enter, 0, 1, 0, 0, 0,
+                   NULL, NULL, NULL, NULL
               FROM crm_lead_stage_history_skip k
             """,
             won=compat.lead_won_sql("l", "ws"),

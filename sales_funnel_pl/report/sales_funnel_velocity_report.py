@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -91,7 +93,8 @@ class SalesFunnelVelocityReport(models.Model):
                    COALESCE(sum(v.revenue) FILTER (WHERE v.is_won), 0) AS won_value,
                    avg(v.revenue) FILTER (WHERE v.is_won) AS avg_won_value,
                    100.0 * count(*) FILTER (WHERE v.is_won)
-                       / NULLIF(count(*) FILTER (WHERE v.is_won OR v.is_lost), 0) AS win_rate,
+                       / NULLIF(count(*) FILTER (WHERE v.is_won OR v.is_lost), 0)
+                       AS win_rate,
                    avg(v.cycle) FILTER (WHERE v.is_won) AS cycle_days,
                    count(*) FILTER (WHERE v.is_open)
                        * avg(v.revenue) FILTER (WHERE v.is_won)

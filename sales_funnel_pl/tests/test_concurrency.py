@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
 from odoo.sql_db import db_connect

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
 
 from freezegun import freeze_time
@@ -99,7 +101,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
             ],
         )
         action = lead.action_new_follow_up_opportunity()
-        with Form(self.env["crm.lead"].with_context(action["context"])) as form:
+        with Form(self.env["crm.lead"].with_context(**action["context"])) as form:
             form.name = "Rozbudowa systemu"
         follow_up = form.record
         self.assertEqual(follow_up.origin_lead_id, lead)

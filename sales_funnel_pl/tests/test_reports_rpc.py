@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import io
 import json
 import zipfile
@@ -492,7 +494,8 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                 self.assertEqual(response.headers["Content-Type"], XLSX)
                 self.assertEqual(
                     unquote(response.headers["Content-Disposition"]),
-                    f"attachment; filename*=UTF-8''Pivot {title} ({data['model']}).xlsx",
+                    "attachment; filename*=UTF-8''"
+                    f"Pivot {title} ({data['model']}).xlsx",
                 )
                 self.assertEqual(self._read_xlsx(response.content), ([title], expected))
 
@@ -526,10 +529,14 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
             }
             let previous = null;
             for (const xmlid of ACTIONS) {
-                await actionService.doAction(xmlid, { viewType: "pivot", clearBreadcrumbs: true });
+                await actionService.doAction(xmlid, {
+                    viewType: "pivot",
+                    clearBreadcrumbs: true,
+                });
                 const pivot = await waitFor(() => {
                     const view = document.querySelector(".o_pivot_view");
-                    return view !== previous && view?.querySelector(".o_pivot table") && view;
+                    const table = view?.querySelector(".o_pivot table");
+                    return view !== previous && table && view;
                 });
                 previous = pivot;
                 const done = new Promise((resolve, reject) => {
@@ -540,7 +547,10 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                         return result;
                     };
                 });
-                (await waitFor(() => document.querySelector(".o_pivot_download:enabled"))).click();
+                const button = await waitFor(() =>
+                    document.querySelector(".o_pivot_download:enabled")
+                );
+                button.click();
                 await done;
             }
             console.log("test successful");

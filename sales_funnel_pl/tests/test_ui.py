@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 
 from dateutil.relativedelta import relativedelta
@@ -252,8 +254,8 @@ class TestJsonRpcBadInput(HttpCase, SalesFunnelCommon):
                 "crm.lead",
                 [lead.ids, {"next_action": "x" * 10000}],
                 "odoo.exceptions.ValidationError",
-                "The next action of Szansa 0 is too long (10000 characters): write it in "
-                "at most 500 characters and put the details in the notes.",
+                "The next action of Szansa 0 is too long (10000 characters): "
+                "write it in at most 500 characters and put the details in the notes.",
             ),
             (
                 "crm.lead",
