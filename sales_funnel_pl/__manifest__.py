@@ -5,7 +5,7 @@
     "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
     "next actions and reminders, reassignment, funnel, forecast, stage and velocity "
     "reports",
-    "version": "1.2.0",
+    "version": "1.3.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "Sales Funnel PL contributors",
@@ -23,8 +23,8 @@
         "views/crm_lead_views.xml",
         "views/crm_lead_stage_history_views.xml",
         "views/res_config_settings_views.xml",
-        "wizard/crm_stage_map_wizard_views.xml",
-        "wizard/crm_lead_reassign_wizard_views.xml",
+        "wizard/crm_stage_map_views.xml",
+        "wizard/crm_lead_reassign_views.xml",
         "views/crm_menu_views.xml",
         "report/sales_funnel_report_views.xml",
     ],

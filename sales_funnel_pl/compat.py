@@ -12,7 +12,7 @@ series only are defined in marked branches on ``ODOO_19`` /
 ``action_restore`` on 19.0). The pipeline's JavaScript carries one override
 per series (``static/src/views/sales_funnel_kanban``). Views and data files
 are the same for both series, anchored on elements both have (see the
-comments in ``views/*.xml`` and ``wizard/crm_lead_reassign_wizard_views.xml``).
+comments in ``views/*.xml`` and ``wizard/crm_lead_reassign_views.xml``).
 """
 
 from odoo import models, release

@@ -143,7 +143,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         from odoo.tools.safe_eval import datetime as safe_datetime
         from odoo.tools.safe_eval import safe_eval
 
-        arch = self.env.ref("sales_funnel_pl.crm_lead_view_search").arch
+        arch = self.env.ref("sales_funnel_pl.view_crm_case_opportunities_filter").arch
         node = etree.fromstring(arch).xpath(f"//filter[@name='{name}']")[0]
         return safe_eval(
             node.get("domain"),

@@ -152,7 +152,7 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             open_lead, lost = leads
             lost.action_set_lost()
         with freeze_time("2026-03-05 09:00:00"):
-            wizard = self.env["crm.stage.map.wizard"].create({})
+            wizard = self.env["crm.stage.map"].create({})
             wizard.line_ids.target_stage_id = self.stage_order
             wizard.action_apply()
         self.assertRecordValues(

@@ -155,7 +155,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_stage_map_nothing", {
         {
             content: "Open Przypisz etapy do lejka",
             trigger:
-                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_stage_map_wizard_menu']",
+                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_stage_map_menu']",
             run: "click",
         },
         {
@@ -194,7 +194,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reassign", {
         {
             content: "Open Przekaż szanse",
             trigger:
-                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_lead_reassign_wizard_menu']",
+                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_lead_reassign_menu']",
             run: "click",
         },
         {

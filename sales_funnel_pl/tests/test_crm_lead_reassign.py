@@ -11,7 +11,7 @@ from .common import SalesFunnelCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestCrmLeadReassignWizard(SalesFunnelCommon):
+class TestCrmLeadReassign(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -116,7 +116,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_archived_salesman(self):
-        with Form(self.env["crm.lead.reassign.wizard"]) as form:
+        with Form(self.env["crm.lead.reassign"]) as form:
             self.assertEqual(form.lead_count, 0)
             form.from_user_id = self.user_leaving
             form.to_user_id = self.user_salesman
@@ -157,7 +157,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_limited_by_stage(self):
-        wizard = self.env["crm.lead.reassign.wizard"].create(
+        wizard = self.env["crm.lead.reassign"].create(
             {
                 "from_user_id": self.user_leaving.id,
                 "to_user_id": self.user_manager.id,
@@ -180,7 +180,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_limited_by_team(self):
-        wizard = self.env["crm.lead.reassign.wizard"].create(
+        wizard = self.env["crm.lead.reassign"].create(
             {
                 "from_user_id": self.user_leaving.id,
                 "to_user_id": self.user_salesman.id,
@@ -199,7 +199,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
     @users("sfp_manager")
     def test_reassign_selected_opportunities(self):
         selected = self.open_new | self.open_meeting[0] | self.won
-        Wizard = self.env["crm.lead.reassign.wizard"].with_context(
+        Wizard = self.env["crm.lead.reassign"].with_context(
             active_model="crm.lead", active_ids=selected.ids
         )
         with Form(Wizard) as form:
@@ -220,7 +220,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_errors(self):
-        Wizard = self.env["crm.lead.reassign.wizard"]
+        Wizard = self.env["crm.lead.reassign"]
         cases = [
             (
                 self.user_salesman,
@@ -268,7 +268,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
     @users("sfp_salesman")
     def test_salesman_cannot_reassign(self):
         with self.assertRaises(AccessError):
-            self.env["crm.lead.reassign.wizard"].create(
+            self.env["crm.lead.reassign"].create(
                 {
                     "from_user_id": self.user_leaving.id,
                     "to_user_id": self.user_salesman.id,

@@ -7,8 +7,8 @@ from .. import compat
 from ..utils import success_notification
 
 
-class CrmLeadReassignWizard(models.TransientModel):
-    _name = "crm.lead.reassign.wizard"
+class CrmLeadReassign(models.TransientModel):
+    _name = "crm.lead.reassign"
     _description = "Reassign opportunities to another salesperson"
 
     from_user_id = fields.Many2one(

@@ -6,12 +6,12 @@ from odoo.exceptions import UserError
 from ..utils import success_notification
 
 
-class CrmStageMapWizard(models.TransientModel):
-    _name = "crm.stage.map.wizard"
+class CrmStageMap(models.TransientModel):
+    _name = "crm.stage.map"
     _description = "Map old stages to funnel stages"
 
     line_ids = fields.One2many(
-        "crm.stage.map.wizard.line", "wizard_id", string="Stages to map"
+        "crm.stage.map.line", "wizard_id", string="Stages to map"
     )
 
     @api.model
@@ -65,13 +65,11 @@ class CrmStageMapWizard(models.TransientModel):
         )
 
 
-class CrmStageMapWizardLine(models.TransientModel):
-    _name = "crm.stage.map.wizard.line"
+class CrmStageMapLine(models.TransientModel):
+    _name = "crm.stage.map.line"
     _description = "Map one old stage to a funnel stage"
 
-    wizard_id = fields.Many2one(
-        "crm.stage.map.wizard", required=True, ondelete="cascade"
-    )
+    wizard_id = fields.Many2one("crm.stage.map", required=True, ondelete="cascade")
     source_stage_id = fields.Many2one(
         "crm.stage",
         string="Old stage",
