@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """pytest configuration shared by the addon's tests and the checks in tests/.
 
 A skipped test is a failed run here: Odoo skips tours when Chromium or

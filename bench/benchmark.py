@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Benchmark sales_funnel_pl against plain Odoo CRM on identical data.
 
     python3 bench/benchmark.py [--leads 100000] [--keep] [--repeat 5] [--measure-only]
@@ -39,7 +41,10 @@ REPO = Path(__file__).resolve().parents[1]
 MARK = "@@BENCH@@"
 sys.path.insert(0, str(REPO / "tests"))
 from odoo_cli import (  # noqa: E402  (the tests' helpers, one addons path)
-    SERIES, USER_GROUPS_FIELD, WITHOUT_DEMO, addons_path,
+    SERIES,
+    USER_GROUPS_FIELD,
+    WITHOUT_DEMO,
+    addons_path,
 )
 
 # the addon's compat module, loaded by its path (plain CRM has no addon)
@@ -47,25 +52,48 @@ COMPAT = REPO / "sales_funnel_pl" / "compat.py"
 
 
 def run_odoo(db, *args, command="server", stdin=None):
-    cmd = [sys.executable, "-m", "odoo", command, f"--addons-path={addons_path()}",
-           "-d", db, "--log-level=warn", "--no-http", "--max-cron-threads=0", *args]
-    result = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)
+    cmd = [
+        sys.executable,
+        "-m",
+        "odoo",
+        command,
+        f"--addons-path={addons_path()}",
+        "-d",
+        db,
+        "--log-level=warn",
+        "--no-http",
+        "--max-cron-threads=0",
+        *args,
+    ]
+    result = subprocess.run(
+        cmd, input=stdin, capture_output=True, text=True, check=False
+    )
     if result.returncode:
         sys.exit(f"odoo {' '.join(args)} failed:\n{result.stderr[-4000:]}")
     return result.stdout
 
 
 def shell(db, code):
-    out = run_odoo(db, command="shell", stdin=(
-        "import json, time\n"
-        f"def emit(value): print({MARK!r} + json.dumps(value))\n{code}\n"
-    ))
-    return [json.loads(line[len(MARK):]) for line in out.splitlines() if line.startswith(MARK)]
+    out = run_odoo(
+        db,
+        command="shell",
+        stdin=(
+            "import json, time\n"
+            f"def emit(value): print({MARK!r} + json.dumps(value))\n{code}\n"
+        ),
+    )
+    return [
+        json.loads(line[len(MARK) :])
+        for line in out.splitlines()
+        if line.startswith(MARK)
+    ]
 
 
 POPULATE = """
 N = {n}
-env.cr.execute("SELECT id FROM crm_stage WHERE NOT COALESCE(is_won, false) ORDER BY sequence, id")
+env.cr.execute(
+    "SELECT id FROM crm_stage WHERE NOT COALESCE(is_won, false) ORDER BY sequence, id"
+)
 stage_ids = [row[0] for row in env.cr.fetchall()]
 team = env.ref("sales_team.team_sales_department")
 users = env["res.users"].create([
@@ -86,7 +114,8 @@ env.cr.execute('''
            1000 * (1 + g %% 500), 10, 100 * (1 + g %% 500), '0',
            CASE WHEN g %% 7 = 0 THEN NULL ELSE current_date + (g %% 400) - 30 END,
            now() - interval '400 days' + (g %% 365) * interval '1 day',
-           now(), 2, 2, now() - (g %% 30) * interval '1 day', now() - interval '400 days'
+           now(), 2, 2, now() - (g %% 30) * interval '1 day',
+           now() - interval '400 days'
       FROM generate_series(1, %(n)s) g
 ''', {{"n": N, "stages": stage_ids, "team": team.id, "users": users.ids}})
 if "won_status" in env["crm.lead"]._fields:
@@ -97,14 +126,17 @@ env.cr.execute('''
     WITH moves AS (
         -- every fourth move jumps over a stage, as salespeople skip stages
         SELECT l.id AS lead_id, k,
-               (%(stages)s::int[])[1 + (l.id + k + k / 4) %% array_length(%(stages)s::int[], 1)] AS old_stage,
-               (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4) %% array_length(%(stages)s::int[], 1)] AS new_stage,
+               (%(stages)s::int[])[1 + (l.id + k + k / 4)
+                                   %% array_length(%(stages)s::int[], 1)] AS old_stage,
+               (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4)
+                                   %% array_length(%(stages)s::int[], 1)] AS new_stage,
                l.create_date + k * interval '3 days' AS date
           FROM crm_lead l, generate_series(1, 9) k
     ), msg AS (
         INSERT INTO mail_message (model, res_id, message_type, date, author_id,
                                   create_uid, create_date, write_uid, write_date, body)
-        SELECT 'crm.lead', lead_id, 'notification', date, %(partner)s, 2, date, 2, date, ''
+        SELECT 'crm.lead', lead_id, 'notification', date, %(partner)s,
+               2, date, 2, date, ''
           FROM moves ORDER BY lead_id, k
         RETURNING id, res_id, date
     )
@@ -152,8 +184,11 @@ def measure(name, func, repeat={repeat}):
         counts.add(env.cr.sql_log_count - queries)
         env.cr.rollback()
         env.invalidate_all()
-    results[name] = {{"queries": max(counts), "seconds": round(statistics.median(times), 4),
-                      "runs": [round(t, 4) for t in times]}}
+    results[name] = {{
+        "queries": max(counts),
+        "seconds": round(statistics.median(times), 4),
+        "runs": [round(t, 4) for t in times],
+    }}
     if len(counts) > 1:
         results[name]["query_counts"] = sorted(counts)
 
@@ -162,10 +197,14 @@ measure("create 1,000", lambda: Lead.with_user(user).create([
     {{"name": f"Nowa {{i}}", "type": "opportunity", "stage_id": new,
       "team_id": team.id, "user_id": user.id, "expected_revenue": 1000}}
     for i in range(1000)]))
-batch = Lead.search([("user_id", "=", user.id), ("stage_id", "=", new)], limit=1000, order="id")
+batch = Lead.search(
+    [("user_id", "=", user.id), ("stage_id", "=", new)], limit=1000, order="id"
+)
 measure("batch stage change of 1,000", lambda: batch.with_user(user).write(
     {{"stage_id": qualified}}))
-singles = Lead.search([("user_id", "=", user.id), ("stage_id", "=", new)], limit=100, order="id")
+singles = Lead.search(
+    [("user_id", "=", user.id), ("stage_id", "=", new)], limit=100, order="id"
+)
 
 def single_changes():
     for lead in singles.with_user(user):
@@ -186,7 +225,8 @@ if addon:
     measure("stage analytics read", lambda: compat.grouped_read(
         env["sales.funnel.stage.report"], [], ["stage_id"],
         ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
-         "lost_count:sum", "conversion:avg", "duration_days:avg", "median_days:median"]))
+         "lost_count:sum", "conversion:avg", "duration_days:avg",
+         "median_days:median"]))
 else:
     measure("forecast read", lambda: compat.grouped_read(
         Lead, [("type", "=", "opportunity")], ["date_deadline:month", "stage_id"],
@@ -202,19 +242,33 @@ def main():
     parser.add_argument("--leads", type=int, default=100000)
     parser.add_argument("--prefix", default="sfp_bench")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="runs of each measure (median time)")
-    parser.add_argument("--measure-only", action="store_true",
-                        help="measure the databases kept by an earlier --keep run")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs of each measure (median time)"
+    )
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure the databases kept by an earlier --keep run",
+    )
     # one result file per series: the Odoo running this script (see README)
-    parser.add_argument("--json", default=str(REPO / "bench" / f"results-{SERIES}.json"))
+    parser.add_argument(
+        "--json", default=str(REPO / "bench" / f"results-{SERIES}.json")
+    )
     args = parser.parse_args()
-    base, plain, addon = (f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon"))
+    base, plain, addon = (
+        f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon")
+    )
     if args.measure_only:
         # the data and install of an earlier run (--keep): its figures stay
         earlier = json.loads(Path(args.json).read_text())
-        populated = {"leads": earlier["leads"], "tracking": earlier["tracked_stage_changes"]}
-        install_seconds, peak_rss_mb = earlier["install_seconds"], earlier["install_peak_rss_mb"]
+        populated = {
+            "leads": earlier["leads"],
+            "tracking": earlier["tracked_stage_changes"],
+        }
+        install_seconds, peak_rss_mb = (
+            earlier["install_seconds"],
+            earlier["install_peak_rss_mb"],
+        )
         rss_before = 0
     else:
         for db in (base, plain, addon):
@@ -223,9 +277,15 @@ def main():
         print(f"creating {base} with crm and {args.leads} opportunities...", flush=True)
         run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
         t0 = time.perf_counter()
-        [populated] = shell(base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD))
-        print(f"  {populated['leads']} opportunities, {populated['tracking']} tracked stage "
-              f"changes in {time.perf_counter() - t0:.0f} s", flush=True)
+        [populated] = shell(
+            base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD)
+        )
+        print(
+            f"  {populated['leads']} opportunities, "
+            f"{populated['tracking']} tracked stage changes "
+            f"in {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
         for db in (plain, addon):
             subprocess.run(["createdb", "-T", base, db], check=True)
 
@@ -235,24 +295,30 @@ def main():
         run_odoo(addon, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
         install_seconds = time.perf_counter() - t0
         peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    [(history, skipped)] = shell(addon, (
-        'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
-        ' (SELECT count(*) FROM crm_lead_stage_history_skip)")\n'
-        "emit(env.cr.fetchone())"))
+    [(history, skipped)] = shell(
+        addon,
+        (
+            'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
+            ' (SELECT count(*) FROM crm_lead_stage_history_skip)")\n'
+            "emit(env.cr.fetchone())"
+        ),
+    )
 
     results = {}
     for kind, db in (("plain", plain), ("addon", addon)):
         # as autovacuum leaves a live database: dead rows gone, statistics fresh
         subprocess.run(["vacuumdb", "--quiet", "--analyze", db], check=True)
         print(f"measuring {db}...", flush=True)
-        [results[kind]] = shell(db, MEASURE.format(compat=str(COMPAT), repeat=args.repeat))
+        [results[kind]] = shell(
+            db, MEASURE.format(compat=str(COMPAT), repeat=args.repeat)
+        )
 
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "odoo": SERIES,
         "machine": f"{os.cpu_count()} cores, "
-                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-                   f"{platform.python_implementation()} {platform.python_version()}",
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+        f"{platform.python_implementation()} {platform.python_version()}",
         "leads": populated["leads"],
         "tracked_stage_changes": populated["tracking"],
         "history_rows_after_install": history,
@@ -263,20 +329,34 @@ def main():
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print()
-    print(f"Odoo {SERIES}, {report['date']}, {report['machine']}, {report['leads']} opportunities, "
-          f"{history} history rows, {skipped} skipped stages")
-    print(f"install with history backfill: {report['install_seconds']} s, "
-          f"peak RSS {report['install_peak_rss_mb']} MB")
+    print(
+        f"Odoo {SERIES}, {report['date']}, {report['machine']}, "
+        f"{report['leads']} opportunities, "
+        f"{history} history rows, {skipped} skipped stages"
+    )
+    print(
+        f"install with history backfill: {report['install_seconds']} s, "
+        f"peak RSS {report['install_peak_rss_mb']} MB"
+    )
     print()
-    print("| measure | plain CRM queries | addon queries | extra queries | plain CRM s "
-          "| addon s | time ratio |")
+    print(
+        "| measure | plain CRM queries | addon queries | extra queries | plain CRM s "
+        "| addon s | time ratio |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, plain_result in results["plain"].items():
         addon_result = results["addon"][name]
-        ratio = addon_result["seconds"] / plain_result["seconds"] if plain_result["seconds"] else 0
-        print(f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
-              f"{addon_result['queries'] - plain_result['queries']:+d} | "
-              f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | {ratio:.2f} |")
+        ratio = (
+            addon_result["seconds"] / plain_result["seconds"]
+            if plain_result["seconds"]
+            else 0
+        )
+        print(
+            f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
+            f"{addon_result['queries'] - plain_result['queries']:+d} | "
+            f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | "
+            f"{ratio:.2f} |"
+        )
     if not args.keep:
         for db in (base, plain, addon):
             subprocess.run(["dropdb", "--if-exists", db], check=True)

@@ -1,14 +1,17 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Sales Funnel PL",
     "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
-    "next actions from activities, reminders, funnel, forecast and velocity reports",
-    "version": "1.2.0",
+    "next actions and reminders, reassignment, funnel, forecast, stage and velocity "
+    "reports",
+    "version": "1.3.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
-    "author": "sales_funnel_pl",
+    "author": "Sales Funnel PL contributors",
     "website": "https://github.com/sales-funnel-pl/sales_funnel_pl",
     "development_status": "Beta",
-    "maintainers": ["sales_funnel_pl"],
+    "maintainers": ["sales-funnel-pl"],
     "depends": ["crm"],
     "data": [
         "security/ir.model.access.csv",
@@ -20,8 +23,8 @@
         "views/crm_lead_views.xml",
         "views/crm_lead_stage_history_views.xml",
         "views/res_config_settings_views.xml",
-        "wizard/crm_stage_map_wizard_views.xml",
-        "wizard/crm_lead_reassign_wizard_views.xml",
+        "wizard/crm_stage_map_views.xml",
+        "wizard/crm_lead_reassign_views.xml",
         "views/crm_menu_views.xml",
         "report/sales_funnel_report_views.xml",
     ],

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Odoo 18.0 and 19.0: every difference this addon meets, in one place.
 
 The addon is one tree for both series. What differs between them is decided
@@ -10,7 +12,7 @@ series only are defined in marked branches on ``ODOO_19`` /
 ``action_restore`` on 19.0). The pipeline's JavaScript carries one override
 per series (``static/src/views/sales_funnel_kanban``). Views and data files
 are the same for both series, anchored on elements both have (see the
-comments in ``views/*.xml`` and ``wizard/crm_lead_reassign_wizard_views.xml``).
+comments in ``views/*.xml`` and ``wizard/crm_lead_reassign_views.xml``).
 """
 
 from odoo import models, release
@@ -82,6 +84,7 @@ def domain_or(domains):
 # 19.0: ``crm.stage.team_ids`` (Many2many, empty for a stage of every team),
 # stored in crm_stage_crm_team_rel.
 # ----------------------------------------------------------------------
+
 
 def stage_team_domain(team_id):
     """The stages the sales team ``team_id`` works with (its own and those of
@@ -157,8 +160,11 @@ def lead_won_sql(lead_alias, stage_alias):
     won stage stays won (see "A won opportunity archived" below)."""
     if ODOO_19:
         return SQL("(%s.won_status = 'won')", SQL.identifier(lead_alias))
-    return SQL("(%s.active AND %s.is_won)",
-               SQL.identifier(lead_alias), SQL.identifier(stage_alias))
+    return SQL(
+        "(%s.active AND %s.is_won)",
+        SQL.identifier(lead_alias),
+        SQL.identifier(stage_alias),
+    )
 
 
 def lead_is_closed(lead):
@@ -168,7 +174,9 @@ def lead_is_closed(lead):
     return not lead.active or lead.stage_id.is_won
 
 
-LEAD_CLOSED_DEPENDS = ("active", "won_status") if ODOO_19 else ("active", "stage_id.is_won")
+LEAD_CLOSED_DEPENDS = (
+    ("active", "won_status") if ODOO_19 else ("active", "stage_id.is_won")
+)
 
 
 # ----------------------------------------------------------------------
@@ -277,12 +285,21 @@ def grouped_read_call(domain, groupby, aggregates, order=None):
     :func:`grouped_read_rows`."""
     if ODOO_19:
         aggregates = ["__count", *(spec for spec in aggregates if spec != "__count")]
-        return "formatted_read_group", [list(domain), list(groupby), aggregates], {
-            "order": order or None,
-        }
-    return "read_group", [list(domain), list(aggregates), list(groupby)], {
-        "lazy": False, "orderby": order or False,
-    }
+        return (
+            "formatted_read_group",
+            [list(domain), list(groupby), aggregates],
+            {
+                "order": order or None,
+            },
+        )
+    return (
+        "read_group",
+        [list(domain), list(aggregates), list(groupby)],
+        {
+            "lazy": False,
+            "orderby": order or False,
+        },
+    )
 
 
 def grouped_read_rows(rows, groupby, aggregates):
@@ -295,7 +312,7 @@ def grouped_read_rows(rows, groupby, aggregates):
         for spec in groupby:
             value = row[spec]
             field, _sep, granularity = spec.partition(":")
-            if granularity and isinstance(value, (list, tuple)):
+            if granularity and isinstance(value, list | tuple):
                 row[spec] = value[1]  # (start of the period, label)
         for spec in aggregates:
             if spec != "__count":
@@ -307,4 +324,6 @@ def grouped_read(model, domain, groupby, aggregates, order=None):
     """What the graph view (or a pivot level) of the series reads of
     ``model``, in 18.0's shape (see :func:`grouped_read_rows`)."""
     method, args, kwargs = grouped_read_call(domain, groupby, aggregates, order)
-    return grouped_read_rows(getattr(model, method)(*args, **kwargs), groupby, aggregates)
+    return grouped_read_rows(
+        getattr(model, method)(*args, **kwargs), groupby, aggregates
+    )

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
 from odoo import tools
@@ -64,13 +66,17 @@ def _uninstall_keep_activities(env):
     away with it, so their open activities become plain To-Dos."""
     own_types = (
         env["ir.model.data"]
-        .search([("module", "=", "sales_funnel_pl"), ("model", "=", "mail.activity.type")])
+        .search(
+            [("module", "=", "sales_funnel_pl"), ("model", "=", "mail.activity.type")]
+        )
         .mapped("res_id")
     )
     todo = env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
     if own_types and todo:
-        activities = env["mail.activity"].with_context(active_test=False).search(
-            [("activity_type_id", "in", own_types)]
+        activities = (
+            env["mail.activity"]
+            .with_context(active_test=False)
+            .search([("activity_type_id", "in", own_types)])
         )
         activities.write({"activity_type_id": todo.id})
         env["mail.activity"].search(
@@ -147,11 +153,13 @@ def _init_process_dates(env):
             UPDATE crm_lead l
                SET date_stage = (COALESCE(l.date_last_stage_update, l.create_date)
                                  AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
-                   date_process_start = (l.create_date AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
+                   date_process_start = (l.create_date
+                                         AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
                    process_start_user_id = l.create_uid,
                    date_process_end = CASE
                        WHEN NOT l.active OR l.probability = 100
-                       THEN (l.date_closed AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date END
+                       THEN (l.date_closed
+                             AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date END
               FROM local t
              WHERE t.id = l.id
             """,
@@ -178,14 +186,21 @@ def _backfill_stage_history(env):
     History = env["crm.lead.stage.history"]
     skipped = History._insert_skipped_stages_sql(SQL("inserted"))
     for batch in tools.split_every(BACKFILL_BATCH, lead_ids, list):
-        env.cr.execute(SQL(
-            BACKFILL_SQL, field_id=field.id, lead_ids=batch, skipped=skipped,
-            tz=user_tz(env),
-        ))
+        env.cr.execute(
+            SQL(
+                BACKFILL_SQL,
+                field_id=field.id,
+                lead_ids=batch,
+                skipped=skipped,
+                tz=user_tz(env),
+            )
+        )
     History.invalidate_model()
     # fresh statistics, so that the reports' first reads are planned well
     env.cr.execute("ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip")
-    _logger.info("sales_funnel_pl: stage history filled for %s opportunities", len(lead_ids))
+    _logger.info(
+        "sales_funnel_pl: stage history filled for %s opportunities", len(lead_ids)
+    )
 
 
 BACKFILL_SQL = """
@@ -267,8 +282,9 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
        o.user_id, l.user_id, l.team_id,
        CASE WHEN o.is_last THEN l.probability ELSE s.probability END,
        l.expected_revenue,
-       round((l.expected_revenue * CASE WHEN o.is_last THEN l.probability
-                                        ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
+       round((l.expected_revenue
+              * CASE WHEN o.is_last THEN l.probability
+                     ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
        l.company_id, o.user_id, o.date_enter, o.user_id, o.date_enter
   FROM days o
   JOIN crm_lead l ON l.id = o.lead_id

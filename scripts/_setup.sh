@@ -15,25 +15,47 @@ series_source_var() {  # 18.0 -> ODOO_18_SRC
 
 series_python() { printf '%s/odoo-%s/bin/python' "$CACHE_HOME" "$1"; }
 
-# The environment of a series is ready: Odoo of that series and the test
-# dependencies import.
-# The marker (written once this was checked) keeps later runs fast.
+# The checksum of requirements-test.txt, kept in the marker: when the file
+# changes, the environment gets its test requirements again (pip adds what
+# is new) without Odoo's source.
+requirements_sum() { sha256sum "$REPO_ROOT/requirements-test.txt" | cut -d' ' -f1; }
+
+# The environment's Python imports Odoo of that series.
+series_has_odoo() {
+    local python
+    python="$(series_python "$1")"
+    [ -x "$python" ] && "$python" -c \
+        'import sys, odoo.release; sys.exit(odoo.release.serie != sys.argv[1])' "$1" >/dev/null 2>&1
+}
+
+# Write the marker: Odoo's tree (odoo/release.py locates it: 19.0's `odoo`
+# is a namespace package), then the checksum of requirements-test.txt.
+series_mark() {
+    {
+        "$(series_python "$1")" -c 'import os, odoo.release as r; print(os.path.dirname(os.path.dirname(r.__file__)))'
+        requirements_sum
+    } >"$CACHE_HOME/odoo-$1/.sales_funnel_pl-ready"
+}
+
+# The environment of a series is ready: Odoo of that series, the test
+# dependencies and the lint tools import, installed from the current
+# requirements-test.txt. The marker (written once this was checked) keeps
+# later runs fast.
 series_ready() {
     local python marker
     python="$(series_python "$1")"
     marker="$CACHE_HOME/odoo-$1/.sales_funnel_pl-ready"
     [ -x "$python" ] || return 1
-    if [ -f "$marker" ] && [ -f "$(cat "$marker")/odoo/release.py" ]; then
-        return 0
-    fi
+    [ -f "$marker" ] && [ "$(sed -n 2p "$marker")" = "$(requirements_sum)" ] || return 1
+    [ -f "$(head -n1 "$marker")/odoo/release.py" ] && return 0
     "$python" - "$1" >/dev/null 2>&1 <<'PY' || return 1
 import sys
 import odoo.release
 import pytest, pytest_odoo, websocket, freezegun, polib  # noqa: F401
+import pre_commit, pre_commit_hooks, ruff, pylint_odoo, oca_pre_commit_hooks  # noqa: F401
 sys.exit(odoo.release.serie != sys.argv[1])
 PY
-    # odoo/release.py locates the tree (19.0's `odoo` is a namespace package)
-    "$python" -c 'import os, odoo.release as r; print(os.path.dirname(os.path.dirname(r.__file__)))' >"$marker"
+    series_mark "$1"
 }
 
 # The pinned official source of a series: "<url> <sha256>" from
@@ -96,9 +118,21 @@ setup_series() {
     if series_ready "$series"; then
         return 0
     fi
-    src="$(series_source "$series")" || return 2
     venv="$CACHE_HOME/odoo-$series"
     python="$(series_python "$series")"
+    if series_has_odoo "$series"; then
+        # Odoo is there: requirements-test.txt changed (or was never installed)
+        say "Installing requirements-test.txt into the Odoo $series environment ..."
+        "$python" -m pip install --disable-pip-version-check --progress-bar on \
+            -r "$REPO_ROOT/requirements-test.txt" >"$venv/pip-test.log" 2>&1 || {
+            say "error: installing requirements-test.txt failed (log: $venv/pip-test.log)"
+            tail -n 15 "$venv/pip-test.log" >&2
+            return 2
+        }
+        series_mark "$series"
+        series_ready "$series" && return 0
+    fi
+    src="$(series_source "$series")" || return 2
     say "Creating the Odoo $series environment in $venv (Odoo's requirements: a few minutes the first time) ..."
     mkdir -p "$CACHE_HOME"
     [ -x "$python" ] || python3 -m venv "$venv"
@@ -118,11 +152,45 @@ setup_series() {
     }
     # Odoo runs from its source tree: make it importable as `odoo`
     printf '%s\n' "$src" >"$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/odoo-src.pth"
+    series_has_odoo "$series" && series_mark "$series"
     if ! series_ready "$series"; then
         say "error: the Odoo $series environment does not import odoo $series (log: $venv/pip.log)"
         return 2
     fi
     say "Odoo $series environment ready."
+}
+
+# --- Node tools (prettier and its XML plugin, for pre-commit) -----------
+
+# The versions OCA's 18.0 pre-commit template pins.
+NODE_TOOLS=(prettier@3.3.3 @prettier/plugin-xml@3.4.1)
+
+node_tools_dir() { printf '%s/node\n' "$CACHE_HOME"; }
+
+# Every pinned package is installed at its version.
+node_tools_ready() {
+    local spec name version dir
+    dir="$(node_tools_dir)/node_modules"
+    for spec in "${NODE_TOOLS[@]}"; do
+        name="${spec%@*}" version="${spec##*@}"
+        grep -q "\"version\": \"$version\"" "$dir/$name/package.json" 2>/dev/null || return 1
+    done
+}
+
+# Install prettier and its XML plugin into the cache folder (once).
+setup_node_tools() {
+    node_tools_ready && return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        say "error: npm is missing, needed for prettier (apt-get install nodejs npm)"
+        return 2
+    fi
+    say "Installing ${NODE_TOOLS[*]} into $(node_tools_dir) ..."
+    mkdir -p "$(node_tools_dir)"
+    npm install --prefix "$(node_tools_dir)" --no-save --no-audit --no-fund \
+        --loglevel=error "${NODE_TOOLS[@]}" >&2 || {
+        say "error: npm could not install ${NODE_TOOLS[*]}"
+        return 2
+    }
 }
 
 # --- PostgreSQL ---------------------------------------------------------

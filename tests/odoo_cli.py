@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Run Odoo's command line and `odoo shell` against a throw-away database.
 
 Shared by the checks in tests/; every call is a separate process, so no Odoo
@@ -25,22 +27,38 @@ WITHOUT_DEMO = ["--without-demo"] if ODOO_19 else ["--without-demo=all"]
 USER_GROUPS_FIELD = "group_ids" if ODOO_19 else "groups_id"
 
 
-def addons_path():
+def addons_path(addons=REPO):
+    """Odoo's addons path with `addons` (the repo: this addon) first."""
     # odoo/release.py locates the package: 19.0's odoo is a namespace package
     odoo_pkg = Path(odoo.release.__file__).parent
-    paths = [REPO]
+    paths = [addons]
     if (odoo_pkg.parent / "addons" / "crm").is_dir():
         paths.append(odoo_pkg.parent / "addons")
     paths.append(odoo_pkg / "addons")
     return ",".join(str(path) for path in paths)
 
 
-def run(db, *args, command="server", stdin=None):
-    """Run `python3 -m odoo <command>` on `db`; fail on a non-zero exit or an ERROR."""
+def run(db, *args, command="server", stdin=None, addons=REPO):
+    """Run `python3 -m odoo <command>` on `db`, with the addons of the folder
+    `addons` (default: the repo); fail on a non-zero exit or an ERROR."""
     result = subprocess.run(
-        [sys.executable, "-m", "odoo", command, f"--addons-path={addons_path()}",
-         "-d", db, "--log-level=warn", "--no-http", *args],
-        input=stdin, capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            command,
+            f"--addons-path={addons_path(addons)}",
+            "-d",
+            db,
+            "--log-level=warn",
+            "--no-http",
+            *args,
+        ],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
@@ -48,7 +66,7 @@ def run(db, *args, command="server", stdin=None):
     return result.stdout
 
 
-def shell(db, code):
+def shell(db, code, addons=REPO):
     """Run `code` in `odoo shell` on `db`; it prints its result with `emit(value)`."""
     script = (
         "import json\n"
@@ -56,7 +74,7 @@ def shell(db, code):
         f"{code}\n"
         "env.cr.commit()\n"
     )
-    out = run(db, command="shell", stdin=script)
+    out = run(db, command="shell", stdin=script, addons=addons)
     lines = [line for line in out.splitlines() if line.startswith(MARK)]
     assert len(lines) == 1, out[-3000:]
-    return json.loads(lines[0][len(MARK):])
+    return json.loads(lines[0][len(MARK) :])

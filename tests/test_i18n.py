@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The translation files match the code: the .pot is what Odoo exports from
 the installed addon, and pl.po translates every term of it."""
 
@@ -37,10 +39,13 @@ SERIES_ONLY_TERMS = {"18.0": {"Lead/Opportunity"}, "19.0": {"Lead"}}
 
 def test_pot_is_exported_from_the_code(code_terms):
     pot = polib.pofile(str(I18N / "sales_funnel_pl.pot"))
-    other_series = set().union(*(
-        terms for series, terms in SERIES_ONLY_TERMS.items()
-        if series != odoo.release.series
-    ))
+    other_series = set().union(
+        *(
+            terms
+            for series, terms in SERIES_ONLY_TERMS.items()
+            if series != odoo.release.series
+        )
+    )
     assert not code_terms & other_series
     assert {entry.msgid for entry in pot} == code_terms | other_series
 
@@ -57,8 +62,11 @@ def test_pl_po_is_complete():
     # would rename the model on the other series
     series_only = set().union(*SERIES_ONLY_TERMS.values())
     assert [msgid for msgid in series_only if translations.get(msgid)] == []
-    assert [msgid for msgid, msgstr in translations.items()
-            if not msgstr and msgid not in series_only] == []
+    assert [
+        msgid
+        for msgid, msgstr in translations.items()
+        if not msgstr and msgid not in series_only
+    ] == []
     assert not [entry.msgid for entry in po if "fuzzy" in entry.flags]
     for msgid, msgstr in translations.items():
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(

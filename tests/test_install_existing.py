@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Install, use and uninstall the addon on a database that already runs CRM.
 
 A throw-away database gets `crm` with Odoo's demo opportunities in Odoo's
@@ -27,12 +29,15 @@ def _shell(code):
 TRACKED_LEAD = """
 # the user works in Warsaw: the last move, 23:30 UTC on 15 March, is 16 March there
 env.user.tz = "Europe/Warsaw"
-stages = [env.ref(xmlid) for xmlid in ("crm.stage_lead1", "crm.stage_lead2", "crm.stage_lead3")]
+stages = [env.ref(f"crm.stage_lead{n}") for n in (1, 2, 3)]
 lead = env["crm.lead"].create({"name": "Tracked", "type": "opportunity",
                                "stage_id": stages[0].id, "expected_revenue": 1000})
 env.cr.commit()
-env.cr.execute("UPDATE crm_lead SET create_date = '2025-01-10 09:00:00' WHERE id = %s", [lead.id])
-for stage, when in ((stages[1], "2025-02-01 10:00:00"), (stages[2], "2025-03-15 23:30:00")):
+env.cr.execute(
+    "UPDATE crm_lead SET create_date = '2025-01-10 09:00:00' WHERE id = %s", [lead.id]
+)
+moves = ((stages[1], "2025-02-01 10:00:00"), (stages[2], "2025-03-15 23:30:00"))
+for stage, when in moves:
     lead.write({"stage_id": stage.id})
     env.cr.commit()  # Odoo writes the tracking when the transaction commits
     env.cr.execute(
@@ -52,7 +57,9 @@ stage(2).probability = 7
 stage(3).sequence = 30
 stage(5).active = False
 env["crm.stage"].create({"name": "Etap firmowy", "sequence": 18, "probability": 12})
-env.ref("sales_funnel_pl.ir_cron_next_action_reminders").write({"active": False, "interval_number": 2})
+env.ref("sales_funnel_pl.ir_cron_next_action_reminders").write(
+    {"active": False, "interval_number": 2}
+)
 env.ref("sales_funnel_pl.mail_activity_type_after_sale").name = "Opieka posprzedażna"
 lead = env["crm.lead"].search([("stage_id", "=", stage(4).id)], limit=1)
 lead.write({"stage_id": stage(6).id})
@@ -101,17 +108,22 @@ leads = Lead.search([])
 emit({
     "leads": {str(lead.id): [lead.stage_id.id, lead.active, lead.probability]
               for lead in leads},
-    "stages": {str(stage.id): [stage.name, stage.active if "active" in stage else True]
-               for stage in Stage.search([])},
-    "stage_settings": {str(stage.id): [stage.name, stage.sequence, stage.probability,
-                                       stage.active]
-                       for stage in Stage.search([])} if "probability" in Stage else None,
+    "stages": {
+        str(stage.id): [stage.name, stage.active if "active" in stage else True]
+        for stage in Stage.search([])
+    },
+    "stage_settings": {
+        str(stage.id): [stage.name, stage.sequence, stage.probability, stage.active]
+        for stage in Stage.search([])
+    } if "probability" in Stage else None,
     "funnel": {str(data.res_id): data.name for data in env["ir.model.data"].search(
         [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.stage")])},
     "history": [
         [row.lead_id.id, row.stage_id.id, row.previous_stage_id.id, row.change_type,
-         str(row.date_enter), str(row.date_leave), row.duration_days, str(row.date_stage)]
-        for row in env["crm.lead.stage.history"].search([], order="lead_id, date_enter, id")
+         str(row.date_enter), str(row.date_leave), row.duration_days,
+         str(row.date_stage)]
+        for row in env["crm.lead.stage.history"].search(
+            [], order="lead_id, date_enter, id")
     ] if "crm.lead.stage.history" in env else None,
     "moves": {
         str(row.id): [row.lead_id.id, row.moved_on, row.skipped_stage_ids.ids]
@@ -126,7 +138,8 @@ emit({
         for cron in [env.ref("sales_funnel_pl.ir_cron_next_action_reminders",
                              raise_if_not_found=False)] if cron
     ] + [
-        env.ref("sales_funnel_pl.mail_activity_type_after_sale", raise_if_not_found=False).name
+        env.ref("sales_funnel_pl.mail_activity_type_after_sale",
+                raise_if_not_found=False).name
     ] if "crm.lead.stage.history" in env else None,
     "lead_dates": {str(lead.id): [str(lead.date_stage), str(lead.date_process_start)]
                    for lead in leads} if "date_stage" in env["crm.lead"] else None,
@@ -160,18 +173,26 @@ def database():
         # opportunity to another company still works
         'lead = env["crm.lead"].with_context(active_test=False).search([], limit=1)\n'
         'other = env["res.company"].create({"name": "Po odinstalowaniu"})\n'
-        'env.cr.execute("UPDATE crm_lead SET company_id = %s WHERE id = %s", [other.id, lead.id])\n'
         'env.cr.execute("UPDATE crm_lead SET company_id = %s WHERE id = %s",'
-        ' [lead.company_id.id, lead.id])\n'
+        " [other.id, lead.id])\n"
+        'env.cr.execute("UPDATE crm_lead SET company_id = %s WHERE id = %s",'
+        " [lead.company_id.id, lead.id])\n"
         'emit(env["ir.module.module"].search([("name", "=", "sales_funnel_pl")]).state)'
     )
     uninstalled = _shell(SNAPSHOT)
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     reinstalled = _shell(SNAPSHOT)
-    yield {"unused": unused, "before": before, "installed": installed,
-           "demo_reports": demo_reports,
-           "edited": edited, "upgraded": upgraded, "uninstalled": uninstalled,
-           "reinstalled": reinstalled, "tracked": tracked}
+    yield {
+        "unused": unused,
+        "before": before,
+        "installed": installed,
+        "demo_reports": demo_reports,
+        "edited": edited,
+        "upgraded": upgraded,
+        "uninstalled": uninstalled,
+        "reinstalled": reinstalled,
+        "tracked": tracked,
+    }
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
@@ -197,8 +218,11 @@ def test_install_loads_the_funnel_and_its_demo(database):
     installed = database["installed"]
     funnel = installed["funnel"]
     assert sorted(funnel.values()) == [f"stage_{n:02d}" for n in range(1, 18)]
-    new = {lead_id: values for lead_id, values in installed["leads"].items()
-           if lead_id not in database["before"]["leads"]}
+    new = {
+        lead_id: values
+        for lead_id, values in installed["leads"].items()
+        if lead_id not in database["before"]["leads"]
+    }
     # 46 demo opportunities and 60 closed ones of the demo's past year
     assert len(new) == 106
     stages_used = {str(stage_id) for stage_id, active, _p in new.values() if active}
@@ -232,20 +256,49 @@ def test_install_fills_history_from_tracking(database):
     rows = [row for row in database["installed"]["history"] if row[0] == lead_id]
     # days in a stage count from the stage dates, the user's local days
     assert rows == [
-        [lead_id, new, False, "create", "2025-01-10 09:00:00", "2025-02-01 10:00:00",
-         22.0, "2025-01-10"],
-        [lead_id, qualified, new, "stage", "2025-02-01 10:00:00", "2025-03-15 23:30:00",
-         43.0, "2025-02-01"],
-        [lead_id, proposition, qualified, "stage", "2025-03-15 23:30:00", "False",
-         0.0, "2025-03-16"],
+        [
+            lead_id,
+            new,
+            False,
+            "create",
+            "2025-01-10 09:00:00",
+            "2025-02-01 10:00:00",
+            22.0,
+            "2025-01-10",
+        ],
+        [
+            lead_id,
+            qualified,
+            new,
+            "stage",
+            "2025-02-01 10:00:00",
+            "2025-03-15 23:30:00",
+            43.0,
+            "2025-02-01",
+        ],
+        [
+            lead_id,
+            proposition,
+            qualified,
+            "stage",
+            "2025-03-15 23:30:00",
+            "False",
+            0.0,
+            "2025-03-16",
+        ],
     ]
-    assert database["installed"]["lead_dates"][str(lead_id)] == ["2025-03-16", "2025-01-10"]
+    assert database["installed"]["lead_dates"][str(lead_id)] == [
+        "2025-03-16",
+        "2025-01-10",
+    ]
 
 
 def test_install_gives_every_existing_opportunity_a_history(database):
     installed = database["installed"]
     open_rows, last_stage = {}, {}
-    for lead_id, stage_id, _prev, _type, _enter, leave, _days, _date in installed["history"]:
+    for lead_id, stage_id, _prev, _type, _enter, leave, _days, _date in installed[
+        "history"
+    ]:
         last_stage[lead_id] = stage_id
         if leave == "False":
             open_rows[lead_id] = open_rows.get(lead_id, 0) + 1
@@ -277,14 +330,18 @@ def test_upgrade_from_1_0_fills_skipped_stages_and_moves(database):
     installed_rows = set(database["installed"]["moves"])
 
     def moves(snapshot):
-        return {row_id: values for row_id, values in snapshot["moves"].items()
-                if values[0] in leads or row_id not in installed_rows}
+        return {
+            row_id: values
+            for row_id, values in snapshot["moves"].items()
+            if values[0] in leads or row_id not in installed_rows
+        }
 
     # the upgrade started from rows without them (AS_VERSION_1_0)
     assert moves(upgraded) == moves(edited)
     skipping = [skipped for _lead, _moved, skipped in moves(edited).values() if skipped]
-    stage_2 = next(int(res_id) for res_id, name in edited["funnel"].items()
-                   if name == "stage_02")
+    stage_2 = next(
+        int(res_id) for res_id, name in edited["funnel"].items() if name == "stage_02"
+    )
     _new, qualified, proposition = database["tracked"]["stages"]
     # Odoo's own stages holding opportunities stay in the funnel, interleaved
     assert skipping == [[stage_2, qualified, proposition]]
@@ -300,7 +357,9 @@ def test_reinstall_loses_nothing_and_rebuilds_history(database):
         assert reinstalled["leads"][lead_id] == values
     lead_id = database["tracked"]["lead"]
     rows = [row for row in reinstalled["history"] if row[0] == lead_id]
-    assert rows == [row for row in database["installed"]["history"] if row[0] == lead_id]
+    assert rows == [
+        row for row in database["installed"]["history"] if row[0] == lead_id
+    ]
     open_rows = [row for row in reinstalled["history"] if row[5] == "False"]
     assert len(open_rows) == len(reinstalled["leads"])
 

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The project's own set-up (scripts/setup, scripts/_setup.sh) on this
 machine, into temporary cache folders: from a local Odoo source tree, from a
 pinned archive served on loopback, and PostgreSQL when none answers.
@@ -29,8 +31,11 @@ SOURCE_VAR = f"ODOO_{SERIES.split('.')[0]}_SRC"
 
 
 def _env(home, **extra):
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("ODOO_", "SALES_FUNNEL_PL_", "PG"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ODOO_", "SALES_FUNNEL_PL_", "PG"))
+    }
     env.update(SALES_FUNNEL_PL_HOME=str(home), **extra)
     return env
 
@@ -38,7 +43,11 @@ def _env(home, **extra):
 def _bash(code, env, timeout=1200):
     return subprocess.run(
         ["bash", "-c", f"set -euo pipefail; source {REPO}/scripts/_setup.sh; {code}"],
-        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -48,15 +57,33 @@ def local_setup(tmp_path_factory):
     home = tmp_path_factory.mktemp("sfp-home")
     env = _env(home, **{SOURCE_VAR: str(SOURCE)})
     started = time.monotonic()
-    first = subprocess.run([REPO / "scripts" / "setup", SERIES], env=env,
-                           capture_output=True, text=True, timeout=1800, check=False)
+    first = subprocess.run(
+        [REPO / "scripts" / "setup", SERIES],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     first_seconds = time.monotonic() - started
     started = time.monotonic()
-    second = subprocess.run([REPO / "scripts" / "setup", SERIES], env=env,
-                            capture_output=True, text=True, timeout=600, check=False)
+    second = subprocess.run(
+        [REPO / "scripts" / "setup", SERIES],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     second_seconds = time.monotonic() - started
-    yield {"home": home, "env": env, "first": first, "second": second,
-           "first_seconds": first_seconds, "second_seconds": second_seconds}
+    yield {
+        "home": home,
+        "env": env,
+        "first": first,
+        "second": second,
+        "first_seconds": first_seconds,
+        "second_seconds": second_seconds,
+    }
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -66,9 +93,15 @@ def test_setup_from_a_local_source_tree_imports_odoo_of_the_series(local_setup):
     assert f"Creating the Odoo {SERIES} environment" in first.stderr
     python = local_setup["home"] / f"odoo-{SERIES}" / "bin" / "python"
     result = subprocess.run(
-        [python, "-c", "import odoo.release, websocket, pytest_odoo; "
-                       "print(odoo.release.serie, odoo.release.__file__)"],
-        capture_output=True, text=True, check=True,
+        [
+            python,
+            "-c",
+            "import odoo.release, websocket, pytest_odoo; "
+            "print(odoo.release.serie, odoo.release.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     serie, path = result.stdout.split()
     assert serie == SERIES
@@ -80,17 +113,30 @@ def test_second_setup_changes_nothing_and_takes_seconds(local_setup):
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Creating" not in second.stderr and "Downloading" not in second.stderr
     assert local_setup["second_seconds"] < 15, local_setup["second_seconds"]
-    check = subprocess.run([REPO / "scripts" / "setup", "--check"], env=local_setup["env"],
-                           capture_output=True, text=True, timeout=60, check=False)
+    check = subprocess.run(
+        [REPO / "scripts" / "setup", "--check"],
+        env=local_setup["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert f"ok       Odoo {SERIES} environment" in check.stdout, check.stdout
 
 
 def test_missing_source_says_which_variable_to_set(tmp_path):
-    result = subprocess.run([REPO / "scripts" / "setup", SERIES], env=_env(tmp_path),
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [REPO / "scripts" / "setup", SERIES],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
-        f"error: no Odoo {SERIES} source: set {SOURCE_VAR} to an Odoo {SERIES} source tree"
+        f"error: no Odoo {SERIES} source: "
+        f"set {SOURCE_VAR} to an Odoo {SERIES} source tree"
     ]
     assert not (tmp_path / f"odoo-{SERIES}").exists()
 
@@ -106,7 +152,8 @@ def archive_server(tmp_path):
         tar.add(SOURCE / "odoo", arcname="odoo-pinned/odoo")
         tar.add(SOURCE / "requirements.txt", arcname="odoo-pinned/requirements.txt")
     handler = lambda *args: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-        *args, directory=str(served))
+        *args, directory=str(served)
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -119,10 +166,16 @@ def archive_server(tmp_path):
 
 def test_download_checks_the_checksum_and_unpacks(tmp_path, archive_server):
     home = tmp_path / "home"
-    env = _env(home, SALES_FUNNEL_PL_ODOO_URL=archive_server["url"],
-               SALES_FUNNEL_PL_ODOO_SHA256="0" * 64)
+    env = _env(
+        home,
+        SALES_FUNNEL_PL_ODOO_URL=archive_server["url"],
+        SALES_FUNNEL_PL_ODOO_SHA256="0" * 64,
+    )
     # a pin is needed; the test's pin points at the loopback server
-    pins = f'series_pin() {{ echo "$SALES_FUNNEL_PL_ODOO_URL $SALES_FUNNEL_PL_ODOO_SHA256"; }}; '
+    pins = (
+        "series_pin() { "
+        'echo "$SALES_FUNNEL_PL_ODOO_URL $SALES_FUNNEL_PL_ODOO_SHA256"; }; '
+    )
     bad = _bash(pins + f"series_source {SERIES}", env)
     assert bad.returncode != 0
     assert f"does not have the pinned checksum {'0' * 64}" in bad.stderr
@@ -142,9 +195,13 @@ def test_download_checks_the_checksum_and_unpacks(tmp_path, archive_server):
 
 
 def test_missing_postgresql_says_what_to_install(tmp_path):
-    env = _env(tmp_path, PGHOST=str(tmp_path / "no-server"), PGPORT="1",
-               SALES_FUNNEL_PL_PG_DIR=str(tmp_path / "pg"),
-               SALES_FUNNEL_PL_PG_SEARCH=str(tmp_path / "no-programs"))
+    env = _env(
+        tmp_path,
+        PGHOST=str(tmp_path / "no-server"),
+        PGPORT="1",
+        SALES_FUNNEL_PL_PG_DIR=str(tmp_path / "pg"),
+        SALES_FUNNEL_PL_PG_SEARCH=str(tmp_path / "no-programs"),
+    )
     result = _bash("ensure_postgres", env)
     assert result.returncode != 0
     assert result.stderr.strip() == (
@@ -155,13 +212,21 @@ def test_missing_postgresql_says_what_to_install(tmp_path):
 
 def test_private_cluster_starts_on_a_free_port_and_stops(tmp_path):
     pg_dir = Path("/tmp") / f"sfp-test-pg-{os.getpid()}"
-    env = _env(tmp_path, PGHOST=str(tmp_path / "no-server"), PGPORT="1",
-               SALES_FUNNEL_PL_PG_DIR=str(pg_dir))
+    env = _env(
+        tmp_path,
+        PGHOST=str(tmp_path / "no-server"),
+        PGPORT="1",
+        SALES_FUNNEL_PL_PG_DIR=str(pg_dir),
+    )
     try:
         result = _bash(
-            "ensure_postgres; echo \"$PGHOST $PGPORT $PG_STARTED_HERE\"; "
-            "createdb sfp_private_check; psql -d sfp_private_check -Atc 'SELECT current_user'; "
-            "dropdb sfp_private_check; stop_private_postgres", env, timeout=300)
+            'ensure_postgres; echo "$PGHOST $PGPORT $PG_STARTED_HERE"; '
+            "createdb sfp_private_check; "
+            "psql -d sfp_private_check -Atc 'SELECT current_user'; "
+            "dropdb sfp_private_check; stop_private_postgres",
+            env,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         host, port, started, user = result.stdout.split()
         assert host == str(pg_dir / "run") and started == "1"

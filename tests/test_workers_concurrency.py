@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Two Odoo workers moving the same opportunities at once keep each
 opportunity's stage history one unbroken chain.
 
@@ -81,11 +83,13 @@ def _thread_calls():
     threads = [[(names, number) for number in plan] for names, plan in SHARED]
     names = list(OWN)
     for first, second in zip(names[::2], names[1::2], strict=True):
-        threads.append([
-            ((name,), number)
-            for pair in zip(OWN[first], OWN[second], strict=True)
-            for name, number in zip((first, second), pair, strict=True)
-        ])
+        threads.append(
+            [
+                ((name,), number)
+                for pair in zip(OWN[first], OWN[second], strict=True)
+                for name, number in zip((first, second), pair, strict=True)
+            ]
+        )
     return threads
 
 
@@ -94,7 +98,9 @@ user = env["res.users"].with_context(no_reset_password=True).create({{
     "name": "Handlowiec Współbieżny", "login": {LOGIN!r}, "password": {PASSWORD!r},
     {USER_GROUPS_FIELD!r}: [(6, 0, [env.ref("sales_team.group_sale_salesman").id])],
 }})
-team = env["crm.team"].create({{"name": "Zespół współbieżny", "member_ids": [(6, 0, user.ids)]}})
+team = env["crm.team"].create(
+    {{"name": "Zespół współbieżny", "member_ids": [(6, 0, user.ids)]}}
+)
 leads = env["crm.lead"].with_user(user).create([
     {{"name": f"Szansa {{name}}", "type": "opportunity", "user_id": user.id,
       "team_id": team.id, "stage_id": env.ref("sales_funnel_pl.stage_01").id}}
@@ -103,7 +109,9 @@ leads = env["crm.lead"].with_user(user).create([
 emit({{
     "uid": user.id,
     "leads": dict(zip({LEADS!r}, leads.ids)),
-    "stages": {{str(n): env.ref(f"sales_funnel_pl.stage_{{n:02d}}").id for n in range(1, 18)}},
+    "stages": {{
+        str(n): env.ref(f"sales_funnel_pl.stage_{{n:02d}}").id for n in range(1, 18)
+    }},
 }})
 """
 
@@ -111,7 +119,9 @@ HISTORY = """
 leads = env["crm.lead"].browse(LEAD_IDS)
 emit({
     "leads": {str(lead.id): [lead.stage_id.id, lead.probability] for lead in leads},
-    "probabilities": {str(stage.id): stage.probability for stage in env["crm.stage"].search([])},
+    "probabilities": {
+        str(stage.id): stage.probability for stage in env["crm.stage"].search([])
+    },
     "history": [
         [row.id, row.lead_id.id, row.stage_id.id, row.previous_stage_id.id,
          row.next_stage_id.id, row.change_type, row.left_change or None,
@@ -162,17 +172,24 @@ def _free_port():
 
 def _post(url, payload, timeout=120):
     request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 
 def _rpc(port, service, method, *args):
-    answer = _post(f"http://127.0.0.1:{port}/jsonrpc", {
-        "jsonrpc": "2.0", "method": "call", "id": 1,
-        "params": {"service": service, "method": method, "args": list(args)},
-    })
+    answer = _post(
+        f"http://127.0.0.1:{port}/jsonrpc",
+        {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {"service": service, "method": method, "args": list(args)},
+        },
+    )
     if "error" in answer:
         data = answer["error"].get("data", {})
         raise RuntimeError(f"{data.get('name')}: {data.get('message')}")
@@ -186,7 +203,9 @@ def _log_records(path):
     for line in path.read_text(errors="replace").splitlines():
         match = LOG_RECORD.match(line)
         if match:
-            records.append([int(match["pid"]), match["level"], match["logger"], match["message"]])
+            records.append(
+                [int(match["pid"]), match["level"], match["logger"], match["message"]]
+            )
         elif records:
             records[-1][3] += "\n" + line
     return records
@@ -199,17 +218,32 @@ def _start_server(log_dir):
     launcher.write_text(LAUNCHER)
     with (log_dir / "odoo-workers.out").open("w") as out:
         server = subprocess.Popen(
-            [sys.executable, str(launcher), f"--addons-path={addons_path()}", "-d", DB,
-             f"--db-filter=^{DB}$", "--workers=2", "--max-cron-threads=0",
-             "--http-interface=127.0.0.1", f"--http-port={port}",
-             f"--gevent-port={_free_port()}", "--log-level=info", f"--logfile={logfile}"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                str(launcher),
+                f"--addons-path={addons_path()}",
+                "-d",
+                DB,
+                f"--db-filter=^{DB}$",
+                "--workers=2",
+                "--max-cron-threads=0",
+                "--http-interface=127.0.0.1",
+                f"--http-port={port}",
+                f"--gevent-port={_free_port()}",
+                "--log-level=info",
+                f"--logfile={logfile}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     deadline = time.monotonic() + 60
     while True:
         assert server.poll() is None, (log_dir / "odoo-workers.out").read_text()[-3000:]
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/login", timeout=5) as page:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/web/login", timeout=5
+            ) as page:
                 if page.status == 200:
                     return server, port, logfile
         except OSError:
@@ -234,8 +268,10 @@ def _stop_server(server):
 def _thread_plans(setup):
     """_thread_calls() with database ids."""
     return [
-        [([setup["leads"][name] for name in names], setup["stages"][str(number)])
-         for names, number in calls]
+        [
+            ([setup["leads"][name] for name in names], setup["stages"][str(number)])
+            for names, number in calls
+        ]
         for calls in _thread_calls()
     ]
 
@@ -248,8 +284,17 @@ def _move_concurrently(port, uid, plans):
         barrier.wait()
         for lead_ids, stage_id in plan:
             try:
-                result = _rpc(port, "object", "execute_kw", DB, uid, PASSWORD,
-                              "crm.lead", "write", [lead_ids, {"stage_id": stage_id}])
+                result = _rpc(
+                    port,
+                    "object",
+                    "execute_kw",
+                    DB,
+                    uid,
+                    PASSWORD,
+                    "crm.lead",
+                    "write",
+                    [lead_ids, {"stage_id": stage_id}],
+                )
                 assert result is True, result
             except Exception as exc:  # noqa: BLE001 - every failure is reported below
                 failures.append(f"write {lead_ids} -> stage {stage_id}: {exc!r}")
@@ -281,9 +326,16 @@ def run_result(tmp_path_factory):
             _stop_server(server)
         lead_ids = list(setup["leads"].values())
         result = shell(DB, f"LEAD_IDS = {lead_ids!r}\n{HISTORY}")
-        yield {"setup": setup, "plans": plans, "failures": failures, "seconds": seconds,
-               "master": server.pid, "log": _log_records(logfile), "logfile": logfile,
-               **result}
+        yield {
+            "setup": setup,
+            "plans": plans,
+            "failures": failures,
+            "seconds": seconds,
+            "master": server.pid,
+            "log": _log_records(logfile),
+            "logfile": logfile,
+            **result,
+        }
     finally:
         subprocess.run(["dropdb", "--if-exists", "--force", DB], check=True)
 
@@ -302,34 +354,46 @@ def test_every_call_succeeds_on_both_workers(run_result):
     assert run_result["failures"] == []
     calls = sum(len(plan) for plan in run_result["plans"])
     served = Counter(
-        pid for pid, _level, logger, message in run_result["log"]
+        pid
+        for pid, _level, logger, message in run_result["log"]
         if logger == "werkzeug" and JSONRPC_SERVED.search(message)
     )
-    print(f"\n{calls} stage-change calls in {run_result['seconds']:.1f} s; "
-          f"/jsonrpc requests per worker pid: {dict(served)}; "
-          f"master pid {run_result['master']}; log {run_result['logfile']}")
+    print(
+        f"\n{calls} stage-change calls in {run_result['seconds']:.1f} s; "
+        f"/jsonrpc requests per worker pid: {dict(served)}; "
+        f"master pid {run_result['master']}; log {run_result['logfile']}"
+    )
     assert sum(served.values()) == calls + 1  # and the login
     assert run_result["master"] not in served
     assert len(served) >= 2, served
 
 
 def test_no_error_but_retried_serialization_failures(run_result):
-    errors = [record for record in run_result["log"] if record[1] in ("ERROR", "CRITICAL")]
+    errors = [
+        record for record in run_result["log"] if record[1] in ("ERROR", "CRITICAL")
+    ]
     retried = [
-        record for record in errors
-        if record[2] == "odoo.sql_db" and record[3].startswith("bad query")
+        record
+        for record in errors
+        if record[2] == "odoo.sql_db"
+        and record[3].startswith("bad query")
         and any(reason in record[3] for reason in RETRIED)
     ]
     retries = [
-        message for _pid, _level, logger, message in run_result["log"]
+        message
+        for _pid, _level, logger, message in run_result["log"]
         if logger == "odoo.service.model" and "tries left, try again" in message
     ]
-    print(f"\nconcurrency errors retried by Odoo: {len(retries)} "
-          f"{dict(Counter(message.split(',')[0] for message in retries))}")
+    print(
+        f"\nconcurrency errors retried by Odoo: {len(retries)} "
+        f"{dict(Counter(message.split(',')[0] for message in retries))}"
+    )
     assert [record for record in errors if record not in retried] == []
     # each failed query was retried, and no request ran out of tries
     assert len(retries) == len(retried)
-    assert not [record for record in run_result["log"] if "maximum number of tries" in record[3]]
+    assert not [
+        record for record in run_result["log"] if "maximum number of tries" in record[3]
+    ]
 
 
 def test_every_history_is_one_chain(run_result):
@@ -341,15 +405,35 @@ def test_every_history_is_one_chain(run_result):
         first, last = rows[0], rows[-1]
         assert first[5] == "create" and first[3] is False, name
         for row, following in itertools.pairwise(rows):
-            (_id, _lead, stage, _prev, next_stage, _kind, left, enter, leave, days, _p,
-             day) = row
+            (
+                _id,
+                _lead,
+                stage,
+                _prev,
+                next_stage,
+                _kind,
+                left,
+                enter,
+                leave,
+                days,
+                _p,
+                day,
+            ) = row
             assert leave == following[7], (name, row, following)
             assert enter <= leave, (name, row, following)
             assert stage != following[2], (name, row, following)
-            assert following[3] == stage and next_stage == following[2], (name, row, following)
-            assert left == following[5] == ("won" if following[2] == won else "stage"), name
+            assert following[3] == stage and next_stage == following[2], (
+                name,
+                row,
+                following,
+            )
+            assert (
+                left == following[5] == ("won" if following[2] == won else "stage")
+            ), name
             # days in the stage: from its stage date to the next stage's
-            stage_days = (date.fromisoformat(following[11]) - date.fromisoformat(day)).days
+            stage_days = (
+                date.fromisoformat(following[11]) - date.fromisoformat(day)
+            ).days
             assert days == stage_days, (name, row)
         assert last[8] is False and last[4] is False and last[6] is None, (name, last)
         assert sum(1 for row in rows if row[8] is False) == 1, name
@@ -366,9 +450,14 @@ def test_each_thread_changes_are_all_logged_in_order(run_result):
         assert rows[name][0] == 1, name
         assert len(rows[name]) == 1 + sum(len(plan) for plan in plans), name
         for plan in plans:
-            assert [number for number in rows[name] if number in plan] == plan, (name, plan)
+            assert [number for number in rows[name] if number in plan] == plan, (
+                name,
+                plan,
+            )
     # the threads' changes interleave, they did not run one after another
-    thread = {number: index for index, (_n, plan) in enumerate(SHARED) for number in plan}
+    thread = {
+        number: index for index, (_n, plan) in enumerate(SHARED) for number in plan
+    }
     turns = [thread[number] for number in rows["hammered"][1:]]
     assert sum(1 for a, b in itertools.pairwise(turns) if a != b) > 2, turns
     for name, plan in OWN.items():

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 import threading
 from collections import defaultdict
@@ -10,7 +12,10 @@ from odoo.exceptions import MissingError, ValidationError
 from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
-from odoo.addons.crm.models.crm_lead import PLS_COMPUTE_BATCH_STEP, PLS_UPDATE_BATCH_STEP
+from odoo.addons.crm.models.crm_lead import (
+    PLS_COMPUTE_BATCH_STEP,
+    PLS_UPDATE_BATCH_STEP,
+)
 
 from .. import compat
 
@@ -31,12 +36,15 @@ class CrmLead(models.Model):
         "each stage change; it may be backdated.",
     )
     next_activity_id = fields.Many2one(
-        "mail.activity", string="Next Action Activity", copy=False,
-        compute="_compute_next_activity", store=True, index="btree_not_null",
+        "mail.activity",
+        string="Next Action Activity",
+        copy=False,
+        compute="_compute_next_activity",
+        store=True,
+        index="btree_not_null",
         help="The earliest planned activity of the opportunity, of any type.",
     )
     next_action = fields.Char(
-        string="Next Action",
         compute="_compute_next_action",
         inverse="_inverse_next_action",
         help="What must be done next in this sale: the earliest planned activity "
@@ -51,8 +59,12 @@ class CrmLead(models.Model):
         help="The deadline of the next action (the earliest planned activity).",
     )
     next_action_state = fields.Selection(
-        [("overdue", "Overdue"), ("planned", "Planned"), ("missing", "Missing"),
-         ("closed", "Closed")],
+        [
+            ("overdue", "Overdue"),
+            ("planned", "Planned"),
+            ("missing", "Missing"),
+            ("closed", "Closed"),
+        ],
         string="Next Action Status",
         compute="_compute_next_action_state",
     )
@@ -61,26 +73,35 @@ class CrmLead(models.Model):
     )
     date_process_end = fields.Date(string="Process End", copy=False, readonly=True)
     process_start_user_id = fields.Many2one(
-        "res.users", string="Started by", default=lambda self: self.env.user,
-        copy=False, readonly=True,
+        "res.users",
+        string="Started by",
+        default=lambda self: self.env.user,
+        copy=False,
+        readonly=True,
     )
     process_end_user_id = fields.Many2one(
         "res.users", string="Closed by", copy=False, readonly=True
     )
     process_user_ids = fields.Many2many(
-        "res.users", "crm_lead_process_user_rel", "lead_id", "user_id",
-        string="Worked on by", copy=False, readonly=True,
+        "res.users",
+        "crm_lead_process_user_rel",
+        "lead_id",
+        "user_id",
+        string="Worked on by",
+        copy=False,
+        readonly=True,
         help="Everyone who changed the stage of this opportunity or completed "
         "one of its activities.",
     )
     stage_history_ids = fields.One2many(
         "crm.lead.stage.history", "lead_id", string="Stage History", readonly=True
     )
-    stage_history_count = fields.Integer(
-        string="Stage History Count", compute="_compute_stage_history_count"
-    )
+    stage_history_count = fields.Integer(compute="_compute_stage_history_count")
     origin_lead_id = fields.Many2one(
-        "crm.lead", string="Grew from", copy=False, index="btree_not_null",
+        "crm.lead",
+        string="Grew from",
+        copy=False,
+        index="btree_not_null",
         ondelete="set null",
         help="The won opportunity this one grew out of.",
     )
@@ -119,21 +140,23 @@ class CrmLead(models.Model):
             lead.next_activity_id = activity
             lead.next_action_date = activity.date_deadline if activity else False
 
-    @api.depends(
-        "next_activity_id.summary", "next_activity_id.activity_type_id"
-    )
+    @api.depends("next_activity_id.summary", "next_activity_id.activity_type_id")
     def _compute_next_action(self):
         for lead in self:
             activity = lead.next_activity_id
             lead.next_action = (
-                activity.summary or activity.activity_type_id.name if activity else False
+                activity.summary or activity.activity_type_id.name
+                if activity
+                else False
             )
 
     def _inverse_next_action(self):
         """Writing the next action plans or moves the earliest activity; a
         To-Do is planned when there is none. Only what the user changed is
         written: a date alone never becomes the activity's summary."""
-        todo_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        todo_type = self.env.ref(
+            "mail.mail_activity_data_todo", raise_if_not_found=False
+        )
         today = fields.Date.context_today(self)
         to_cancel = self.env["mail.activity"]
         for lead in self:
@@ -157,7 +180,10 @@ class CrmLead(models.Model):
                 shown = activity.summary or activity.activity_type_id.name
                 if lead.next_action and lead.next_action != shown:
                     values["summary"] = lead.next_action
-                if lead.next_action_date and lead.next_action_date != activity.date_deadline:
+                if (
+                    lead.next_action_date
+                    and lead.next_action_date != activity.date_deadline
+                ):
                     values["date_deadline"] = lead.next_action_date
                 if values:
                     activity.write(values)
@@ -319,13 +345,17 @@ class CrmLead(models.Model):
         }
         self._stage_history_log(events, check_dates="date_stage" in vals)
         won = self.browse(
-            lead_id for lead_id, (kind, _process) in transitions.items() if kind == "won"
+            lead_id
+            for lead_id, (kind, _process) in transitions.items()
+            if kind == "won"
         )
         won._close_pre_sale_activities()
         won._plan_after_sale_activity()
         if compat.ARCHIVING_KEEPS_ACTIVITIES:
             self.browse(
-                lead_id for lead_id, (kind, _process) in transitions.items() if kind == "lost"
+                lead_id
+                for lead_id, (kind, _process) in transitions.items()
+                if kind == "lost"
             )._close_pre_sale_activities()
         if "date_stage" in vals:
             staying = self.filtered(lambda lead: lead.id not in transitions)
@@ -371,19 +401,33 @@ class CrmLead(models.Model):
 
         @api.model
         @api.readonly
-        def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False,
-                       lazy=True):
+        def read_group(
+            self,
+            domain,
+            fields,
+            groupby,
+            offset=0,
+            limit=None,
+            orderby=False,
+            lazy=True,
+        ):
             """18.0: the funnel report (context ``sales_funnel_fill_stages``)
             shows every stage, with zeros where it is empty, also in the pivot
             and graph views, which group eagerly (Odoo fills empty groups in
             lazy mode only)."""
             result = super().read_group(
-                domain, fields, groupby, offset=offset, limit=limit, orderby=orderby,
+                domain,
+                fields,
+                groupby,
+                offset=offset,
+                limit=limit,
+                orderby=orderby,
                 lazy=lazy,
             )
             groupby = [groupby] if isinstance(groupby, str) else list(groupby)
             if (
-                lazy and len(groupby) == 1
+                lazy
+                and len(groupby) == 1
                 or groupby != ["stage_id"]
                 or not self.env.context.get("sales_funnel_fill_stages")
                 or limit
@@ -392,25 +436,36 @@ class CrmLead(models.Model):
             present = {row["stage_id"][0] for row in result if row["stage_id"]}
             # the stages crm's group_expand shows (_read_group_stage_ids), fetched
             # with their names in one query
-            team_domain = compat.stage_team_domain(self.env.context.get("default_team_id"))
+            team_domain = compat.stage_team_domain(
+                self.env.context.get("default_team_id")
+            )
             Stage = self.env["crm.stage"]
             stages = Stage.search_fetch(
-                compat.domain_or([[("id", "in", list(present))], team_domain]), ["name"],
+                compat.domain_or([[("id", "in", list(present))], team_domain]),
+                ["name"],
                 order=Stage._order,
             )
             measures = [
-                spec.split(":")[0] for spec in fields
+                spec.split(":")[0]
+                for spec in fields
                 if spec.split(":")[0] not in ("stage_id", "__count")
             ]
-            rows = {row["stage_id"][0] if row["stage_id"] else False: row for row in result}
+            rows = {
+                row["stage_id"][0] if row["stage_id"] else False: row for row in result
+            }
             filled = []
             for stage in stages:
-                filled.append(rows.pop(stage.id, None) or {
-                    "stage_id": (stage.id, stage.display_name),
-                    "__count": 0,
-                    **dict.fromkeys(measures, 0),
-                    "__domain": compat.domain_and([domain, [("stage_id", "=", stage.id)]]),
-                })
+                filled.append(
+                    rows.pop(stage.id, None)
+                    or {
+                        "stage_id": (stage.id, stage.display_name),
+                        "__count": 0,
+                        **dict.fromkeys(measures, 0),
+                        "__domain": compat.domain_and(
+                            [domain, [("stage_id", "=", stage.id)]]
+                        ),
+                    }
+                )
             return filled + list(rows.values())
 
     def _check_stage_value(self, vals):
@@ -485,7 +540,9 @@ class CrmLead(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _apply_stage_probability(self):
+    # super() here is write()'s, past this class's override (no history for
+    # a probability): this method returns nothing
+    def _apply_stage_probability(self):  # pylint: disable=missing-return
         """Set each opportunity's probability to its stage's, one write per stage."""
         for stage, leads in self.grouped("stage_id").items():
             if stage:
@@ -509,13 +566,15 @@ class CrmLead(models.Model):
             return {}
         new_stage = (
             self.env["crm.stage"].browse(vals["stage_id"])
-            if vals.get("stage_id") else None
+            if vals.get("stage_id")
+            else None
         )
         mapping = self.env.context.get("sales_funnel_stage_mapping")
         transitions = {}
         for lead in self:
             if (
-                "active" in vals and bool(vals["active"]) != lead.active
+                "active" in vals
+                and bool(vals["active"]) != lead.active
                 and (new_stage is None or new_stage == lead.stage_id)
                 and compat.archiving_keeps_won(lead, bool(vals["active"]))
             ):
@@ -598,13 +657,15 @@ class CrmLead(models.Model):
         lead_ids = list(events)
         History = self.env["crm.lead.stage.history"]
         now = self.env.cr.now()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             WITH events AS (
                 -- each opportunity read once, with what its new row records
-                SELECT e.*, CASE WHEN e.change_type IN ('lost', 'restore')
-                                 THEN %(today)s::date
-                                 ELSE COALESCE(l.date_stage, %(today)s::date) END AS day,
+                SELECT e.*,
+                       CASE WHEN e.change_type IN ('lost', 'restore')
+                            THEN %(today)s::date
+                            ELSE COALESCE(l.date_stage, %(today)s::date) END AS day,
                        l.stage_id, l.user_id, l.team_id, l.probability,
                        l.expected_revenue, l.prorated_revenue, l.company_id
                   FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
@@ -640,23 +701,24 @@ class CrmLead(models.Model):
                     date_stage, user_id, salesperson_id, team_id, probability,
                     expected_revenue, prorated_revenue, report_company_id,
                     create_uid, create_date, write_uid, write_date)
-                SELECT e.lead_id, e.stage_id, e.previous_stage_id, e.change_type, %(now)s,
-                       e.day, %(uid)s, e.user_id, e.team_id,
-                       e.probability, e.expected_revenue, e.prorated_revenue, e.company_id,
+                SELECT e.lead_id, e.stage_id, e.previous_stage_id, e.change_type,
+                       %(now)s, e.day, %(uid)s, e.user_id, e.team_id, e.probability,
+                       e.expected_revenue, e.prorated_revenue, e.company_id,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM events e
                 RETURNING *
             )
             %(skipped)s
             """,
-            now=now,
-            today=fields.Date.context_today(self),
-            uid=self.env.uid,
-            lead_ids=lead_ids,
-            previous=[events[lead_id][0] or None for lead_id in lead_ids],
-            kinds=[events[lead_id][1] for lead_id in lead_ids],
-            skipped=History._insert_skipped_stages_sql(SQL("inserted")),
-        ))
+                now=now,
+                today=fields.Date.context_today(self),
+                uid=self.env.uid,
+                lead_ids=lead_ids,
+                previous=[events[lead_id][0] or None for lead_id in lead_ids],
+                kinds=[events[lead_id][1] for lead_id in lead_ids],
+                skipped=History._insert_skipped_stages_sql(SQL("inserted")),
+            )
+        )
         History.invalidate_model()
         self.browse(lead_ids).invalidate_recordset(
             ["stage_history_ids", "stage_history_count", "process_user_ids"]
@@ -688,11 +750,14 @@ class CrmLead(models.Model):
         self.env.cr.execute(
             """UPDATE crm_lead_stage_history h
                   SET duration_days = GREATEST(n.next_day - h.date_stage, 0)
-                 FROM (SELECT id, lead(date_stage) OVER (
-                                  PARTITION BY lead_id ORDER BY date_enter, id) AS next_day
+                 FROM (SELECT id,
+                              lead(date_stage) OVER (
+                                  PARTITION BY lead_id ORDER BY date_enter, id
+                              ) AS next_day
                          FROM crm_lead_stage_history WHERE lead_id = ANY(%s)) n
                 WHERE n.id = h.id AND h.date_leave IS NOT NULL
-                  AND h.duration_days IS DISTINCT FROM GREATEST(n.next_day - h.date_stage, 0)""",
+                  AND h.duration_days
+                      IS DISTINCT FROM GREATEST(n.next_day - h.date_stage, 0)""",
             [self.ids],
         )
         self.env["crm.lead.stage.history"].invalidate_model(["duration_days"])
@@ -747,9 +812,9 @@ class CrmLead(models.Model):
         if not activity_type:
             return
         days = int(
-            self.env["ir.config_parameter"].sudo().get_param(
-                "sales_funnel_pl.after_sale_days", 30
-            )
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sales_funnel_pl.after_sale_days", 30)
         )
         deadline = fields.Date.context_today(self) + timedelta(days=days)
         for lead in self:
@@ -808,7 +873,8 @@ class CrmLead(models.Model):
             body += Markup("<p><b>%s</b></p><ul>") % env._("Overdue next actions")
             for lead in overdue:
                 body += Markup("<li>%s: %s (%s)</li>") % (
-                    lead._get_html_link(), lead.next_action,
+                    lead._get_html_link(),
+                    lead.next_action,
                     tools.format_date(env, lead.next_action_date),
                 )
             body += Markup("</ul>")
@@ -818,12 +884,15 @@ class CrmLead(models.Model):
             )
             for lead in missing:
                 body += Markup("<li>%s: %s</li>") % (
-                    lead._get_html_link(), escape(lead.stage_id.name)
+                    lead._get_html_link(),
+                    escape(lead.stage_id.name),
                 )
             body += Markup("</ul>")
         # sent by OdooBot; this runs as the recipient (their rights), whom
         # Odoo takes for the author and would not notify without the flag
-        self.env["mail.thread"].sudo().with_context(mail_notify_author=True).message_notify(
+        self.env["mail.thread"].sudo().with_context(
+            mail_notify_author=True
+        ).message_notify(
             author_id=self.env.ref("base.partner_root").id,
             partner_ids=user.partner_id.ids,
             subject=env._("Your sales funnel: next actions to plan"),
@@ -844,7 +913,9 @@ class CrmLead(models.Model):
             if not stage_id or not self.env["crm.stage"].browse(stage_id).is_won:
                 return super()._handle_won_lost(vals)
             open_at_zero = self.filtered(
-                lambda lead: lead.active and lead.probability == 0 and lead.stage_id.id != stage_id
+                lambda lead: lead.active
+                and lead.probability == 0
+                and lead.stage_id.id != stage_id
             )
             super(CrmLead, self - open_at_zero)._handle_won_lost(vals)
             if open_at_zero:
@@ -882,7 +953,8 @@ class CrmLead(models.Model):
         # never commit in tests: Odoo's runner marks them in current_test (18.0
         # and 19.0), pytest-odoo (and 18.0's runner) on the thread
         auto_commit = not (
-            odoo_module.current_test or getattr(threading.current_thread(), "testing", False)
+            odoo_module.current_test
+            or getattr(threading.current_thread(), "testing", False)
         )
         self.flush_model()
         for probability, lead_ids in by_probability.items():
@@ -892,6 +964,8 @@ class CrmLead(models.Model):
                     (probability, tuple(batch_ids)),
                 )
                 if auto_commit:
-                    self.env.cr.commit()
+                    # a commit per batch, as crm's own cron does, so a long run
+                    # keeps what it computed (never in tests: see above)
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
         self.invalidate_model(["automated_probability"])
         _logger.info("Predictive Lead Scoring: automated probabilities updated")

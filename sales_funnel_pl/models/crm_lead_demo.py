@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import random
 from datetime import datetime, time, timedelta
 
@@ -7,10 +9,14 @@ from .. import compat
 
 # closed opportunities added to the demo's past: (project, revenue)
 DEMO_PROJECTS = [
-    ("Wdrożenie systemu CRM", 180000), ("Serwis drukarek", 24000),
-    ("Modernizacja serwerowni", 260000), ("Licencje oprogramowania", 56000),
-    ("System kontroli dostępu", 72000), ("Szkolenia dla działu sprzedaży", 18000),
-    ("Integracja z platformą e-commerce", 140000), ("Audyt bezpieczeństwa IT", 45000),
+    ("Wdrożenie systemu CRM", 180000),
+    ("Serwis drukarek", 24000),
+    ("Modernizacja serwerowni", 260000),
+    ("Licencje oprogramowania", 56000),
+    ("System kontroli dostępu", 72000),
+    ("Szkolenia dla działu sprzedaży", 18000),
+    ("Integracja z platformą e-commerce", 140000),
+    ("Audyt bezpieczeństwa IT", 45000),
     ("Dostawa laptopów", 98000),
 ]
 
@@ -30,11 +36,13 @@ class CrmLead(models.Model):
         rng = random.Random(17)
         today = fields.Date.context_today(self)
         stages = self.env["crm.stage"].browse(
-            self.env.ref(f"sales_funnel_pl.stage_{number:02d}").id for number in range(1, 18)
+            self.env.ref(f"sales_funnel_pl.stage_{number:02d}").id
+            for number in range(1, 18)
         )
         people = self._demo_people()
         data = self.env["ir.model.data"].search(
-            [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.lead")], order="name"
+            [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.lead")],
+            order="name",
         )
         leads = self.with_context(active_test=False).browse(data.mapped("res_id"))
         # spread the demo opportunities over the people of both teams
@@ -52,19 +60,25 @@ class CrmLead(models.Model):
             user, team = people[(index * 3) % len(people)]
             won = index % 3 == 0
             stage = stages[16] if won else stages[index % 16]
-            extra_vals.append({
-                "name": f"{project} – {partner.name}",
-                "type": "opportunity",
-                "partner_id": partner.id,
-                "user_id": user.id,
-                "team_id": team.id,
-                "stage_id": stage.id,
-                "expected_revenue": revenue * (1 + index % 4),
-                "active": won,
-                "probability": 100 if won else 0,
-                "lost_reason_id": False if won else lost_reasons[index % len(lost_reasons)].id,
-            })
-        leads |= self.with_context(active_test=False, tracking_disable=True).create(extra_vals)
+            extra_vals.append(
+                {
+                    "name": f"{project} – {partner.name}",
+                    "type": "opportunity",
+                    "partner_id": partner.id,
+                    "user_id": user.id,
+                    "team_id": team.id,
+                    "stage_id": stage.id,
+                    "expected_revenue": revenue * (1 + index % 4),
+                    "active": won,
+                    "probability": 100 if won else 0,
+                    "lost_reason_id": False
+                    if won
+                    else lost_reasons[index % len(lost_reasons)].id,
+                }
+            )
+        leads |= self.with_context(active_test=False, tracking_disable=True).create(
+            extra_vals
+        )
 
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         subtype = self.env.ref("crm.mt_lead_stage", raise_if_not_found=False)
@@ -81,24 +95,42 @@ class CrmLead(models.Model):
             end = today - timedelta(
                 days=rng.randint(3, max(4, span - 6 * len(path))) if closed else 1
             )
-            days = sorted(rng.sample(range(1, max(2, (end - start).days)), len(path) - 1)) \
-                if len(path) > 1 else []
-            moments = sorted([self._demo_moment(rng, start)] + [
-                self._demo_moment(rng, start + timedelta(days=day)) for day in days
-            ])
+            days = (
+                sorted(rng.sample(range(1, max(2, (end - start).days)), len(path) - 1))
+                if len(path) > 1
+                else []
+            )
+            moments = sorted(
+                [self._demo_moment(rng, start)]
+                + [self._demo_moment(rng, start + timedelta(days=day)) for day in days]
+            )
             for index in range(1, len(moments)):  # one move at a time
-                moments[index] = max(moments[index], moments[index - 1] + timedelta(hours=1))
+                moments[index] = max(
+                    moments[index], moments[index - 1] + timedelta(hours=1)
+                )
             for previous, stage, when in zip(path, path[1:], moments[1:], strict=False):
-                messages.append({
-                    "model": "crm.lead", "res_id": lead.id, "message_type": "notification",
-                    "subtype_id": subtype.id if subtype else False, "body": "",
-                    "date": when, "author_id": lead.user_id.partner_id.id,
-                    "tracking_value_ids": [fields.Command.create({
-                        "field_id": field.id,
-                        "old_value_integer": previous.id, "old_value_char": previous.name,
-                        "new_value_integer": stage.id, "new_value_char": stage.name,
-                    })],
-                })
+                messages.append(
+                    {
+                        "model": "crm.lead",
+                        "res_id": lead.id,
+                        "message_type": "notification",
+                        "subtype_id": subtype.id if subtype else False,
+                        "body": "",
+                        "date": when,
+                        "author_id": lead.user_id.partner_id.id,
+                        "tracking_value_ids": [
+                            fields.Command.create(
+                                {
+                                    "field_id": field.id,
+                                    "old_value_integer": previous.id,
+                                    "old_value_char": previous.name,
+                                    "new_value_integer": stage.id,
+                                    "new_value_char": stage.name,
+                                }
+                            )
+                        ],
+                    }
+                )
             last = moments[-1]
             date_closed = None
             if not lead.active:
@@ -123,29 +155,33 @@ class CrmLead(models.Model):
                   SET create_uid = %s, write_uid = %s, create_date = %s, date_open = %s,
                       date_last_stage_update = %s, date_closed = %s
                 WHERE id = %s""",
-            [(user_id, user_id, created_at, created_at, last, date_closed, lead_id)
-             for lead_id, user_id, created_at, last, date_closed in lead_dates],
+            [
+                (user_id, user_id, created_at, created_at, last, date_closed, lead_id)
+                for lead_id, user_id, created_at, last, date_closed in lead_dates
+            ],
         )
         # next actions done along the way: a call a few days before today
         call = self.env.ref("mail.mail_activity_data_call")
         done = []
-        for lead in leads.filtered(lambda lead: lead.active and not lead.stage_id.is_won):
+        for lead in leads.filtered(
+            lambda lead: lead.active and not lead.stage_id.is_won
+        ):
             deadline = today - timedelta(days=rng.randint(3, 20))
-            activity = self.env["mail.activity"].create({
-                "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
-                "res_id": lead.id,
-                "activity_type_id": call.id,
-                "summary": "Telefon do klienta",
-                "user_id": lead.user_id.id,
-                "date_deadline": deadline,
-            })
+            activity = self.env["mail.activity"].create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+                    "res_id": lead.id,
+                    "activity_type_id": call.id,
+                    "summary": "Telefon do klienta",
+                    "user_id": lead.user_id.id,
+                    "date_deadline": deadline,
+                }
+            )
             message_id = activity.with_user(lead.user_id).action_feedback(
                 feedback="Klient potwierdził zainteresowanie, ustalono kolejny krok."
             )
             done.append((datetime.combine(deadline, time(10)), message_id))
-        self.env.cr.executemany(
-            "UPDATE mail_message SET date = %s WHERE id = %s", done
-        )
+        self.env.cr.executemany("UPDATE mail_message SET date = %s WHERE id = %s", done)
         # the install builds their history from the tracking (post_init_hook)
         self.env.cr.execute(
             "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)", [leads.ids]
@@ -165,8 +201,12 @@ class CrmLead(models.Model):
         team_regions = Team.search([("name", "=", "Sprzedaż regionalna")], limit=1) or (
             Team.create({"name": "Sprzedaż regionalna", "sequence": 20})
         )
-        Users = self.env["res.users"].with_context(active_test=False, no_reset_password=True)
-        groups = self.env.ref("sales_team.group_sale_salesman") | self.env.ref("base.group_user")
+        Users = self.env["res.users"].with_context(
+            active_test=False, no_reset_password=True
+        )
+        groups = self.env.ref("sales_team.group_sale_salesman") | self.env.ref(
+            "base.group_user"
+        )
         people = [
             (self.env.ref("base.user_admin"), team_main),
             (self.env.ref("base.user_demo"), team_main),
@@ -176,10 +216,15 @@ class CrmLead(models.Model):
             ("k.wisniewska", "Katarzyna Wiśniewska", team_regions),
             ("t.zielinski", "Tomasz Zieliński", team_regions),
         ):
-            user = Users.search([("login", "=", login)], limit=1) or Users.create({
-                "name": name, "login": login, "email": f"{login}@example.com",
-                "tz": "Europe/Warsaw", compat.USER_GROUPS_FIELD: [fields.Command.set(groups.ids)],
-            })
+            user = Users.search([("login", "=", login)], limit=1) or Users.create(
+                {
+                    "name": name,
+                    "login": login,
+                    "email": f"{login}@example.com",
+                    "tz": "Europe/Warsaw",
+                    compat.USER_GROUPS_FIELD: [fields.Command.set(groups.ids)],
+                }
+            )
             if user not in team.member_ids:
                 team.member_ids = [fields.Command.link(user.id)]
             people.append((user, team))
@@ -190,4 +235,6 @@ class CrmLead(models.Model):
         """A working-day moment of ``day`` (UTC, office hours in Poland)."""
         while day.weekday() >= 5:
             day -= timedelta(days=1)
-        return datetime.combine(day, time(rng.randint(7, 14), rng.choice((0, 15, 30, 45))))
+        return datetime.combine(
+            day, time(rng.randint(7, 14), rng.choice((0, 15, 30, 45)))
+        )

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
@@ -40,8 +42,12 @@ class CrmLeadStageHistory(models.Model):
     _rec_name = "stage_id"
 
     lead_id = fields.Many2one(
-        "crm.lead", string="Opportunity", required=True, index=True,
-        ondelete="cascade", readonly=True,
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
     stage_id = fields.Many2one(
         "crm.stage", string="Stage", index=True, ondelete="restrict", readonly=True
@@ -59,10 +65,16 @@ class CrmLeadStageHistory(models.Model):
             ("import", "From the chatter"),
             ("map", "Stage mapping"),
         ],
-        string="Change", required=True, default="stage", readonly=True,
+        string="Change",
+        required=True,
+        default="stage",
+        readonly=True,
     )
     next_stage_id = fields.Many2one(
-        "crm.stage", string="Next Stage", ondelete="set null", readonly=True,
+        "crm.stage",
+        string="Next Stage",
+        ondelete="set null",
+        readonly=True,
         help="The stage the opportunity was in right after leaving this row.",
     )
     left_change = fields.Selection(
@@ -73,16 +85,19 @@ class CrmLeadStageHistory(models.Model):
             ("restore", "Restored"),
             ("map", "Stage mapping"),
         ],
-        string="Left by", readonly=True,
+        string="Left by",
+        readonly=True,
     )
     moved_on = fields.Boolean(
-        string="Moved On", readonly=True,
+        readonly=True,
         help="Left for a later stage of the funnel (as the funnel stood then).",
     )
     skipped_stage_ids = fields.Many2many(
-        "crm.stage", string="Skipped Stages", compute="_compute_skipped_stage_ids",
+        "crm.stage",
+        string="Skipped Stages",
+        compute="_compute_skipped_stage_ids",
         help="The funnel stages between the previous stage and this one, which "
-             "the opportunity did not go through (as the funnel stood then).",
+        "the opportunity did not go through (as the funnel stood then).",
     )
     date_enter = fields.Datetime(
         string="Entered", required=True, index=True, readonly=True
@@ -92,29 +107,37 @@ class CrmLeadStageHistory(models.Model):
         string="Stage Date", help="The date on which the stage took place."
     )
     duration_days = fields.Float(
-        string="Days in Stage", digits=(16, 2), readonly=True, aggregator="avg",
+        string="Days in Stage",
+        digits=(16, 2),
+        readonly=True,
+        aggregator="avg",
         help="Days between this stage's date and the date of the stage that "
         "followed it (the business dates, backdated ones included).",
     )
     user_id = fields.Many2one(
-        "res.users", string="Changed by", index=True, readonly=True,
+        "res.users",
+        string="Changed by",
+        index=True,
+        readonly=True,
         ondelete="set null",
     )
     salesperson_id = fields.Many2one(
-        "res.users", string="Salesperson", index=True, readonly=True,
+        "res.users",
+        string="Salesperson",
+        index=True,
+        readonly=True,
         ondelete="set null",
     )
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", index=True, readonly=True,
+        "crm.team",
+        string="Sales Team",
+        index=True,
+        readonly=True,
         ondelete="set null",
     )
-    probability = fields.Float(string="Probability", readonly=True, aggregator="avg")
-    expected_revenue = fields.Monetary(
-        string="Expected Revenue", currency_field="company_currency", readonly=True
-    )
-    prorated_revenue = fields.Monetary(
-        string="Prorated Revenue", currency_field="company_currency", readonly=True
-    )
+    probability = fields.Float(readonly=True, aggregator="avg")
+    expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
+    prorated_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
     # the opportunity's company, never a copy: a row cannot drift from it
     # (stored, it would cost queries on every salesperson or team change)
     company_id = fields.Many2one(related="lead_id.company_id", string="Company")
@@ -147,8 +170,8 @@ class CrmLeadStageHistory(models.Model):
         """SQL recording the skipped stages of the history rows ``rows`` (a
         table or CTE with the history's columns id, lead_id, stage_id,
         previous_stage_id, change_type, team_id, salesperson_id,
-        date_enter and report_company_id): the active stages of the row's team ordered strictly
-        between the previous stage and the new one."""
+        date_enter and report_company_id): the active stages of the row's team
+        ordered strictly between the previous stage and the new one."""
         return SQL(
             """
             INSERT INTO crm_lead_stage_history_skip (
@@ -159,7 +182,8 @@ class CrmLeadStageHistory(models.Model):
               FROM %(rows)s r
               JOIN crm_stage s ON s.id = r.stage_id
               JOIN crm_stage ps ON ps.id = r.previous_stage_id
-              JOIN crm_stage sk ON sk.sequence > ps.sequence AND sk.sequence < s.sequence
+              JOIN crm_stage sk ON sk.sequence > ps.sequence
+                               AND sk.sequence < s.sequence
                                AND sk.active
                                AND %(of_team)s
              WHERE r.change_type IN ('stage', 'won')
@@ -169,8 +193,12 @@ class CrmLeadStageHistory(models.Model):
         )
 
     def _compute_skipped_stage_ids(self):
-        skips = self.env["crm.lead.stage.history.skip"].sudo()._read_group(
-            [("history_id", "in", self.ids)], ["history_id"], ["stage_id:array_agg"]
+        skips = (
+            self.env["crm.lead.stage.history.skip"]
+            .sudo()
+            ._read_group(
+                [("history_id", "in", self.ids)], ["history_id"], ["stage_id:array_agg"]
+            )
         )
         stage_ids = {history.id: ids for history, ids in skips}
         Stage = self.env["crm.stage"]
@@ -204,18 +232,25 @@ class CrmLeadStageHistory(models.Model):
         if not self.env.su:
             if set(vals) - {"date_stage"}:
                 raise AccessError(
-                    self.env._("Only the stage date of a stage history row can be changed.")
+                    self.env._(
+                        "Only the stage date of a stage history row can be changed."
+                    )
                 )
             if not self.env.user.has_group("sales_team.group_sale_manager"):
                 raise AccessError(
-                    self.env._("Only a sales manager can change a stage date in the history.")
+                    self.env._(
+                        "Only a sales manager can change a stage date in the history."
+                    )
                 )
         result = super().write(vals)
-        if "date_stage" in vals and not self.env.context.get("sales_funnel_history_sync"):
+        if "date_stage" in vals and not self.env.context.get(
+            "sales_funnel_history_sync"
+        ):
             leads = self.lead_id
             # the open row's date is the opportunity's stage date
             for row in self.filtered(
-                lambda row: not row.date_leave and row.change_type not in ("lost", "restore")
+                lambda row: not row.date_leave
+                and row.change_type not in ("lost", "restore")
             ):
                 row.lead_id.with_context(sales_funnel_history_sync=True).write(
                     {"date_stage": row.date_stage}
@@ -225,10 +260,14 @@ class CrmLeadStageHistory(models.Model):
             leads._stage_history_check_dates()
         return result
 
+    # pylint: disable=method-required-super
     def unlink(self):
+        """Refused, whoever asks: a row goes away with its opportunity only
+        (ondelete="cascade" in the database), so no ``super()``."""
         raise UserError(
             self.env._(
-                "The stage history cannot be deleted; it goes away with its opportunity."
+                "The stage history cannot be deleted; "
+                "it goes away with its opportunity."
             )
         )
 
@@ -244,18 +283,31 @@ class CrmLeadStageHistorySkip(models.Model):
     _order = "id"
 
     history_id = fields.Many2one(
-        "crm.lead.stage.history", string="Stage History", required=True, index=True,
-        ondelete="cascade", readonly=True,
+        "crm.lead.stage.history",
+        string="Stage History",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
     stage_id = fields.Many2one(
-        "crm.stage", string="Skipped Stage", required=True, ondelete="cascade",
+        "crm.stage",
+        string="Skipped Stage",
+        required=True,
+        ondelete="cascade",
         readonly=True,
     )
     lead_id = fields.Many2one(
-        "crm.lead", string="Opportunity", required=True, index=True,
-        ondelete="cascade", readonly=True,
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
-    team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="set null", readonly=True)
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", ondelete="set null", readonly=True
+    )
     salesperson_id = fields.Many2one(
         "res.users", string="Salesperson", ondelete="set null", readonly=True
     )

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
 
@@ -9,5 +11,5 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="sales_funnel_pl.after_sale_days",
         default=30,
         help="When an opportunity is won, its salesperson gets a post-sale "
-        "\"Next Action\" activity this many days later.",
+        '"Next Action" activity this many days later.',
     )

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -27,11 +29,14 @@ class SalesFunnelForecastReport(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     company_currency = fields.Many2one(
-        "res.currency", string="Currency", readonly=True,
+        "res.currency",
+        string="Currency",
+        readonly=True,
         help="Currency of the current company; amounts are converted into it.",
     )
     date = fields.Date(
-        string="Period", readonly=True,
+        string="Period",
+        readonly=True,
         help="Expected closing date of an open opportunity, closing date of a won "
         "one (the user's day, in their time zone).",
     )
@@ -40,13 +45,12 @@ class SalesFunnelForecastReport(models.Model):
     )
     has_date = fields.Boolean(string="Has an Expected Date", readonly=True)
     is_overdue = fields.Boolean(
-        string="Overdue Expected Date", readonly=True,
+        string="Overdue Expected Date",
+        readonly=True,
         help="Open opportunity whose expected closing month is already past.",
     )
     opportunity_count = fields.Integer(string="Open Opportunities", readonly=True)
-    expected_revenue = fields.Monetary(
-        string="Expected Revenue", currency_field="company_currency", readonly=True
-    )
+    expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
     prorated_revenue = fields.Monetary(
         string="Forecast (Weighted)", currency_field="company_currency", readonly=True
     )
@@ -62,9 +66,12 @@ class SalesFunnelForecastReport(models.Model):
                    WHERE r.currency_id = %(currency)s
                      AND (r.company_id IS NULL OR r.company_id = %(root)s)"""
         return SQL(
-            f"COALESCE(({rate} AND r.name <= %(day)s ORDER BY r.company_id, r.name DESC LIMIT 1),"
+            f"COALESCE(({rate} AND r.name <= %(day)s"
+            " ORDER BY r.company_id, r.name DESC LIMIT 1),"
             f" ({rate} ORDER BY r.company_id, r.name LIMIT 1), 1.0)",
-            currency=currency, root=root_company, day=day,
+            currency=currency,
+            root=root_company,
+            day=day,
         )
 
     @property
@@ -86,7 +93,8 @@ class SalesFunnelForecastReport(models.Model):
                   FROM res_company c, target t
                  WHERE c.id IN %(companies)s
             )
-            SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id, l.partner_id,
+            SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id,
+                   l.partner_id,
                    l.company_id, r.currency_id AS company_currency,
                    -- won: the day the sale ended (19.0's crm moves date_closed
                    -- when a won opportunity is archived; the process end stays)
@@ -98,7 +106,8 @@ class SalesFunnelForecastReport(models.Model):
                        AS date,
                    CASE WHEN %(won)s THEN 'won' ELSE 'open' END AS kind,
                    (%(won)s OR l.date_deadline IS NOT NULL) AS has_date,
-                   (NOT %(won)s AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
+                   (NOT %(won)s
+                    AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
                        AS is_overdue,
                    CASE WHEN %(won)s THEN 0 ELSE 1 END AS opportunity_count,
                    CASE WHEN %(won)s THEN 0 ELSE l.expected_revenue * r.rate END

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 from odoo.models import regex_order
 from odoo.tools import SQL
@@ -26,30 +28,44 @@ class SalesFunnelStageReport(models.Model):
     entered_count = fields.Integer(string="Entries", readonly=True, aggregator="sum")
     skipped_count = fields.Integer(string="Skipped", readonly=True, aggregator="sum")
     moved_on_count = fields.Integer(
-        string="Moved On", readonly=True, aggregator="sum",
+        string="Moved On",
+        readonly=True,
+        aggregator="sum",
         help="Entries followed by a move to a later stage (as the funnel stood then).",
     )
     lost_count = fields.Integer(
-        string="Lost Here", readonly=True, aggregator="sum",
+        string="Lost Here",
+        readonly=True,
+        aggregator="sum",
         help="Entries after which the opportunity was lost in this stage.",
     )
     won_count = fields.Integer(
-        string="Won Eventually", readonly=True, aggregator="sum",
+        string="Won Eventually",
+        readonly=True,
+        aggregator="sum",
         help="Entries of opportunities that are won today.",
     )
     conversion = fields.Float(
-        string="Conversion to Won (%)", readonly=True, aggregator="avg",
+        string="Conversion to Won (%)",
+        readonly=True,
+        aggregator="avg",
         help="Share of the opportunities that entered the stage and were won.",
     )
     duration_days = fields.Float(
-        string="Average Days in Stage", readonly=True, aggregator="avg",
+        string="Average Days in Stage",
+        readonly=True,
+        aggregator="avg",
         help="Days spent in the stage, for the entries that left it.",
     )
     median_days = fields.Float(
-        string="Median Days in Stage", readonly=True, aggregator="median",
+        string="Median Days in Stage",
+        readonly=True,
+        aggregator="median",
     )
     days_to_win = fields.Float(
-        string="Days to Win", readonly=True, aggregator="avg",
+        string="Days to Win",
+        readonly=True,
+        aggregator="avg",
         help="Days from the start of the sales process to the stage date of "
         "the win (velocity).",
     )
@@ -75,12 +91,22 @@ class SalesFunnelStageReport(models.Model):
         for part in order.split(","):
             match = regex_order.match(part)
             if match and match["term"] == "stage_id":
-                direction = SQL("DESC") if (match["direction"] or "").upper() == "DESC" else SQL("ASC")
+                direction = (
+                    SQL("DESC")
+                    if (match["direction"] or "").upper() == "DESC"
+                    else SQL("ASC")
+                )
                 stage = groupby_terms["stage_id"]
-                terms.append(SQL(
-                    "(SELECT s.sequence FROM crm_stage s WHERE s.id = %s) %s, %s %s",
-                    stage, direction, stage, direction,
-                ))
+                terms.append(
+                    SQL(
+                        "(SELECT s.sequence FROM crm_stage s WHERE s.id = %s) %s,"
+                        " %s %s",
+                        stage,
+                        direction,
+                        stage,
+                        direction,
+                    )
+                )
             else:
                 terms.append(super()._read_group_orderby(part, groupby_terms, query))
         return SQL(", ").join(term for term in terms if term)
@@ -117,7 +143,8 @@ class SalesFunnelStageReport(models.Model):
              WHERE h.change_type IN ('create', 'stage', 'won', 'import', 'map')
             UNION ALL
             SELECT -k.id, k.lead_id, k.stage_id, k.team_id, k.salesperson_id,
-                   k.report_company_id, k.date_enter, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+                   k.report_company_id, k.date_enter, 0, 1, 0, 0, 0,
+                   NULL, NULL, NULL, NULL
               FROM crm_lead_stage_history_skip k
             """,
             won=compat.lead_won_sql("l", "ws"),

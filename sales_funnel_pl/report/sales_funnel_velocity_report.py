@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -30,36 +32,52 @@ class SalesFunnelVelocityReport(models.Model):
         related="company_id.currency_id", string="Currency", readonly=True
     )
     open_count = fields.Integer(
-        string="Open Opportunities", readonly=True, aggregator="sum",
+        string="Open Opportunities",
+        readonly=True,
+        aggregator="sum",
         help="Open opportunities now (not won, not lost).",
     )
     won_count = fields.Integer(
-        string="Won (12 months)", readonly=True, aggregator="sum",
+        string="Won (12 months)",
+        readonly=True,
+        aggregator="sum",
         help="Opportunities won in the last twelve months.",
     )
     lost_count = fields.Integer(
-        string="Lost (12 months)", readonly=True, aggregator="sum",
+        string="Lost (12 months)",
+        readonly=True,
+        aggregator="sum",
         help="Opportunities lost in the last twelve months.",
     )
     won_value = fields.Monetary(
-        string="Won Value (12 months)", currency_field="company_currency",
-        readonly=True, aggregator="sum",
+        string="Won Value (12 months)",
+        currency_field="company_currency",
+        readonly=True,
+        aggregator="sum",
     )
     avg_won_value = fields.Monetary(
-        string="Average Won Value", currency_field="company_currency", readonly=True,
+        string="Average Won Value",
+        currency_field="company_currency",
+        readonly=True,
         aggregator=None,
     )
     win_rate = fields.Float(
-        string="Win Rate (%)", readonly=True, aggregator=None,
+        string="Win Rate (%)",
+        readonly=True,
+        aggregator=None,
         help="Won ÷ (won + lost), in the last twelve months.",
     )
     cycle_days = fields.Float(
-        string="Average Sales Cycle (days)", readonly=True, aggregator=None,
+        string="Average Sales Cycle (days)",
+        readonly=True,
+        aggregator=None,
         help="Days from the start of the sales process to the win, on average, "
         "for the sales won in the last twelve months.",
     )
     velocity = fields.Monetary(
-        string="Velocity per Day", currency_field="company_currency", readonly=True,
+        string="Velocity per Day",
+        currency_field="company_currency",
+        readonly=True,
         aggregator="sum",
         help="Open opportunities × average won value × win rate ÷ average sales "
         "cycle: the value the open pipeline brings per day. A team's velocity is "
@@ -77,7 +95,8 @@ class SalesFunnelVelocityReport(models.Model):
                    COALESCE(sum(v.revenue) FILTER (WHERE v.is_won), 0) AS won_value,
                    avg(v.revenue) FILTER (WHERE v.is_won) AS avg_won_value,
                    100.0 * count(*) FILTER (WHERE v.is_won)
-                       / NULLIF(count(*) FILTER (WHERE v.is_won OR v.is_lost), 0) AS win_rate,
+                       / NULLIF(count(*) FILTER (WHERE v.is_won OR v.is_lost), 0)
+                       AS win_rate,
                    avg(v.cycle) FILTER (WHERE v.is_won) AS cycle_days,
                    count(*) FILTER (WHERE v.is_open)
                        * avg(v.revenue) FILTER (WHERE v.is_won)

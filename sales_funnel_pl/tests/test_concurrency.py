@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
 from odoo.sql_db import db_connect
@@ -20,12 +22,20 @@ class TestConcurrentStageChange(BaseCase):
         with cls.db.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             cls.stage_ids = [
-                env.ref(f"sales_funnel_pl.stage_{number:02d}").id for number in (1, 4, 7)
+                env.ref(f"sales_funnel_pl.stage_{number:02d}").id
+                for number in (1, 4, 7)
             ]
-            cls.lead_id = env["crm.lead"].create({
-                "name": "Współbieżna szansa", "type": "opportunity",
-                "stage_id": cls.stage_ids[0],
-            }).id
+            cls.lead_id = (
+                env["crm.lead"]
+                .create(
+                    {
+                        "name": "Współbieżna szansa",
+                        "type": "opportunity",
+                        "stage_id": cls.stage_ids[0],
+                    }
+                )
+                .id
+            )
 
     @classmethod
     def tearDownClass(cls):

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
 
 from freezegun import freeze_time
@@ -17,29 +19,40 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         cls.activity_type = cls.env.ref("mail.mail_activity_data_todo")
         cls.call_type = cls.env.ref("mail.mail_activity_data_call")
         cls.email_type = cls.env.ref("mail.mail_activity_data_email")
-        cls.after_sale_type = cls.env.ref("sales_funnel_pl.mail_activity_type_after_sale")
+        cls.after_sale_type = cls.env.ref(
+            "sales_funnel_pl.mail_activity_type_after_sale"
+        )
 
     @users("sfp_salesman")
     @freeze_time("2026-04-01 08:00:00")
     def test_next_action_plans_one_activity(self):
         lead = self._create_opportunities(1, self.stage_meeting)
         self.assertEqual(lead.next_action_state, "missing")
-        lead.write({"next_action": "Wysłać ofertę", "next_action_date": date(2026, 4, 3)})
+        lead.write(
+            {"next_action": "Wysłać ofertę", "next_action_date": date(2026, 4, 3)}
+        )
         activity = lead.next_activity_id
-        self.assertRecordValues(activity, [{
-            "activity_type_id": self.activity_type.id,
-            "summary": "Wysłać ofertę",
-            "date_deadline": date(2026, 4, 3),
-            "user_id": self.user_salesman.id,
-            "res_id": lead.id,
-        }])
+        self.assertRecordValues(
+            activity,
+            [
+                {
+                    "activity_type_id": self.activity_type.id,
+                    "summary": "Wysłać ofertę",
+                    "date_deadline": date(2026, 4, 3),
+                    "user_id": self.user_salesman.id,
+                    "res_id": lead.id,
+                }
+            ],
+        )
         self.assertEqual(lead.next_action_state, "planned")
         # moving the next action moves the same activity
         lead.next_action_date = date(2026, 4, 6)
         self.assertEqual(lead.activity_ids, activity)
         self.assertEqual(activity.date_deadline, date(2026, 4, 6))
         # editing the activity updates the opportunity
-        activity.write({"summary": "Zadzwonić do klienta", "date_deadline": date(2026, 3, 30)})
+        activity.write(
+            {"summary": "Zadzwonić do klienta", "date_deadline": date(2026, 3, 30)}
+        )
         self.assertEqual(lead.next_action, "Zadzwonić do klienta")
         self.assertEqual(lead.next_action_date, date(2026, 3, 30))
         self.assertEqual(lead.next_action_state, "overdue")
@@ -54,7 +67,9 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
     @users("sfp_salesman")
     @freeze_time("2026-04-01 08:00:00")
     def test_next_action_in_form_and_cleared(self):
-        with Form(self.env["crm.lead"].with_context(default_type="opportunity")) as form:
+        with Form(
+            self.env["crm.lead"].with_context(default_type="opportunity")
+        ) as form:
             form.name = "Serwis drukarek"
             form.team_id = self.team
             form.next_action = "Spotkanie u klienta"
@@ -76,12 +91,17 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         after_sale = lead.activity_ids.filtered(
             lambda activity: activity.activity_type_id == self.after_sale_type
         )
-        self.assertRecordValues(after_sale, [{
-            "date_deadline": date(2026, 5, 20),
-            "user_id": self.user_salesman.id,
-        }])
+        self.assertRecordValues(
+            after_sale,
+            [
+                {
+                    "date_deadline": date(2026, 5, 20),
+                    "user_id": self.user_salesman.id,
+                }
+            ],
+        )
         action = lead.action_new_follow_up_opportunity()
-        with Form(self.env["crm.lead"].with_context(action["context"])) as form:
+        with Form(self.env["crm.lead"].with_context(**action["context"])) as form:
             form.name = "Rozbudowa systemu"
         follow_up = form.record
         self.assertEqual(follow_up.origin_lead_id, lead)
@@ -97,8 +117,12 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
             planned = self._create_opportunities(1, self.stage_meeting)
             planned.write({"next_action": "B", "next_action_date": date(2026, 6, 20)})
             missing = self._create_opportunities(1, self.stage_meeting)
-            leaver = mail_new_test_user(self.env, login="sfp_leaver", name="Odchodzący",
-                                        groups="sales_team.group_sale_salesman")
+            leaver = mail_new_test_user(
+                self.env,
+                login="sfp_leaver",
+                name="Odchodzący",
+                groups="sales_team.group_sale_salesman",
+            )
             orphan = self._create_opportunities(
                 1, self.stage_meeting, user=self.user_manager, user_id=leaver.id
             )
@@ -119,7 +143,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         from odoo.tools.safe_eval import datetime as safe_datetime
         from odoo.tools.safe_eval import safe_eval
 
-        arch = self.env.ref("sales_funnel_pl.crm_lead_view_search").arch
+        arch = self.env.ref("sales_funnel_pl.view_crm_case_opportunities_filter").arch
         node = etree.fromstring(arch).xpath(f"//filter[@name='{name}']")[0]
         return safe_eval(
             node.get("domain"),
@@ -129,13 +153,19 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
     @freeze_time("2026-07-01 06:00:00")
     def test_daily_reminder(self):
         self.user_salesman.lang = "en_US"
-        overdue = self._create_opportunities(1, self.stage_meeting, name="Drukarnia Wisła")
+        overdue = self._create_opportunities(
+            1, self.stage_meeting, name="Drukarnia Wisła"
+        )
         overdue.write({"next_action": "Oferta", "next_action_date": date(2026, 6, 28)})
         self._create_opportunities(1, self.stage_order, name="Stalprofil ERP")
         planned = self._create_opportunities(1, self.stage_order, name="Zaplanowana")
         planned.write({"next_action": "Telefon", "next_action_date": date(2026, 7, 5)})
-        quiet = mail_new_test_user(self.env, login="sfp_quiet", name="Spokojny",
-                                   groups="sales_team.group_sale_salesman")
+        quiet = mail_new_test_user(
+            self.env,
+            login="sfp_quiet",
+            name="Spokojny",
+            groups="sales_team.group_sale_salesman",
+        )
         quiet_lead = self._create_opportunities(
             1, self.stage_order, user=self.user_manager, user_id=quiet.id
         )
@@ -143,12 +173,17 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         Message = self.env["mail.message"]
         before = Message.search([]).ids
         sent = self.env["crm.lead"]._cron_next_action_reminders()
-        messages = Message.search([("id", "not in", before),
-                                   ("partner_ids", "in", self.user_salesman.partner_id.ids)])
+        messages = Message.search(
+            [
+                ("id", "not in", before),
+                ("partner_ids", "in", self.user_salesman.partner_id.ids),
+            ]
+        )
         self.assertEqual(len(messages), 1)
         self.assertFalse(
-            Message.search([("id", "not in", before),
-                            ("partner_ids", "in", quiet.partner_id.ids)])
+            Message.search(
+                [("id", "not in", before), ("partner_ids", "in", quiet.partner_id.ids)]
+            )
         )
         self.assertEqual(sent, 1)
         self.assertEqual(messages.subject, "Your sales funnel: next actions to plan")
@@ -164,31 +199,54 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
     def test_next_action_is_the_earliest_activity_of_any_type(self):
         lead = self._create_opportunities(1, self.stage_meeting)
         call = lead.activity_schedule(
-            activity_type_id=self.call_type.id, summary="Zadzwonić do prezesa",
-            date_deadline=date(2026, 3, 30), user_id=self.user_salesman.id,
-        )
-        email = lead.activity_schedule(
-            activity_type_id=self.email_type.id, date_deadline=date(2026, 4, 1),
+            activity_type_id=self.call_type.id,
+            summary="Zadzwonić do prezesa",
+            date_deadline=date(2026, 3, 30),
             user_id=self.user_salesman.id,
         )
-        self.assertRecordValues(lead, [{
-            "next_activity_id": call.id, "next_action": "Zadzwonić do prezesa",
-            "next_action_date": date(2026, 3, 30), "next_action_state": "overdue",
-        }])
+        email = lead.activity_schedule(
+            activity_type_id=self.email_type.id,
+            date_deadline=date(2026, 4, 1),
+            user_id=self.user_salesman.id,
+        )
+        self.assertRecordValues(
+            lead,
+            [
+                {
+                    "next_activity_id": call.id,
+                    "next_action": "Zadzwonić do prezesa",
+                    "next_action_date": date(2026, 3, 30),
+                    "next_action_state": "overdue",
+                }
+            ],
+        )
         # the form moves that activity, whatever its type
         lead.next_action_date = date(2026, 4, 2)
         self.assertEqual(call.date_deadline, date(2026, 4, 2))
         self.assertEqual(call.summary, "Zadzwonić do prezesa")
         # now the e-mail comes first: its type names it
-        self.assertRecordValues(lead, [{
-            "next_activity_id": email.id, "next_action": "Email",
-            "next_action_date": date(2026, 4, 1), "next_action_state": "planned",
-        }])
+        self.assertRecordValues(
+            lead,
+            [
+                {
+                    "next_activity_id": email.id,
+                    "next_action": "Email",
+                    "next_action_date": date(2026, 4, 1),
+                    "next_action_state": "planned",
+                }
+            ],
+        )
         email.action_done()
-        self.assertRecordValues(lead, [{
-            "next_activity_id": call.id, "next_action": "Zadzwonić do prezesa",
-            "next_action_date": date(2026, 4, 2),
-        }])
+        self.assertRecordValues(
+            lead,
+            [
+                {
+                    "next_activity_id": call.id,
+                    "next_action": "Zadzwonić do prezesa",
+                    "next_action_date": date(2026, 4, 2),
+                }
+            ],
+        )
 
     @users("sfp_salesman")
     @freeze_time("2026-04-01 08:00:00")
@@ -198,30 +256,56 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         # no summary of its own: the type's default one (none in 18.0's
         # To-Do, "To-Do" in 19.0's)
         default_summary = self.activity_type.summary or False
-        self.assertRecordValues(lead.activity_ids, [{
-            "activity_type_id": self.activity_type.id, "summary": default_summary,
-            "date_deadline": date(2026, 4, 8), "user_id": self.user_salesman.id,
-        }])
+        self.assertRecordValues(
+            lead.activity_ids,
+            [
+                {
+                    "activity_type_id": self.activity_type.id,
+                    "summary": default_summary,
+                    "date_deadline": date(2026, 4, 8),
+                    "user_id": self.user_salesman.id,
+                }
+            ],
+        )
         self.assertEqual(lead.next_action, "To-Do")
         lead.next_action_date = date(2026, 4, 9)
-        self.assertRecordValues(lead.activity_ids, [{
-            "summary": default_summary, "date_deadline": date(2026, 4, 9),
-        }])
+        self.assertRecordValues(
+            lead.activity_ids,
+            [
+                {
+                    "summary": default_summary,
+                    "date_deadline": date(2026, 4, 9),
+                }
+            ],
+        )
 
     @users("sfp_salesman")
     @freeze_time("2026-05-10 08:00:00")
     def test_winning_closes_the_pre_sale_next_actions(self):
         lead = self._create_opportunities(1, self.stage_order)
-        lead.write({"next_action": "Zadzwonić do prezesa", "next_action_date": date(2026, 5, 12)})
-        lead.activity_schedule(activity_type_id=self.call_type.id,
-                               date_deadline=date(2026, 5, 15), user_id=self.user_salesman.id)
+        lead.write(
+            {
+                "next_action": "Zadzwonić do prezesa",
+                "next_action_date": date(2026, 5, 12),
+            }
+        )
+        lead.activity_schedule(
+            activity_type_id=self.call_type.id,
+            date_deadline=date(2026, 5, 15),
+            user_id=self.user_salesman.id,
+        )
         lead.action_set_won()
         self.assertEqual(lead.activity_ids.activity_type_id, self.after_sale_type)
-        self.assertRecordValues(lead, [{
-            "next_action": self.after_sale_type.summary,
-            "next_action_date": date(2026, 6, 9),
-            "next_action_state": "closed",
-        }])
+        self.assertRecordValues(
+            lead,
+            [
+                {
+                    "next_action": self.after_sale_type.summary,
+                    "next_action_date": date(2026, 6, 9),
+                    "next_action_state": "closed",
+                }
+            ],
+        )
         # losing cancels them too
         other = self._create_opportunities(1, self.stage_order)
         other.next_action = "Oferta"
@@ -234,23 +318,50 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self.env["ir.module.module"]._load_module_terms(["sales_funnel_pl"], ["pl_PL"])
         self.user_salesman.lang = "pl_PL"
         by_email = mail_new_test_user(
-            self.env, login="sfp_by_email", name="Ewa Mailowa", email="ewa@example.com",
-            groups="sales_team.group_sale_salesman", notification_type="email",
+            self.env,
+            login="sfp_by_email",
+            name="Ewa Mailowa",
+            email="ewa@example.com",
+            groups="sales_team.group_sale_salesman",
+            notification_type="email",
             tz="Europe/Warsaw",
         )
-        archived = mail_new_test_user(self.env, login="sfp_archived", name="Były",
-                                      email="byly@example.com",
-                                      groups="sales_team.group_sale_salesman")
-        portal = mail_new_test_user(self.env, login="sfp_portal", name="Portal",
-                                    email="portal@example.com", groups="base.group_portal")
+        archived = mail_new_test_user(
+            self.env,
+            login="sfp_archived",
+            name="Były",
+            email="byly@example.com",
+            groups="sales_team.group_sale_salesman",
+        )
+        portal = mail_new_test_user(
+            self.env,
+            login="sfp_portal",
+            name="Portal",
+            email="portal@example.com",
+            groups="base.group_portal",
+        )
         mine = self._create_opportunities(1, self.stage_meeting, name="Drukarnia Wisła")
-        mine.activity_schedule(activity_type_id=self.call_type.id, summary="Telefon",
-                               date_deadline=date(2026, 6, 29), user_id=self.user_salesman.id)
-        self._create_opportunities(1, self.stage_meeting, name="Poczta", user_id=by_email.id,
-                                   user=self.user_manager)
+        mine.activity_schedule(
+            activity_type_id=self.call_type.id,
+            summary="Telefon",
+            date_deadline=date(2026, 6, 29),
+            user_id=self.user_salesman.id,
+        )
+        self._create_opportunities(
+            1,
+            self.stage_meeting,
+            name="Poczta",
+            user_id=by_email.id,
+            user=self.user_manager,
+        )
         for user in (archived, portal):
-            self._create_opportunities(1, self.stage_meeting, name="Nikt", user_id=user.id,
-                                       user=self.user_manager)
+            self._create_opportunities(
+                1,
+                self.stage_meeting,
+                name="Nikt",
+                user_id=user.id,
+                user=self.user_manager,
+            )
         archived.active = False
         Notification = self.env["mail.notification"]
         before = Notification.search([]).ids
@@ -260,13 +371,21 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
             sorted((n.res_partner_id.name, n.notification_type) for n in notifications),
             [("Ewa Mailowa", "email"), ("Jan Kowalski", "inbox")],
         )
-        inbox = notifications.filtered(lambda n: n.notification_type == "inbox").mail_message_id
+        inbox = notifications.filtered(
+            lambda n: n.notification_type == "inbox"
+        ).mail_message_id
         self.assertEqual(inbox.author_id, self.env.ref("base.partner_root"))
-        self.assertEqual(inbox.subject, "Twój lejek sprzedaży: następne działania do zaplanowania")
+        self.assertEqual(
+            inbox.subject, "Twój lejek sprzedaży: następne działania do zaplanowania"
+        )
         body = str(inbox.body)
         self.assertIn("Zaległe następne działania", body)
         self.assertIn("Drukarnia Wisła</a>: Telefon (29.06.2026)", body)
         self.assertNotIn("bez następnego działania", body)
         email = notifications.filtered(lambda n: n.notification_type == "email")
-        self.assertEqual(email.mail_message_id.subject, "Your sales funnel: next actions to plan")
-        self.assertIn("Open opportunities without a next action", str(email.mail_message_id.body))
+        self.assertEqual(
+            email.mail_message_id.subject, "Your sales funnel: next actions to plan"
+        )
+        self.assertIn(
+            "Open opportunities without a next action", str(email.mail_message_id.body)
+        )

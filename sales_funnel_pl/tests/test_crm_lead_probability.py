@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from lxml import etree
 
 from odoo.tests import Form, tagged, users
@@ -53,7 +55,9 @@ class TestCrmLeadProbability(SalesFunnelCommon):
 
     @users("sfp_salesman")
     def test_form_create_and_move(self):
-        with Form(self.env["crm.lead"].with_context(default_type="opportunity")) as form:
+        with Form(
+            self.env["crm.lead"].with_context(default_type="opportunity")
+        ) as form:
             form.name = "Modernizacja sieci LAN"
             form.team_id = self.team
             form.stage_id = self.stages[6]
@@ -136,9 +140,13 @@ class TestCrmLeadProbability(SalesFunnelCommon):
     def test_predictive_lead_scoring_does_not_overwrite(self):
         # lead scoring on the e-mail's validity only (phone validation depends
         # on the optional phonenumbers library)
-        self.env["ir.config_parameter"].sudo().set_param("crm.pls_fields", "email_state")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm.pls_fields", "email_state"
+        )
         # a history of won and lost opportunities gives PLS something to learn
-        won = self._create_opportunities(6, self.stage_meeting, email_from="a@example.com")
+        won = self._create_opportunities(
+            6, self.stage_meeting, email_from="a@example.com"
+        )
         won.action_set_won()
         lost = self._create_opportunities(6, self.stage_meeting, email_from="zly adres")
         lost.action_set_lost()
@@ -161,4 +169,6 @@ class TestCrmLeadProbability(SalesFunnelCommon):
         self.env["crm.lead"]._cron_update_automated_probabilities()
         lead.invalidate_recordset()
         seen.append((lead.probability, lead.automated_probability))
-        self.assertEqual(seen, [(3.0, 0.0), (3.0, 98.39), (98.39, 98.39), (98.39, 25.41)])
+        self.assertEqual(
+            seen, [(3.0, 0.0), (3.0, 98.39), (98.39, 98.39), (98.39, 25.41)]
+        )

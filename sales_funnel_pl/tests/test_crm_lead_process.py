@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
 
 from freezegun import freeze_time
@@ -28,36 +30,62 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             already_won.with_user(self.user_manager).action_set_won()
             lost.action_set_lost()
         with freeze_time("2026-03-09 09:00:00"):
-            self.env["crm.lead"].with_context(active_test=False).browse(leads.ids).write(
-                {"stage_id": self.stage_won.id}
-            )
-        self.assertRecordValues(leads.with_context(active_test=False), [
-            {"date_process_end": date(2026, 3, 2), "active": True,
-             "process_end_user_id": self.user_manager.id, "probability": 100},
-            {"date_process_end": date(2026, 3, 9), "active": True,
-             "process_end_user_id": self.user_salesman.id, "probability": 100},
-            # a lost opportunity written into the won stage: 18.0 keeps it
-            # lost, 19.0's crm restores it, won (see compat.py)
-            {"date_process_end": date(2026, 3, 9), "active": True,
-             "process_end_user_id": self.user_salesman.id, "probability": 100}
-            if compat.WON_STAGE_RESTORES else
-            {"date_process_end": date(2026, 3, 2), "active": False,
-             "process_end_user_id": self.user_salesman.id, "probability": 100},
-        ])
+            self.env["crm.lead"].with_context(active_test=False).browse(
+                leads.ids
+            ).write({"stage_id": self.stage_won.id})
+        self.assertRecordValues(
+            leads.with_context(active_test=False),
+            [
+                {
+                    "date_process_end": date(2026, 3, 2),
+                    "active": True,
+                    "process_end_user_id": self.user_manager.id,
+                    "probability": 100,
+                },
+                {
+                    "date_process_end": date(2026, 3, 9),
+                    "active": True,
+                    "process_end_user_id": self.user_salesman.id,
+                    "probability": 100,
+                },
+                # a lost opportunity written into the won stage: 18.0 keeps it
+                # lost, 19.0's crm restores it, won (see compat.py)
+                {
+                    "date_process_end": date(2026, 3, 9),
+                    "active": True,
+                    "process_end_user_id": self.user_salesman.id,
+                    "probability": 100,
+                }
+                if compat.WON_STAGE_RESTORES
+                else {
+                    "date_process_end": date(2026, 3, 2),
+                    "active": False,
+                    "process_end_user_id": self.user_salesman.id,
+                    "probability": 100,
+                },
+            ],
+        )
         # the already won one did not move: no new history row, no second win
-        self.assertEqual(self._rows(already_won).mapped("change_type"), ["create", "won"])
+        self.assertEqual(
+            self._rows(already_won).mapped("change_type"), ["create", "won"]
+        )
         self.assertEqual(self._rows(open_lead).mapped("change_type"), ["create", "won"])
         # the lost one: a move (18.0) or a win (19.0), never both
-        self.assertEqual(self._rows(lost).mapped("change_type"), [
-            "create", "lost", "won" if compat.WON_STAGE_RESTORES else "stage"])
+        self.assertEqual(
+            self._rows(lost).mapped("change_type"),
+            ["create", "lost", "won" if compat.WON_STAGE_RESTORES else "stage"],
+        )
         self.assertEqual(lost.date_stage, date(2026, 3, 9))
 
     def _won_entries(self, lead):
         """The stage analysis' won entries of ``lead`` (its history rows that
         end in a win: here its Order and Payment Received rows)."""
         self.env.flush_all()
-        [[won]] = self.env["sales.funnel.stage.report"].sudo()._read_group(
-            [("lead_id", "=", lead.id)], [], ["won_count:sum"])
+        [[won]] = (
+            self.env["sales.funnel.stage.report"]
+            .sudo()
+            ._read_group([("lead_id", "=", lead.id)], [], ["won_count:sum"])
+        )
         return won
 
     @users("sfp_salesman")
@@ -70,53 +98,100 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         with freeze_time("2026-03-04 09:00:00"):
             lead.action_archive()
         if compat.ODOO_19:
-            self.assertRecordValues(lead, [{
-                "active": False, "probability": 100, "won_status": "won",
-                "date_process_end": date(2026, 3, 2),
-            }])
+            self.assertRecordValues(
+                lead,
+                [
+                    {
+                        "active": False,
+                        "probability": 100,
+                        "won_status": "won",
+                        "date_process_end": date(2026, 3, 2),
+                    }
+                ],
+            )
             self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
             # still a win in the stage analysis
             self.assertEqual(self._won_entries(lead), 2)
             with freeze_time("2026-03-05 09:00:00"):
                 lead.action_unarchive()
-            self.assertRecordValues(lead, [{
-                "active": True, "probability": 100, "won_status": "won",
-                "date_process_end": date(2026, 3, 2),
-            }])
+            self.assertRecordValues(
+                lead,
+                [
+                    {
+                        "active": True,
+                        "probability": 100,
+                        "won_status": "won",
+                        "date_process_end": date(2026, 3, 2),
+                    }
+                ],
+            )
             self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
         else:
-            self.assertRecordValues(lead, [{
-                "active": False, "probability": 0, "date_process_end": date(2026, 3, 4),
-            }])
-            self.assertEqual(self._rows(lead).mapped("change_type"),
-                             ["create", "won", "lost"])
+            self.assertRecordValues(
+                lead,
+                [
+                    {
+                        "active": False,
+                        "probability": 0,
+                        "date_process_end": date(2026, 3, 4),
+                    }
+                ],
+            )
+            self.assertEqual(
+                self._rows(lead).mapped("change_type"), ["create", "won", "lost"]
+            )
             self.assertEqual(self._won_entries(lead), 0)
 
     @users("sfp_manager")
     def test_mapping_moves_lost_ones_as_a_migration(self):
-        old_stage = self.env["crm.stage"].sudo().create({"name": "Stary etap", "sequence": 1})
+        old_stage = (
+            self.env["crm.stage"].sudo().create({"name": "Stary etap", "sequence": 1})
+        )
         with freeze_time("2026-03-02 09:00:00"):
             leads = self._create_opportunities(2, old_stage, user=self.user_manager)
             open_lead, lost = leads
             lost.action_set_lost()
         with freeze_time("2026-03-05 09:00:00"):
-            wizard = self.env["crm.stage.map.wizard"].create({})
+            wizard = self.env["crm.stage.map"].create({})
             wizard.line_ids.target_stage_id = self.stage_order
             wizard.action_apply()
-        self.assertRecordValues(leads.with_context(active_test=False), [
-            {"stage_id": self.stage_order.id, "date_process_end": False,
-             "process_end_user_id": False, "probability": 80, "active": True},
-            {"stage_id": self.stage_order.id, "date_process_end": date(2026, 3, 2),
-             "process_end_user_id": self.user_manager.id, "probability": 0,
-             "active": False},
-        ])
+        self.assertRecordValues(
+            leads.with_context(active_test=False),
+            [
+                {
+                    "stage_id": self.stage_order.id,
+                    "date_process_end": False,
+                    "process_end_user_id": False,
+                    "probability": 80,
+                    "active": True,
+                },
+                {
+                    "stage_id": self.stage_order.id,
+                    "date_process_end": date(2026, 3, 2),
+                    "process_end_user_id": self.user_manager.id,
+                    "probability": 0,
+                    "active": False,
+                },
+            ],
+        )
         rows = self._rows(open_lead)
-        self.assertRecordValues(rows, [
-            {"change_type": "create", "left_change": "map", "moved_on": False,
-             "stage_id": old_stage.id},
-            {"change_type": "map", "left_change": False, "moved_on": False,
-             "stage_id": self.stage_order.id},
-        ])
+        self.assertRecordValues(
+            rows,
+            [
+                {
+                    "change_type": "create",
+                    "left_change": "map",
+                    "moved_on": False,
+                    "stage_id": old_stage.id,
+                },
+                {
+                    "change_type": "map",
+                    "left_change": False,
+                    "moved_on": False,
+                    "stage_id": self.stage_order.id,
+                },
+            ],
+        )
         # 13 funnel stages lie between, none of them skipped by a sale
         self.assertFalse(rows.skipped_stage_ids)
         Skip = self.env["crm.lead.stage.history.skip"].sudo()
@@ -124,7 +199,8 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         report = self.env["sales.funnel.stage.report"].with_context(active_test=False)
         self.assertEqual(
             report._read_group(
-                [("lead_id", "in", leads.ids)], [],
+                [("lead_id", "in", leads.ids)],
+                [],
                 ["skipped_count:sum", "moved_on_count:sum", "entered_count:sum"],
             ),
             [(0, 0, 4)],
@@ -138,15 +214,30 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             self.assertTrue(lead.date_closed)
         with freeze_time("2026-03-04 09:00:00"):
             lead.write({"stage_id": self.stage_new.id})
-        self.assertRecordValues(lead, [{
-            "probability": 0, "date_closed": False, "date_process_end": False,
-            "process_end_user_id": False, "date_stage": date(2026, 3, 4),
-        }])
+        self.assertRecordValues(
+            lead,
+            [
+                {
+                    "probability": 0,
+                    "date_closed": False,
+                    "date_process_end": False,
+                    "process_end_user_id": False,
+                    "date_stage": date(2026, 3, 4),
+                }
+            ],
+        )
         won_row = self._rows(lead)[1]
-        self.assertRecordValues(won_row, [{
-            "change_type": "won", "left_change": "stage", "moved_on": False,
-            "duration_days": 2.0,
-        }])
+        self.assertRecordValues(
+            won_row,
+            [
+                {
+                    "change_type": "won",
+                    "left_change": "stage",
+                    "moved_on": False,
+                    "duration_days": 2.0,
+                }
+            ],
+        )
 
     @users("sfp_salesman")
     def test_backward_move_is_not_moved_on(self):
@@ -165,16 +256,29 @@ class TestCrmLeadProcess(SalesFunnelCommon):
     @users("sfp_salesman")
     def test_skipped_stages_follow_the_team(self):
         other_team = self.env["crm.team"].sudo().create({"name": "Inny zespół"})
-        stages = self.env["crm.stage"].sudo().create([
-            {"name": "Etap innego zespołu", "sequence": self.stage_meeting.sequence,
-             **compat.stage_team_values(other_team)},
-            {"name": "Etap naszego zespołu", "sequence": self.stage_meeting.sequence,
-             **compat.stage_team_values(self.team)},
-        ])
+        stages = (
+            self.env["crm.stage"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": "Etap innego zespołu",
+                        "sequence": self.stage_meeting.sequence,
+                        **compat.stage_team_values(other_team),
+                    },
+                    {
+                        "name": "Etap naszego zespołu",
+                        "sequence": self.stage_meeting.sequence,
+                        **compat.stage_team_values(self.team),
+                    },
+                ]
+            )
+        )
         lead = self._create_opportunities(1, self.stages[2])
         lead.write({"stage_id": self.stages[4].id})
         self.assertEqual(
-            self._rows(lead)[1].skipped_stage_ids, (self.stage_meeting | stages[1]).sorted()
+            self._rows(lead)[1].skipped_stage_ids,
+            (self.stage_meeting | stages[1]).sorted(),
         )
 
     def test_batch_of_mixed_transitions_constant_queries(self):
@@ -183,7 +287,9 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         # already there, lost (created lost: lead scoring learns nothing that
         # would change between the batches), further on, to move
         batches = [
-            self.env["crm.lead"].with_context(active_test=False).union(
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .union(
                 self._create_opportunities(size // 4, self.stages[4]),
                 self._create_opportunities(
                     size // 4, self.stage_meeting, active=False, probability=0
@@ -197,7 +303,7 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         # probabilities once they move, which its flush then writes in
         # separate statements: move them once before counting
         self.env["crm.lead"].with_context(active_test=False).union(
-            *(batch[len(batch) // 4:] for batch in batches)
+            *(batch[len(batch) // 4 :] for batch in batches)
         ).write({"stage_id": self.stages[6].id})
         counts = []
         for batch in batches:  # the first one warms the caches
@@ -228,18 +334,24 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         with freeze_time("2026-01-25 09:00:00"):
             lead.write({"stage_id": self.stage_order.id})
             rows = self._rows(lead)
-            self.assertEqual(rows.mapped("date_stage"),
-                             [date(2026, 1, 1), date(2026, 1, 10), date(2026, 1, 25)])
+            self.assertEqual(
+                rows.mapped("date_stage"),
+                [date(2026, 1, 1), date(2026, 1, 10), date(2026, 1, 25)],
+            )
             self.assertEqual(rows.mapped("duration_days"), [9.0, 15.0, 0.0])
             # earlier than the previous stage's date: refused, nothing changed
-            with self.assertRaisesRegex(ValidationError, "cannot be earlier than the date"):
+            with self.assertRaisesRegex(
+                ValidationError, "cannot be earlier than the date"
+            ):
                 with self.env.cr.savepoint():
                     lead.date_stage = date(2026, 1, 5)
             self.assertEqual(lead.date_stage, date(2026, 1, 25))
             # a manager corrects the meeting's date in the history
             rows[1].date_stage = date(2026, 1, 12)
             self.assertEqual(rows.mapped("duration_days"), [11.0, 13.0, 0.0])
-            with self.assertRaisesRegex(ValidationError, "cannot be earlier than the date"):
+            with self.assertRaisesRegex(
+                ValidationError, "cannot be earlier than the date"
+            ):
                 with self.env.cr.savepoint():
                     rows[2].date_stage = date(2026, 1, 11)
             # the open row's date is the opportunity's stage date
@@ -249,11 +361,15 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         report = self.env["sales.funnel.stage.report"]
         self.assertEqual(
             report._read_group(
-                [("lead_id", "=", lead.id), ("entered_count", "=", 1)], ["stage_id"],
+                [("lead_id", "=", lead.id), ("entered_count", "=", 1)],
+                ["stage_id"],
                 ["duration_days:avg", "median_days:median"],
             ),
-            [(self.stage_new, 11.0, 11.0), (self.stage_meeting, 8.0, 8.0),
-             (self.stage_order, False, False)],
+            [
+                (self.stage_new, 11.0, 11.0),
+                (self.stage_meeting, 8.0, 8.0),
+                (self.stage_order, False, False),
+            ],
         )
 
     def test_history_company_follows_the_customer(self):
@@ -261,29 +377,41 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         other_partner = self.env["res.partner"].create(
             {"name": "Klient drugiej firmy", "company_id": other_company.id}
         )
-        lead = self.env["crm.lead"].create({
-            "name": "Bez zespołu", "type": "opportunity", "stage_id": self.stage_new.id,
-            "user_id": False, "team_id": False,
-        })
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Bez zespołu",
+                "type": "opportunity",
+                "stage_id": self.stage_new.id,
+                "user_id": False,
+                "team_id": False,
+            }
+        )
         lead.write({"stage_id": self.stages[2].id})
         self.assertFalse(lead.company_id)
         lead.partner_id = other_partner
         self.assertEqual(lead.company_id, other_company)
         History = self.env["crm.lead.stage.history"]
         self.assertEqual(
-            History.search([("lead_id", "=", lead.id), ("company_id", "=", other_company.id)]),
+            History.search(
+                [("lead_id", "=", lead.id), ("company_id", "=", other_company.id)]
+            ),
             lead.stage_history_ids,
         )
         self.assertEqual(lead.stage_history_ids.company_id, other_company)
         other_manager = mail_new_test_user(
-            self.env, login="sfp_other_company", name="Ewa Druga",
+            self.env,
+            login="sfp_other_company",
+            name="Ewa Druga",
             groups="sales_team.group_sale_manager",
-            company_id=other_company.id, company_ids=[other_company.id],
+            company_id=other_company.id,
+            company_ids=[other_company.id],
         )
         report = self.env["sales.funnel.stage.report"]
         self.assertEqual(
             report.with_user(other_manager)._read_group(
-                [("lead_id", "=", lead.id)], [], ["entered_count:sum", "skipped_count:sum"]
+                [("lead_id", "=", lead.id)],
+                [],
+                ["entered_count:sum", "skipped_count:sum"],
             ),
             [(2, 1)],
         )
@@ -297,8 +425,12 @@ class TestCrmLeadProcess(SalesFunnelCommon):
     @users("sfp_salesman")
     def test_winning_from_zero_keeps_lead_scoring_counts(self):
         Frequency = self.env["crm.lead.scoring.frequency"].sudo()
-        self.env["ir.config_parameter"].sudo().set_param("crm.pls_fields", "email_state")
-        lost = self._create_opportunities(1, self.stage_meeting, email_from="a@example.com")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm.pls_fields", "email_state"
+        )
+        lost = self._create_opportunities(
+            1, self.stage_meeting, email_from="a@example.com"
+        )
         lost.action_set_lost()
         lead = self._create_opportunities(1, self.stage_new, email_from="b@example.com")
         self.assertEqual(lead.probability, 0)
@@ -337,7 +469,11 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             ("stage_id", [self.stage_new, self.stage_meeting, self.stage_order]),
             ("stage_id desc", [self.stage_order, self.stage_meeting, self.stage_new]),
         ):
-            groups = compat.grouped_read(report, domain, ["stage_id"], ["entered_count:sum"],
-                                         order=order)
-            self.assertEqual([group["stage_id"][0] for group in groups],
-                             [stage.id for stage in expected], order)
+            groups = compat.grouped_read(
+                report, domain, ["stage_id"], ["entered_count:sum"], order=order
+            )
+            self.assertEqual(
+                [group["stage_id"][0] for group in groups],
+                [stage.id for stage in expected],
+                order,
+            )

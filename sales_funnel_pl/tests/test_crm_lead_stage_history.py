@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date, datetime
 
 from freezegun import freeze_time
@@ -17,8 +19,11 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.user_other = mail_new_test_user(
-            cls.env, login="sfp_other", name="Piotr Wiśniewski",
-            email="piotr@example.com", groups="sales_team.group_sale_salesman",
+            cls.env,
+            login="sfp_other",
+            name="Piotr Wiśniewski",
+            email="piotr@example.com",
+            groups="sales_team.group_sale_salesman",
         )
 
     def _rows(self, lead):
@@ -30,22 +35,27 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
         lead = self._create_opportunities(1, self.stage_order, expected_revenue=25000)
         row = lead.stage_history_ids
         self.assertEqual(len(row), 1)
-        self.assertRecordValues(row, [{
-            "stage_id": self.stage_order.id,
-            "previous_stage_id": False,
-            "change_type": "create",
-            "date_enter": datetime(2026, 1, 5, 10, 0),
-            "date_leave": False,
-            "date_stage": date(2026, 1, 5),
-            "duration_days": 0.0,
-            "user_id": self.user_salesman.id,
-            "salesperson_id": self.user_salesman.id,
-            "team_id": self.team.id,
-            "probability": 80.0,
-            "expected_revenue": 25000.0,
-            "prorated_revenue": 20000.0,
-            "company_id": self.company.id,
-        }])
+        self.assertRecordValues(
+            row,
+            [
+                {
+                    "stage_id": self.stage_order.id,
+                    "previous_stage_id": False,
+                    "change_type": "create",
+                    "date_enter": datetime(2026, 1, 5, 10, 0),
+                    "date_leave": False,
+                    "date_stage": date(2026, 1, 5),
+                    "duration_days": 0.0,
+                    "user_id": self.user_salesman.id,
+                    "salesperson_id": self.user_salesman.id,
+                    "team_id": self.team.id,
+                    "probability": 80.0,
+                    "expected_revenue": 25000.0,
+                    "prorated_revenue": 20000.0,
+                    "company_id": self.company.id,
+                }
+            ],
+        )
         self.assertEqual(lead.stage_history_count, 1)
 
     @users("sfp_salesman")
@@ -59,38 +69,61 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
             with Form(lead) as form:
                 form.stage_id = self.stage_order
         rows = self._rows(lead)
-        self.assertRecordValues(rows, [
-            {"stage_id": self.stage_new.id, "previous_stage_id": False,
-             "change_type": "create", "date_enter": datetime(2026, 1, 5, 10),
-             "date_leave": datetime(2026, 1, 7, 22), "duration_days": 2.0,
-             "date_stage": date(2026, 1, 5), "probability": 0.0},
-            {"stage_id": self.stage_meeting.id, "previous_stage_id": self.stage_new.id,
-             "change_type": "stage", "date_enter": datetime(2026, 1, 7, 22),
-             "date_leave": datetime(2026, 1, 8, 4), "duration_days": 1.0,
-             "date_stage": date(2026, 1, 7), "probability": 3.0},
-            {"stage_id": self.stage_order.id, "previous_stage_id": self.stage_meeting.id,
-             "change_type": "stage", "date_enter": datetime(2026, 1, 8, 4),
-             "date_leave": False, "duration_days": 0.0,
-             "date_stage": date(2026, 1, 8), "probability": 80.0},
-        ])
+        self.assertRecordValues(
+            rows,
+            [
+                {
+                    "stage_id": self.stage_new.id,
+                    "previous_stage_id": False,
+                    "change_type": "create",
+                    "date_enter": datetime(2026, 1, 5, 10),
+                    "date_leave": datetime(2026, 1, 7, 22),
+                    "duration_days": 2.0,
+                    "date_stage": date(2026, 1, 5),
+                    "probability": 0.0,
+                },
+                {
+                    "stage_id": self.stage_meeting.id,
+                    "previous_stage_id": self.stage_new.id,
+                    "change_type": "stage",
+                    "date_enter": datetime(2026, 1, 7, 22),
+                    "date_leave": datetime(2026, 1, 8, 4),
+                    "duration_days": 1.0,
+                    "date_stage": date(2026, 1, 7),
+                    "probability": 3.0,
+                },
+                {
+                    "stage_id": self.stage_order.id,
+                    "previous_stage_id": self.stage_meeting.id,
+                    "change_type": "stage",
+                    "date_enter": datetime(2026, 1, 8, 4),
+                    "date_leave": False,
+                    "duration_days": 0.0,
+                    "date_stage": date(2026, 1, 8),
+                    "probability": 80.0,
+                },
+            ],
+        )
         self.assertEqual(lead.process_user_ids, self.user_salesman)
 
     @users("sfp_salesman")
     def test_skipped_stages_recorded(self):
         lead = self._create_opportunities(1, self.stage_new)
-        lead.write({"stage_id": self.stage_meeting.id})   # skips stages 2 and 3
-        self.stages[4].sudo().active = False               # archived: never skipped
-        lead.write({"stage_id": self.stages[6].id})       # skips 6 only
-        lead.write({"stage_id": self.stages[5].id})       # back: skips nothing
-        lead.action_set_won()                             # skips 7 to 16
+        lead.write({"stage_id": self.stage_meeting.id})  # skips stages 2 and 3
+        self.stages[4].sudo().active = False  # archived: never skipped
+        lead.write({"stage_id": self.stages[6].id})  # skips 6 only
+        lead.write({"stage_id": self.stages[5].id})  # back: skips nothing
+        lead.action_set_won()  # skips 7 to 16
         rows = self._rows(lead)
         self.assertEqual(
             [(row.stage_id.name, row.skipped_stage_ids.mapped("name")) for row in rows],
-            [("New Prospect", []),
-             ("Meeting", ["Need Information", "First Contact"]),
-             ("Project Presentation", ["Project Development"]),
-             ("Project Development", []),
-             ("Payment Received", [stage.name for stage in self.stages[6:16]])],
+            [
+                ("New Prospect", []),
+                ("Meeting", ["Need Information", "First Contact"]),
+                ("Project Presentation", ["Project Development"]),
+                ("Project Development", []),
+                ("Payment Received", [stage.name for stage in self.stages[6:16]]),
+            ],
         )
 
     @users("sfp_salesman")
@@ -113,13 +146,17 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
             self.assertFalse(lead.process_end_user_id)
         rows = self._rows(lead)
         self.assertEqual(
-            [(row.change_type, row.stage_id.name, row.probability, row.duration_days)
-             for row in rows],
-            [("create", "Order", 80.0, 1.0),
-             ("won", "Payment Received", 100.0, 1.0),
-             ("stage", "Invoice", 95.0, 1.0),
-             ("lost", "Invoice", 0.0, 1.0),
-             ("restore", "Invoice", 95.0, 0.0)],
+            [
+                (row.change_type, row.stage_id.name, row.probability, row.duration_days)
+                for row in rows
+            ],
+            [
+                ("create", "Order", 80.0, 1.0),
+                ("won", "Payment Received", 100.0, 1.0),
+                ("stage", "Invoice", 95.0, 1.0),
+                ("lost", "Invoice", 0.0, 1.0),
+                ("restore", "Invoice", 95.0, 0.0),
+            ],
         )
         self.assertEqual(lead.probability, 95)
 
@@ -144,7 +181,9 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
         # query, hence one more for 200 opportunities
         expected = [5, 5, 6] if compat.ODOO_19 else [8, 8, 9]
         self.assertEqual(counts[3:], expected, counts)
-        history = self.env["crm.lead.stage.history"].search([("lead_id", "in", large.ids)])
+        history = self.env["crm.lead.stage.history"].search(
+            [("lead_id", "in", large.ids)]
+        )
         self.assertEqual(len(history), 600)
         self.assertEqual(
             len(history.filtered(lambda row: row.stage_id == self.stage_order)), 200
@@ -225,15 +264,20 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
         company_2 = self.env["res.company"].create({"name": "Druga Firma"})
         self.user_salesman.write({"company_ids": [(4, company_2.id)]})
         lead_1 = self._create_opportunities(1, self.stage_new)
-        lead_2 = self.env["crm.lead"].create({
-            "name": "Szansa w drugiej firmie", "type": "opportunity",
-            "company_id": company_2.id, "stage_id": self.stage_new.id,
-            "user_id": self.user_salesman.id,
-        })
+        lead_2 = self.env["crm.lead"].create(
+            {
+                "name": "Szansa w drugiej firmie",
+                "type": "opportunity",
+                "company_id": company_2.id,
+                "stage_id": self.stage_new.id,
+                "user_id": self.user_salesman.id,
+            }
+        )
         self.assertEqual(lead_2.stage_history_ids.company_id, company_2)
         History = self.env["crm.lead.stage.history"].with_user(self.user_salesman)
         self.assertEqual(
             History.with_context(allowed_company_ids=[self.company.id])
-            .search([("lead_id", "in", (lead_1 | lead_2).ids)]).lead_id,
+            .search([("lead_id", "in", (lead_1 | lead_2).ids)])
+            .lead_id,
             lead_1,
         )

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
@@ -128,7 +130,8 @@ class TestCrmStage(SalesFunnelCommon):
         self.assertEqual(opportunities.mapped("probability"), [7, 0, 3])
         action = stage.action_apply_probability()
         self.assertEqual(
-            action["params"]["message"], "Probability 4% applied to 2 open opportunities."
+            action["params"]["message"],
+            "Probability 4% applied to 2 open opportunities.",
         )
         self.assertEqual(opportunities.mapped("probability"), [4, 0, 4])
         self.assertEqual(elsewhere.probability, 0)

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import inspect
 
 from odoo import api
@@ -7,8 +9,12 @@ from .. import compat
 from .common import SalesFunnelCommon
 
 ADDON_PACKAGE = "odoo.addons.sales_funnel_pl"
-REPORT_MODELS = ("crm.lead", "sales.funnel.forecast.report", "sales.funnel.stage.report",
-                 "crm.lead.stage.history")
+REPORT_MODELS = (
+    "crm.lead",
+    "sales.funnel.forecast.report",
+    "sales.funnel.stage.report",
+    "crm.lead.stage.history",
+)
 OPEN = [("type", "=", "opportunity"), ("probability", "<", 100)]
 
 
@@ -78,7 +84,11 @@ class TestReplicaReady(HttpCase, SalesFunnelCommon):
         reports (list, kanban, graph, pivot) and the plain reads are marked."""
         for model_name in REPORT_MODELS:
             model_class = type(self.env[model_name])
-            for name in (*compat.GROUPED_READ_METHODS, "search_read", "web_search_read"):
+            for name in (
+                *compat.GROUPED_READ_METHODS,
+                "search_read",
+                "web_search_read",
+            ):
                 with self.subTest(model=model_name, method=name):
                     self.assertTrue(self._call_kw_readonly(model_class, name))
 
@@ -87,31 +97,52 @@ class TestReplicaReady(HttpCase, SalesFunnelCommon):
         analysis read on a read-only cursor, as a replica gives them."""
         with self.registry.cursor(readonly=True) as cr:
             self.assertTrue(cr.readonly)
-            env = api.Environment(cr, self.user_salesman.id, {
-                "lang": "en_US", "tz": "Europe/Warsaw",
-                "allowed_company_ids": self.company.ids,
-            })
+            env = api.Environment(
+                cr,
+                self.user_salesman.id,
+                {
+                    "lang": "en_US",
+                    "tz": "Europe/Warsaw",
+                    "allowed_company_ids": self.company.ids,
+                },
+            )
             funnel = compat.grouped_read(
                 env["crm.lead"].with_context(sales_funnel_fill_stages=True),
-                OPEN, ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"],
+                OPEN,
+                ["stage_id"],
+                ["expected_revenue:sum", "prorated_revenue:sum"],
             )
             self.assertEqual([row["stage_id"][0] for row in funnel], self.stages.ids)
             self.assertEqual(
-                [(row["stage_id"][1], row["__count"]) for row in funnel if row["__count"]],
+                [
+                    (row["stage_id"][1], row["__count"])
+                    for row in funnel
+                    if row["__count"]
+                ],
                 [("Meeting", 1)],
             )
             forecast = compat.grouped_read(
-                env["sales.funnel.forecast.report"], [("lead_id", "=", self.lead.id)],
-                ["stage_id"], ["opportunity_count:sum", "prorated_revenue:sum"],
+                env["sales.funnel.forecast.report"],
+                [("lead_id", "=", self.lead.id)],
+                ["stage_id"],
+                ["opportunity_count:sum", "prorated_revenue:sum"],
             )
             self.assertEqual(
-                [(row["stage_id"][1], row["opportunity_count"], row["prorated_revenue"])
-                 for row in forecast],
+                [
+                    (
+                        row["stage_id"][1],
+                        row["opportunity_count"],
+                        row["prorated_revenue"],
+                    )
+                    for row in forecast
+                ],
                 [("Meeting", 1, 300.0)],
             )
             stages = compat.grouped_read(
-                env["sales.funnel.stage.report"], [("lead_id", "=", self.lead.id)],
-                ["stage_id"], ["entered_count:sum", "median_days:median"],
+                env["sales.funnel.stage.report"],
+                [("lead_id", "=", self.lead.id)],
+                ["stage_id"],
+                ["entered_count:sum", "median_days:median"],
             )
             self.assertEqual(
                 [(row["stage_id"][1], row["entered_count"]) for row in stages],

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import io
 import json
 import zipfile
@@ -9,11 +11,13 @@ from babel.dates import format_date
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from lxml import etree
+
 from odoo import http
-from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.tests import HttpCase, JsonRpcException, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .. import compat
 from .common import SalesFunnelCommon
@@ -44,44 +48,68 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
         cls.env["crm.lead"].with_context(active_test=False).search([]).unlink()
         s = cls.stages
-        cls.company_2 = cls.env["res.company"].create({"name": "Stalbud Kraków Sp. z o.o."})
+        cls.company_2 = cls.env["res.company"].create(
+            {"name": "Stalbud Kraków Sp. z o.o."}
+        )
         cls.user_other = mail_new_test_user(
-            cls.env, login="sfp_other_rep", name="Ewa Zielińska",
+            cls.env,
+            login="sfp_other_rep",
+            name="Ewa Zielińska",
             groups="sales_team.group_sale_salesman",
         )
         cls.user_salesman_2 = mail_new_test_user(
-            cls.env, login="sfp_krakow_rep", name="Piotr Wiśniewski",
+            cls.env,
+            login="sfp_krakow_rep",
+            name="Piotr Wiśniewski",
             groups="sales_team.group_sale_salesman",
-            company_id=cls.company_2.id, company_ids=[(6, 0, cls.company_2.ids)],
+            company_id=cls.company_2.id,
+            company_ids=[(6, 0, cls.company_2.ids)],
         )
         cls.user_manager_both = mail_new_test_user(
-            cls.env, login="sfp_manager_both", name="Barbara Lewandowska",
+            cls.env,
+            login="sfp_manager_both",
+            name="Barbara Lewandowska",
             groups="sales_team.group_sale_manager",
             company_id=cls.company.id,
             company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
         )
         # in a multi-company database each team belongs to a company
         cls.team.company_id = cls.company
-        cls.team_other = cls.env["crm.team"].create({
-            "name": "Zespół Północ", "company_id": cls.company.id,
-            "member_ids": [(4, cls.user_other.id)],
-        })
-        cls.team_2 = cls.env["crm.team"].create({
-            "name": "Zespół Kraków", "company_id": cls.company_2.id,
-            "member_ids": [(4, cls.user_salesman_2.id)],
-        })
+        cls.team_other = cls.env["crm.team"].create(
+            {
+                "name": "Zespół Północ",
+                "company_id": cls.company.id,
+                "member_ids": [(4, cls.user_other.id)],
+            }
+        )
+        cls.team_2 = cls.env["crm.team"].create(
+            {
+                "name": "Zespół Kraków",
+                "company_id": cls.company_2.id,
+                "member_ids": [(4, cls.user_salesman_2.id)],
+            }
+        )
         cls.today = date.today()
         cls.deadline_2 = cls.today + relativedelta(months=2)
         cls.deadline_3 = cls.today + relativedelta(months=3)
-        piotr = {"user": cls.user_salesman_2, "user_id": cls.user_salesman_2.id,
-                 "team_id": cls.team_2.id}
+        piotr = {
+            "user": cls.user_salesman_2,
+            "user_id": cls.user_salesman_2.id,
+            "team_id": cls.team_2.id,
+        }
         with cls._days_ago(10):
             cls.lead_a = cls._create_opportunities(
                 1, s[0], name="A", expected_revenue=10000, date_deadline=cls.deadline_2
             )
-            cls.lead_b = cls._create_opportunities(1, s[0], name="B", expected_revenue=5000)
+            cls.lead_b = cls._create_opportunities(
+                1, s[0], name="B", expected_revenue=5000
+            )
             cls.lead_q1 = cls._create_opportunities(
-                1, s[0], name="Q1", expected_revenue=7000, date_deadline=cls.deadline_2,
+                1,
+                s[0],
+                name="Q1",
+                expected_revenue=7000,
+                date_deadline=cls.deadline_2,
                 **piotr,
             )
         with cls._days_ago(9):
@@ -94,19 +122,30 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
             )
         with cls._days_ago(7):
             cls.lead_e = cls._create_opportunities(
-                1, s[0], name="E", expected_revenue=8000, user=cls.user_manager,
-                user_id=cls.user_other.id, team_id=cls.team_other.id,
+                1,
+                s[0],
+                name="E",
+                expected_revenue=8000,
+                user=cls.user_manager,
+                user_id=cls.user_other.id,
+                team_id=cls.team_other.id,
             )
         with cls._days_ago(6):
             cls.lead_e.write({"stage_id": s[3].id})  # skips 2 stages
             cls.lead_d = cls._create_opportunities(
-                1, s[1], name="D", expected_revenue=4000, user_id=False,
+                1,
+                s[1],
+                name="D",
+                expected_revenue=4000,
+                user_id=False,
                 date_deadline=cls.deadline_3,
             )
         with cls._days_ago(5):
             cls.lead_a.write({"stage_id": s[3].id})  # skips First Contact
         with cls._days_ago(4):
-            cls.lead_c = cls._create_opportunities(1, s[13], name="C", expected_revenue=2000)
+            cls.lead_c = cls._create_opportunities(
+                1, s[13], name="C", expected_revenue=2000
+            )
         with cls._days_ago(3):
             cls.lead_q3 = cls._create_opportunities(
                 1, s[13], name="Q3", expected_revenue=6000, **piotr
@@ -126,8 +165,16 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         leads = self.env["crm.lead"].with_context(active_test=False).search([])
         company_1 = self.company.name
         self.assertEqual(
-            sorted((lead.name, lead.company_id.name, lead.stage_id.name, lead.active,
-                    lead.prorated_revenue) for lead in leads),
+            sorted(
+                (
+                    lead.name,
+                    lead.company_id.name,
+                    lead.stage_id.name,
+                    lead.active,
+                    lead.prorated_revenue,
+                )
+                for lead in leads
+            ),
             [
                 ("A", company_1, "Meeting", True, 300.0),
                 ("B", company_1, "New Prospect", False, 0.0),
@@ -165,46 +212,80 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         action = self.env.ref(action_xmlid)
         action_context = safe_eval(action.context or "{}")
         pivot_view = action.view_ids.filtered(lambda v: v.view_mode == "pivot").view_id
-        views = self.env[action.res_model].with_user(user).get_views(
-            [(pivot_view.id, "pivot"), (action.search_view_id.id, "search")]
+        views = (
+            self.env[action.res_model]
+            .with_user(user)
+            .get_views([(pivot_view.id, "pivot"), (action.search_view_id.id, "search")])
         )
         fields_info = views["models"][action.res_model]["fields"]
         pivot = etree.fromstring(views["views"]["pivot"]["arch"])
         search = etree.fromstring(views["views"]["search"]["arch"])
-        self.assertFalse(pivot.xpath("//field[@type='col']"), "no column groupby by default")
-        measures = [node.get("name") for node in pivot.xpath("//field[@type='measure']")]
+        self.assertFalse(
+            pivot.xpath("//field[@type='col']"), "no column groupby by default"
+        )
+        measures = [
+            node.get("name") for node in pivot.xpath("//field[@type='measure']")
+        ]
         if not measures or pivot.get("display_quantity"):
             measures.insert(0, "__count")
         measures = action_context.get("pivot_measures", measures)
         row_groupbys = action_context.get("pivot_row_groupby") or [
-            node.get("name") + (f":{node.get('interval')}" if node.get("interval") else "")
+            node.get("name")
+            + (f":{node.get('interval')}" if node.get("interval") else "")
             for node in pivot.xpath("//field[@type='row']")
         ]
         domain = safe_eval(action.domain or "[]")
         for key, value in action_context.items():
             if key.startswith("search_default_") and value:
                 search_filter = search.xpath(f"//filter[@name='{key[15:]}']")[0]
-                self.assertFalse(search_filter.get("context"), "default filters only filter")
-                domain = compat.domain_and([domain, safe_eval(search_filter.get("domain"), {
-                    "context_today": date.today, "relativedelta": relativedelta,
-                })])
-        context = dict(action_context, lang="en_US", tz="UTC", uid=user.id,
-                       allowed_company_ids=user.company_id.ids)
-        specs = [measure if measure == "__count"
-                 else f"{measure}:{fields_info[measure]['aggregator']}" for measure in measures]
+                self.assertFalse(
+                    search_filter.get("context"), "default filters only filter"
+                )
+                domain = compat.domain_and(
+                    [
+                        domain,
+                        safe_eval(
+                            search_filter.get("domain"),
+                            {
+                                "context_today": date.today,
+                                "relativedelta": relativedelta,
+                            },
+                        ),
+                    ]
+                )
+        context = dict(
+            action_context,
+            lang="en_US",
+            tz="UTC",
+            uid=user.id,
+            allowed_company_ids=user.company_id.ids,
+        )
+        specs = [
+            measure
+            if measure == "__count"
+            else f"{measure}:{fields_info[measure]['aggregator']}"
+            for measure in measures
+        ]
         # every level of the rows, as the pivot model subdivides the groups
         groupbys = [row_groupbys[:depth] for depth in range(len(row_groupbys) + 1)]
         if compat.ODOO_19:
             levels = self._rpc(
-                action.res_model, "formatted_read_grouping_sets", domain, groupbys,
-                ["__count", *(spec for spec in specs if spec != "__count")], context=context,
+                action.res_model,
+                "formatted_read_grouping_sets",
+                domain,
+                groupbys,
+                ["__count", *(spec for spec in specs if spec != "__count")],
+                context=context,
             )
         else:
             levels = []
             for groupby in groupbys:
                 method, args, kwargs = compat.grouped_read_call(domain, groupby, specs)
-                levels.append(self._rpc(action.res_model, method, *args, context=context,
-                                        **kwargs))
+                levels.append(
+                    self._rpc(
+                        action.res_model, method, *args, context=context, **kwargs
+                    )
+                )
         nodes = {}
         for groupby, groups in zip(groupbys, levels, strict=True):
             for group in compat.grouped_read_rows(groups, groupby, specs):
@@ -212,30 +293,52 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                 for gb in groupby:
                     value = group[gb]
                     values.append(value[0] if isinstance(value, list) else value)
-                    labels.append(value[1] if isinstance(value, list)
-                                  else value if value else "None")
+                    labels.append(
+                        value[1]
+                        if isinstance(value, list)
+                        else value
+                        if value
+                        else "None"
+                    )
                 nodes[tuple(values)] = (labels[-1] if labels else "Total", group)
 
         def rows(key):
             title, group = nodes[key]
             yield {
-                "title": title, "indent": len(key),
-                "values": [{"is_bold": True, "value": group[measure]} for measure in measures],
+                "title": title,
+                "indent": len(key),
+                "values": [
+                    {"is_bold": True, "value": group[measure]} for measure in measures
+                ],
             }
             for child in nodes:
-                if len(child) == len(key) + 1 and child[:len(key)] == key:
+                if len(child) == len(key) + 1 and child[: len(key)] == key:
                     yield from rows(child)
 
         return {
             "model": action.res_model,
             "title": pivot.get("string"),
-            "col_group_headers": [[{
-                "title": "Total", "width": len(measures), "height": 1, "is_bold": False,
-            }]],
-            "measure_headers": [{
-                "title": "Count" if measure == "__count" else fields_info[measure]["string"],
-                "width": 1, "height": 1, "is_bold": True,
-            } for measure in measures],
+            "col_group_headers": [
+                [
+                    {
+                        "title": "Total",
+                        "width": len(measures),
+                        "height": 1,
+                        "is_bold": False,
+                    }
+                ]
+            ],
+            "measure_headers": [
+                {
+                    "title": "Count"
+                    if measure == "__count"
+                    else fields_info[measure]["string"],
+                    "width": 1,
+                    "height": 1,
+                    "is_bold": True,
+                }
+                for measure in measures
+            ],
             "origin_headers": [],
             "rows": list(rows(())),
             "measure_count": len(measures),
@@ -248,10 +351,16 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         a spreadsheet would show it: numbers, texts, TRUE/FALSE booleans."""
         with zipfile.ZipFile(io.BytesIO(content)) as xlsx:
             names = xlsx.namelist()
-            strings = [
-                "".join(item.itertext())
-                for item in ElementTree.fromstring(xlsx.read("xl/sharedStrings.xml"))
-            ] if "xl/sharedStrings.xml" in names else []
+            strings = (
+                [
+                    "".join(item.itertext())
+                    for item in ElementTree.fromstring(
+                        xlsx.read("xl/sharedStrings.xml")
+                    )
+                ]
+                if "xl/sharedStrings.xml" in names
+                else []
+            )
             workbook = ElementTree.fromstring(xlsx.read("xl/workbook.xml"))
             sheets = workbook.findall("x:sheets/x:sheet", SHEET_NS)
             sheet = ElementTree.fromstring(xlsx.read("xl/worksheets/sheet1.xml"))
@@ -273,7 +382,9 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                 elif kind != "str":
                     value = round(float(value), 4)
                 cells[column - 1] = value
-            values = [cells.get(index, "") for index in range(max(cells, default=-1) + 1)]
+            values = [
+                cells.get(index, "") for index in range(max(cells, default=-1) + 1)
+            ]
             while values and values[-1] == "":
                 values.pop()
             table.append(values)
@@ -281,44 +392,81 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
 
     def _expected_sheets(self):
         """The four pivots exported by Jan: what a spreadsheet shows."""
+
         def table(measures, total, rows):
-            return [["", "Total"], ["", *measures], ["Total", *total],
-                    *([INDENT * indent + title, *values] for indent, title, values in rows)]
+            return [
+                ["", "Total"],
+                ["", *measures],
+                ["Total", *total],
+                *([INDENT * indent + title, *values] for indent, title, values in rows),
+            ]
 
         funnel = {"Need Information": (1, 4000, 40), "Meeting": (1, 10000, 300)}
         return {
-            "sales_funnel_pl.crm_lead_funnel_action": ("Funnel", table(
-                ["Count", "Expected Revenue", "Prorated Revenue"], [2, 14000, 340],
-                # every stage of the funnel, the empty ones too
-                [(1, stage.name, funnel.get(stage.name, (0, 0, 0))) for stage in self.stages],
-            )),
-            "sales_funnel_pl.sales_funnel_forecast_report_action": ("Sales Forecast", table(
-                ["Forecast (Weighted)", "Expected Revenue", "Won in the Period",
-                 "Open Opportunities"],
-                [340, 14000, 2000, 2],
-                [
-                    (1, self._month(self.today), (0, 0, 2000, 0)),     # C, won today
-                    (1, self._month(self.deadline_2), (300, 10000, 0, 1)),  # A, 3%
-                    (1, self._month(self.deadline_3), (40, 4000, 0, 1)),    # D, 1%
-                ],
-            )),
-            "sales_funnel_pl.sales_funnel_stage_report_action": ("Stage Analysis", table(
-                ["Entries", "Skipped", "Moved On", "Lost Here", "Conversion to Won (%)",
-                 "Average Days in Stage", "Median Days in Stage"],
-                # conversion: 2 won entries (C) of 7; days: A 2 and 3, B 1, C 4
-                [7, 3, 3, 1, 28.5714, 2.5, 2.5],
-                [
-                    (1, "New Prospect", (2, 0, 1, 1, 0, 1.5, 1.5)),      # A, B (lost)
-                    (1, "Need Information", (2, 0, 1, 0, 0, 3, 3)),      # A, D (still there)
-                    # no entry: no average, exported as a FALSE boolean cell
-                    (1, "First Contact", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
-                    (1, "Meeting", (1, 0, 0, 0, 0, "FALSE", "FALSE")),   # A, still there
-                    (1, "Order", (1, 0, 1, 0, 100, 4, 4)),               # C
-                    (1, "Delivery", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
-                    (1, "Invoice", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
-                    (1, "Payment Received", (1, 0, 0, 0, 100, "FALSE", "FALSE")),
-                ],
-            )),
+            "sales_funnel_pl.crm_lead_funnel_action": (
+                "Funnel",
+                table(
+                    ["Count", "Expected Revenue", "Prorated Revenue"],
+                    [2, 14000, 340],
+                    # every stage of the funnel, the empty ones too
+                    [
+                        (1, stage.name, funnel.get(stage.name, (0, 0, 0)))
+                        for stage in self.stages
+                    ],
+                ),
+            ),
+            "sales_funnel_pl.sales_funnel_forecast_report_action": (
+                "Sales Forecast",
+                table(
+                    [
+                        "Forecast (Weighted)",
+                        "Expected Revenue",
+                        "Won in the Period",
+                        "Open Opportunities",
+                    ],
+                    [340, 14000, 2000, 2],
+                    [
+                        (1, self._month(self.today), (0, 0, 2000, 0)),  # C, won today
+                        (1, self._month(self.deadline_2), (300, 10000, 0, 1)),  # A, 3%
+                        (1, self._month(self.deadline_3), (40, 4000, 0, 1)),  # D, 1%
+                    ],
+                ),
+            ),
+            "sales_funnel_pl.sales_funnel_stage_report_action": (
+                "Stage Analysis",
+                table(
+                    [
+                        "Entries",
+                        "Skipped",
+                        "Moved On",
+                        "Lost Here",
+                        "Conversion to Won (%)",
+                        "Average Days in Stage",
+                        "Median Days in Stage",
+                    ],
+                    # conversion: 2 won entries (C) of 7; days: A 2 and 3, B 1, C 4
+                    [7, 3, 3, 1, 28.5714, 2.5, 2.5],
+                    [
+                        (1, "New Prospect", (2, 0, 1, 1, 0, 1.5, 1.5)),  # A, B (lost)
+                        (
+                            1,
+                            "Need Information",
+                            (2, 0, 1, 0, 0, 3, 3),
+                        ),  # A, D (still there)
+                        # no entry: no average, exported as a FALSE boolean cell
+                        (1, "First Contact", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
+                        (
+                            1,
+                            "Meeting",
+                            (1, 0, 0, 0, 0, "FALSE", "FALSE"),
+                        ),  # A, still there
+                        (1, "Order", (1, 0, 1, 0, 100, 4, 4)),  # C
+                        (1, "Delivery", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
+                        (1, "Invoice", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
+                        (1, "Payment Received", (1, 0, 0, 0, 100, "FALSE", "FALSE")),
+                    ],
+                ),
+            ),
         }
 
     # ------------------------------------------------------------------
@@ -336,15 +484,18 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                 response = self.url_open(
                     "/web/pivot/export_xlsx",
                     # as download() sends it: the table as a JSON file, a CSRF token
-                    data={"token": "dummy-because-api-expects-one",
-                          "csrf_token": http.Request.csrf_token(self)},
+                    data={
+                        "token": "dummy-because-api-expects-one",
+                        "csrf_token": http.Request.csrf_token(self),
+                    },
                     files={"data": ("blob", json.dumps(data), "application/json")},
                 )
                 self.assertEqual(response.status_code, 200)
                 self.assertEqual(response.headers["Content-Type"], XLSX)
                 self.assertEqual(
                     unquote(response.headers["Content-Disposition"]),
-                    f"attachment; filename*=UTF-8''Pivot {title} ({data['model']}).xlsx",
+                    "attachment; filename*=UTF-8''"
+                    f"Pivot {title} ({data['model']}).xlsx",
                 )
                 self.assertEqual(self._read_xlsx(response.content), ([title], expected))
 
@@ -378,10 +529,14 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
             }
             let previous = null;
             for (const xmlid of ACTIONS) {
-                await actionService.doAction(xmlid, { viewType: "pivot", clearBreadcrumbs: true });
+                await actionService.doAction(xmlid, {
+                    viewType: "pivot",
+                    clearBreadcrumbs: true,
+                });
                 const pivot = await waitFor(() => {
                     const view = document.querySelector(".o_pivot_view");
-                    return view !== previous && view?.querySelector(".o_pivot table") && view;
+                    const table = view?.querySelector(".o_pivot table");
+                    return view !== previous && table && view;
                 });
                 previous = pivot;
                 const done = new Promise((resolve, reject) => {
@@ -392,12 +547,17 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                         return result;
                     };
                 });
-                (await waitFor(() => document.querySelector(".o_pivot_download:enabled"))).click();
+                const button = await waitFor(() =>
+                    document.querySelector(".o_pivot_download:enabled")
+                );
+                button.click();
                 await done;
             }
             console.log("test successful");
         })()""".replace("ACTIONS", json.dumps(list(expected)))
-        self.browser_js("/odoo", code, ready="odoo.isReady === true", login="sfp_salesman")
+        self.browser_js(
+            "/odoo", code, ready="odoo.isReady === true", login="sfp_salesman"
+        )
         self.assertEqual(
             [self._read_xlsx(content) for content in exports],
             [([title], table) for title, table in expected.values()],
@@ -413,53 +573,108 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         context = {"lang": "en_US", "allowed_company_ids": companies.ids}
 
         def grouped(model, groupby, measures, domain=(), **extra):
-            specs = [measure if measure == "__count" else f"{measure}:sum"
-                     for measure in measures]
+            specs = [
+                measure if measure == "__count" else f"{measure}:sum"
+                for measure in measures
+            ]
             method, args, kwargs = compat.grouped_read_call(domain, [groupby], specs)
             groups = compat.grouped_read_rows(
-                self._rpc(model, method, *args, context=dict(context, **extra), **kwargs),
-                [groupby], specs,
+                self._rpc(
+                    model, method, *args, context=dict(context, **extra), **kwargs
+                ),
+                [groupby],
+                specs,
             )
             return {
-                (group[groupby][1] if isinstance(group[groupby], list)
-                 else group[groupby] or "None"): tuple(group[measure] for measure in measures)
-                for group in groups if group["__count"]
+                (
+                    group[groupby][1]
+                    if isinstance(group[groupby], list)
+                    else group[groupby] or "None"
+                ): tuple(group[measure] for measure in measures)
+                for group in groups
+                if group["__count"]
             }
 
         def lead_names(model, domain=()):
-            records = self._rpc(model, "search_read", list(domain), ["lead_id"],
-                                context=context)
+            records = self._rpc(
+                model, "search_read", list(domain), ["lead_id"], context=context
+            )
             return sorted({record["lead_id"][1] for record in records})
 
-        history = self._rpc("crm.lead.stage.history", "search_read", [],
-                            ["lead_id", "stage_id", "change_type"], context=context)
+        history = self._rpc(
+            "crm.lead.stage.history",
+            "search_read",
+            [],
+            ["lead_id", "stage_id", "change_type"],
+            context=context,
+        )
         # the list view grouped by company (web_read_group's arguments:
         # 18.0 domain, fields, groupby; 19.0 domain, groupby, aggregates)
         if compat.ODOO_19:
-            by_company = self._rpc("crm.lead.stage.history", "web_read_group", [],
-                                   ["company_id"], ["__count"], context=context)
+            by_company = self._rpc(
+                "crm.lead.stage.history",
+                "web_read_group",
+                [],
+                ["company_id"],
+                ["__count"],
+                context=context,
+            )
             count_key = "__count"
         else:
-            by_company = self._rpc("crm.lead.stage.history", "web_read_group", [],
-                                   ["company_id"], ["company_id"], context=context)
+            by_company = self._rpc(
+                "crm.lead.stage.history",
+                "web_read_group",
+                [],
+                ["company_id"],
+                ["company_id"],
+                context=context,
+            )
             count_key = "company_id_count"
         return {
-            "funnel": grouped("crm.lead", "stage_id", ["__count", "expected_revenue",
-                              "prorated_revenue"], OPEN, sales_funnel_fill_stages=True),
-            "funnel leads": sorted(lead["name"] for lead in self._rpc(
-                "crm.lead", "search_read", OPEN, ["name"], context=context)),
-            "forecast": grouped("sales.funnel.forecast.report", "date:month",
-                                ["opportunity_count", "expected_revenue",
-                                 "prorated_revenue", "won_revenue"]),
+            "funnel": grouped(
+                "crm.lead",
+                "stage_id",
+                ["__count", "expected_revenue", "prorated_revenue"],
+                OPEN,
+                sales_funnel_fill_stages=True,
+            ),
+            "funnel leads": sorted(
+                lead["name"]
+                for lead in self._rpc(
+                    "crm.lead", "search_read", OPEN, ["name"], context=context
+                )
+            ),
+            "forecast": grouped(
+                "sales.funnel.forecast.report",
+                "date:month",
+                [
+                    "opportunity_count",
+                    "expected_revenue",
+                    "prorated_revenue",
+                    "won_revenue",
+                ],
+            ),
             "forecast leads": lead_names("sales.funnel.forecast.report"),
-            "stage analysis": grouped("sales.funnel.stage.report", "stage_id",
-                                      ["entered_count", "skipped_count", "moved_on_count",
-                                       "lost_count", "won_count"]),
+            "stage analysis": grouped(
+                "sales.funnel.stage.report",
+                "stage_id",
+                [
+                    "entered_count",
+                    "skipped_count",
+                    "moved_on_count",
+                    "lost_count",
+                    "won_count",
+                ],
+            ),
             "stage analysis leads": lead_names("sales.funnel.stage.report"),
-            "history": sorted((row["lead_id"][1], row["stage_id"][1], row["change_type"])
-                              for row in history),
-            "history by company": {group["company_id"][1]: group[count_key]
-                                   for group in by_company["groups"]},
+            "history": sorted(
+                (row["lead_id"][1], row["stage_id"][1], row["change_type"])
+                for row in history
+            ),
+            "history by company": {
+                group["company_id"][1]: group[count_key]
+                for group in by_company["groups"]
+            },
         }
 
     def _expected(self, *parts):
@@ -470,23 +685,37 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         skipped = (0, 1, 0, 0, 0)
         data = {
             "jan": {
-                "funnel": {"Need Information": (1, 4000, 40), "Meeting": (1, 10000, 300)},
+                "funnel": {
+                    "Need Information": (1, 4000, 40),
+                    "Meeting": (1, 10000, 300),
+                },
                 "funnel leads": ["A", "D"],
-                "forecast": {m0: (0, 0, 0, 2000), m2: (1, 10000, 300, 0),
-                             m3: (1, 4000, 40, 0)},
+                "forecast": {
+                    m0: (0, 0, 0, 2000),
+                    m2: (1, 10000, 300, 0),
+                    m3: (1, 4000, 40, 0),
+                },
                 "forecast leads": ["A", "C", "D"],
                 "stage analysis": {
-                    "New Prospect": (2, 0, 1, 1, 0), "Need Information": (2, 0, 1, 0, 0),
-                    "First Contact": skipped, "Meeting": (1, 0, 0, 0, 0),
-                    "Order": (1, 0, 1, 0, 1), "Delivery": skipped, "Invoice": skipped,
+                    "New Prospect": (2, 0, 1, 1, 0),
+                    "Need Information": (2, 0, 1, 0, 0),
+                    "First Contact": skipped,
+                    "Meeting": (1, 0, 0, 0, 0),
+                    "Order": (1, 0, 1, 0, 1),
+                    "Delivery": skipped,
+                    "Invoice": skipped,
                     "Payment Received": (1, 0, 0, 0, 1),
                 },
                 "stage analysis leads": ["A", "B", "C", "D"],
                 "history": [
-                    ("A", "Meeting", "stage"), ("A", "Need Information", "stage"),
-                    ("A", "New Prospect", "create"), ("B", "New Prospect", "create"),
-                    ("B", "New Prospect", "lost"), ("C", "Order", "create"),
-                    ("C", "Payment Received", "won"), ("D", "Need Information", "create"),
+                    ("A", "Meeting", "stage"),
+                    ("A", "Need Information", "stage"),
+                    ("A", "New Prospect", "create"),
+                    ("B", "New Prospect", "create"),
+                    ("B", "New Prospect", "lost"),
+                    ("C", "Order", "create"),
+                    ("C", "Payment Received", "won"),
+                    ("D", "Need Information", "create"),
                 ],
                 "history by company": {self.company.name: 8},
             },
@@ -495,29 +724,44 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                 "funnel leads": ["E"],
                 "forecast": {"None": (1, 8000, 240, 0)},
                 "forecast leads": ["E"],
-                "stage analysis": {"New Prospect": (1, 0, 1, 0, 0),
-                                   "Need Information": skipped, "First Contact": skipped,
-                                   "Meeting": (1, 0, 0, 0, 0)},
+                "stage analysis": {
+                    "New Prospect": (1, 0, 1, 0, 0),
+                    "Need Information": skipped,
+                    "First Contact": skipped,
+                    "Meeting": (1, 0, 0, 0, 0),
+                },
                 "stage analysis leads": ["E"],
                 "history": [("E", "Meeting", "stage"), ("E", "New Prospect", "create")],
                 "history by company": {self.company.name: 2},
             },
             "company 2": {
-                "funnel": {"Need Information": (1, 3000, 30), "Meeting": (1, 7000, 210)},
+                "funnel": {
+                    "Need Information": (1, 3000, 30),
+                    "Meeting": (1, 7000, 210),
+                },
                 "funnel leads": ["Q1", "Q2"],
-                "forecast": {m0: (0, 0, 0, 6000), m2: (1, 7000, 210, 0),
-                             "None": (1, 3000, 30, 0)},
+                "forecast": {
+                    m0: (0, 0, 0, 6000),
+                    m2: (1, 7000, 210, 0),
+                    "None": (1, 3000, 30, 0),
+                },
                 "forecast leads": ["Q1", "Q2", "Q3"],
                 "stage analysis": {
-                    "New Prospect": (1, 0, 1, 0, 0), "Need Information": (1, 1, 0, 0, 0),
-                    "First Contact": skipped, "Meeting": (1, 0, 0, 0, 0),
-                    "Order": (1, 0, 1, 0, 1), "Delivery": skipped, "Invoice": skipped,
+                    "New Prospect": (1, 0, 1, 0, 0),
+                    "Need Information": (1, 1, 0, 0, 0),
+                    "First Contact": skipped,
+                    "Meeting": (1, 0, 0, 0, 0),
+                    "Order": (1, 0, 1, 0, 1),
+                    "Delivery": skipped,
+                    "Invoice": skipped,
                     "Payment Received": (1, 0, 0, 0, 1),
                 },
                 "stage analysis leads": ["Q1", "Q2", "Q3"],
                 "history": [
-                    ("Q1", "Meeting", "stage"), ("Q1", "New Prospect", "create"),
-                    ("Q2", "Need Information", "create"), ("Q3", "Order", "create"),
+                    ("Q1", "Meeting", "stage"),
+                    ("Q1", "New Prospect", "create"),
+                    ("Q2", "Need Information", "create"),
+                    ("Q3", "Order", "create"),
                     ("Q3", "Payment Received", "won"),
                 ],
                 "history by company": {"Stalbud Kraków Sp. z o.o.": 5},
@@ -534,7 +778,9 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                         if group not in merged:
                             merged[group] = numbers
                         elif isinstance(numbers, tuple):
-                            merged[group] = tuple(map(sum, zip(merged[group], numbers)))
+                            merged[group] = tuple(
+                                map(sum, zip(merged[group], numbers, strict=False))
+                            )
                         else:
                             merged[group] += numbers
         return result
@@ -567,20 +813,34 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         history = self.lead_e.stage_history_ids
         self.assertEqual(len(history), 2)
         domain = [("lead_id", "=", self.lead_e.id)]
-        for model in ("crm.lead.stage.history", "sales.funnel.stage.report",
-                      "sales.funnel.forecast.report"):
-            self.assertEqual(self._rpc(model, "search_read", domain, ["lead_id"],
-                                       context=context), [])
+        for model in (
+            "crm.lead.stage.history",
+            "sales.funnel.stage.report",
+            "sales.funnel.forecast.report",
+        ):
+            self.assertEqual(
+                self._rpc(model, "search_read", domain, ["lead_id"], context=context),
+                [],
+            )
         with mute_logger("odoo.http"):
-            for model, ids in (("crm.lead", self.lead_e.ids),
-                               ("crm.lead.stage.history", history.ids)):
-                with self.subTest(model=model), \
-                        self.assertRaisesRegex(JsonRpcException, "AccessError"):
+            for model, ids in (
+                ("crm.lead", self.lead_e.ids),
+                ("crm.lead.stage.history", history.ids),
+            ):
+                with (
+                    self.subTest(model=model),
+                    self.assertRaisesRegex(JsonRpcException, "AccessError"),
+                ):
                     self._rpc(model, "read", ids, ["display_name"], context=context)
         # A's own history, through the opportunity, is readable
         self.assertEqual(
-            self._rpc("crm.lead", "read", self.lead_a.ids, ["stage_history_count"],
-                      context=context),
+            self._rpc(
+                "crm.lead",
+                "read",
+                self.lead_a.ids,
+                ["stage_history_count"],
+                context=context,
+            ),
             [{"id": self.lead_a.id, "stage_history_count": 3}],
         )
 
@@ -602,26 +862,53 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
 
         self.authenticate("sfp_manager", "sfp_manager")
         context = {"allowed_company_ids": self.company.ids}
-        self.assertEqual(self._rpc("crm.lead", "search_read", [("id", "=", lead.id)],
-                                   ["name"], context=context), [])
-        for model in ("crm.lead.stage.history", "sales.funnel.stage.report",
-                      "sales.funnel.forecast.report"):
+        self.assertEqual(
+            self._rpc(
+                "crm.lead",
+                "search_read",
+                [("id", "=", lead.id)],
+                ["name"],
+                context=context,
+            ),
+            [],
+        )
+        for model in (
+            "crm.lead.stage.history",
+            "sales.funnel.stage.report",
+            "sales.funnel.forecast.report",
+        ):
             with self.subTest(model=model):
-                self.assertEqual(self._rpc(model, "search_read", [("lead_id", "=", lead.id)],
-                                           ["lead_id", "company_id"], context=context), [])
+                self.assertEqual(
+                    self._rpc(
+                        model,
+                        "search_read",
+                        [("lead_id", "=", lead.id)],
+                        ["lead_id", "company_id"],
+                        context=context,
+                    ),
+                    [],
+                )
         # the first company's reports are as they were before
         self.assertEqual(self._snapshot(self.company), self._expected("jan", "e"))
         # the whole history went with the opportunity to the second company
         self.authenticate("sfp_krakow_rep", "sfp_krakow_rep")
         rows = self._rpc(
-            "crm.lead.stage.history", "search_read", [("lead_id", "=", lead.id)],
-            ["stage_id", "change_type", "company_id"], order="date_enter, id",
+            "crm.lead.stage.history",
+            "search_read",
+            [("lead_id", "=", lead.id)],
+            ["stage_id", "change_type", "company_id"],
+            order="date_enter, id",
             context={"allowed_company_ids": self.company_2.ids},
         )
         self.assertEqual(
-            [(row["stage_id"][1], row["change_type"], row["company_id"][0]) for row in rows],
-            [("New Prospect", "create", self.company_2.id),
-             ("Need Information", "stage", self.company_2.id),
-             ("Meeting", "stage", self.company_2.id),
-             ("Payment Received", "won", self.company_2.id)],
+            [
+                (row["stage_id"][1], row["change_type"], row["company_id"][0])
+                for row in rows
+            ],
+            [
+                ("New Prospect", "create", self.company_2.id),
+                ("Need Information", "stage", self.company_2.id),
+                ("Meeting", "stage", self.company_2.id),
+                ("Payment Received", "won", self.company_2.id),
+            ],
         )

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -20,7 +22,9 @@ class TestSalesFunnelReports(SalesFunnelCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.user_other = mail_new_test_user(
-            cls.env, login="sfp_other_rep", name="Ewa Zielińska",
+            cls.env,
+            login="sfp_other_rep",
+            name="Ewa Zielińska",
             groups="sales_team.group_sale_salesman",
         )
         s = cls.stages
@@ -28,16 +32,25 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         cls.deadline_c = today + relativedelta(months=2)
         cls.deadline_e = today - relativedelta(months=2)
         with freeze_time("2026-01-01 00:00:00"):
-            cls.lead_a = cls._create_opportunities(1, s[0], name="A", expected_revenue=10000)
+            cls.lead_a = cls._create_opportunities(
+                1, s[0], name="A", expected_revenue=10000
+            )
             cls.lead_b = cls._create_opportunities(1, s[0], name="B")
         with freeze_time("2026-01-02 00:00:00"):
             cls.lead_c = cls._create_opportunities(
                 1, s[1], name="C", expected_revenue=20000, date_deadline=cls.deadline_c
             )
-            cls.lead_d = cls._create_opportunities(1, s[0], name="D", expected_revenue=5000)
+            cls.lead_d = cls._create_opportunities(
+                1, s[0], name="D", expected_revenue=5000
+            )
             cls.lead_e = cls._create_opportunities(
-                1, s[13], name="E", expected_revenue=1000, date_deadline=cls.deadline_e,
-                user=cls.user_manager, user_id=cls.user_other.id,
+                1,
+                s[13],
+                name="E",
+                expected_revenue=1000,
+                date_deadline=cls.deadline_e,
+                user=cls.user_manager,
+                user_id=cls.user_other.id,
             )
         with freeze_time("2026-01-03 00:00:00"):
             cls.lead_a.write({"stage_id": s[1].id})
@@ -56,17 +69,32 @@ class TestSalesFunnelReports(SalesFunnelCommon):
     def _stage_report(self, groupby="stage_id"):
         Report = self.env["sales.funnel.stage.report"]
         groups = compat.grouped_read(
-            Report, [("lead_id", "in", self.leads.ids)], [groupby],
-            ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
-             "lost_count:sum", "won_count:sum", "conversion:avg",
-             "duration_days:avg", "median_days:median", "days_to_win:avg"],
+            Report,
+            [("lead_id", "in", self.leads.ids)],
+            [groupby],
+            [
+                "entered_count:sum",
+                "skipped_count:sum",
+                "moved_on_count:sum",
+                "lost_count:sum",
+                "won_count:sum",
+                "conversion:avg",
+                "duration_days:avg",
+                "median_days:median",
+                "days_to_win:avg",
+            ],
         )
         return {
             group[groupby][1] if group[groupby] else False: (
-                group["entered_count"], group["skipped_count"], group["moved_on_count"],
-                group["lost_count"], group["won_count"],
-                round(group["conversion"] or 0, 2), round(group["duration_days"] or 0, 3),
-                group["median_days"], group["days_to_win"],
+                group["entered_count"],
+                group["skipped_count"],
+                group["moved_on_count"],
+                group["lost_count"],
+                group["won_count"],
+                round(group["conversion"] or 0, 2),
+                round(group["duration_days"] or 0, 3),
+                group["median_days"],
+                group["days_to_win"],
             )
             for group in groups
         }
@@ -75,27 +103,30 @@ class TestSalesFunnelReports(SalesFunnelCommon):
     def test_stage_analysis(self):
         report = self._stage_report()
         skipped_once = (0, 1, 0, 0, 0, 0, 0, False, False)
-        self.assertEqual(report, {
-            # entered, skipped, moved on, lost, won, conversion %, avg days,
-            # median days, days to win
-            "New Prospect": (3, 0, 2, 0, 1, 33.33, 3.0, 3.0, False),
-            "Need Information": (3, 0, 2, 1, 1, 33.33, 2.333, 2.0, False),
-            "First Contact": (0, 2, 0, 0, 0, 0, 0, False, False),
-            "Meeting": (2, 0, 1, 0, 1, 50.0, 1.0, 1.0, False),
-            "Opportunity Analysis": skipped_once,
-            "Project Development": skipped_once,
-            "Project Presentation": skipped_once,
-            "Prospect Evaluation": skipped_once,
-            "Project 2 Preparation": skipped_once,
-            "Project 2 Presentation": skipped_once,
-            "Prospect Evaluation of Project 2": skipped_once,
-            "Negotiation": skipped_once,
-            "Negotiation 2": skipped_once,
-            "Order": (1, 1, 0, 0, 0, 0.0, 0, False, False),
-            "Delivery": skipped_once,
-            "Invoice": skipped_once,
-            "Payment Received": (1, 0, 0, 0, 1, 100.0, 0, False, 7.0),
-        })
+        self.assertEqual(
+            report,
+            {
+                # entered, skipped, moved on, lost, won, conversion %, avg days,
+                # median days, days to win
+                "New Prospect": (3, 0, 2, 0, 1, 33.33, 3.0, 3.0, False),
+                "Need Information": (3, 0, 2, 1, 1, 33.33, 2.333, 2.0, False),
+                "First Contact": (0, 2, 0, 0, 0, 0, 0, False, False),
+                "Meeting": (2, 0, 1, 0, 1, 50.0, 1.0, 1.0, False),
+                "Opportunity Analysis": skipped_once,
+                "Project Development": skipped_once,
+                "Project Presentation": skipped_once,
+                "Prospect Evaluation": skipped_once,
+                "Project 2 Preparation": skipped_once,
+                "Project 2 Presentation": skipped_once,
+                "Prospect Evaluation of Project 2": skipped_once,
+                "Negotiation": skipped_once,
+                "Negotiation 2": skipped_once,
+                "Order": (1, 1, 0, 0, 0, 0.0, 0, False, False),
+                "Delivery": skipped_once,
+                "Invoice": skipped_once,
+                "Payment Received": (1, 0, 0, 0, 1, 100.0, 0, False, 7.0),
+            },
+        )
         # groups come in funnel order
         self.assertEqual(list(report), self.stages.mapped("name"))
 
@@ -115,40 +146,63 @@ class TestSalesFunnelReports(SalesFunnelCommon):
     def _forecast(self, user):
         Report = self.env["sales.funnel.forecast.report"].with_user(user)
         groups = compat.grouped_read(
-            Report, [("lead_id", "in", self.leads.ids)], ["date:month"],
-            ["opportunity_count:sum", "expected_revenue:sum", "prorated_revenue:sum",
-             "won_revenue:sum"],
+            Report,
+            [("lead_id", "in", self.leads.ids)],
+            ["date:month"],
+            [
+                "opportunity_count:sum",
+                "expected_revenue:sum",
+                "prorated_revenue:sum",
+                "won_revenue:sum",
+            ],
         )
         return {
-            group["date:month"]: (group["opportunity_count"], group["expected_revenue"],
-                                  group["prorated_revenue"], group["won_revenue"])
+            group["date:month"]: (
+                group["opportunity_count"],
+                group["expected_revenue"],
+                group["prorated_revenue"],
+                group["won_revenue"],
+            )
             for group in groups
         }
 
     def _month(self, day):
-        return compat.grouped_read(
-            self.env["sales.funnel.forecast.report"], [("date", "=", day)], ["date:month"],
-            ["opportunity_count:sum"],
-        )[0]["date:month"] if day else False
+        return (
+            compat.grouped_read(
+                self.env["sales.funnel.forecast.report"],
+                [("date", "=", day)],
+                ["date:month"],
+                ["opportunity_count:sum"],
+            )[0]["date:month"]
+            if day
+            else False
+        )
 
     def test_forecast_manager_and_salesman(self):
         month_c, month_e = self._month(self.deadline_c), self._month(self.deadline_e)
-        self.assertEqual(self._forecast(self.user_manager), {
-            "January 2026": (0, 0.0, 0.0, 10000.0),   # A, won
-            month_e: (1, 1000.0, 800.0, 0.0),          # E, 80%, overdue
-            month_c: (1, 20000.0, 600.0, 0.0),         # C, 3%
-            False: (1, 5000.0, 0.0, 0.0),              # D, no expected date
-        })
+        self.assertEqual(
+            self._forecast(self.user_manager),
+            {
+                "January 2026": (0, 0.0, 0.0, 10000.0),  # A, won
+                month_e: (1, 1000.0, 800.0, 0.0),  # E, 80%, overdue
+                month_c: (1, 20000.0, 600.0, 0.0),  # C, 3%
+                False: (1, 5000.0, 0.0, 0.0),  # D, no expected date
+            },
+        )
         forecast = self._forecast(self.user_salesman)
         self.assertNotIn(month_e, forecast)
         self.assertEqual(forecast[False], (1, 5000.0, 0.0, 0.0))
         Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
         self.assertEqual(
-            Report.search([("lead_id", "in", self.leads.ids), ("is_overdue", "=", True)]).lead_id,
+            Report.search(
+                [("lead_id", "in", self.leads.ids), ("is_overdue", "=", True)]
+            ).lead_id,
             self.lead_e,
         )
         self.assertEqual(
-            Report.search([("lead_id", "in", self.leads.ids), ("has_date", "=", False)]).lead_id,
+            Report.search(
+                [("lead_id", "in", self.leads.ids), ("has_date", "=", False)]
+            ).lead_id,
             self.lead_d,
         )
 
@@ -156,19 +210,34 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         """A manager working in two companies sees the forecast in the
         currency of the company they work in, the other one's converted."""
         company = self.company
-        currency = self.env.ref("base.EUR" if company.currency_id.name != "EUR" else "base.USD")
+        currency = self.env.ref(
+            "base.EUR" if company.currency_id.name != "EUR" else "base.USD"
+        )
         currency.active = True
-        self.env["res.currency.rate"].create({
-            "currency_id": currency.id, "company_id": False,  # a rate both companies use
-            "name": "2026-01-01", "rate": 0.25,  # 1 of the first company's = 0.25
-        })
-        company_2 = self.env["res.company"].create({
-            "name": "Stalprofil GmbH", "currency_id": currency.id,
-        })
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": currency.id,
+                "company_id": False,  # a rate both companies use
+                "name": "2026-01-01",
+                "rate": 0.25,  # 1 of the first company's = 0.25
+            }
+        )
+        company_2 = self.env["res.company"].create(
+            {
+                "name": "Stalprofil GmbH",
+                "currency_id": currency.id,
+            }
+        )
         self.user_manager.company_ids |= company_2
         self._create_opportunities(
-            1, self.stages[13], user=self.user_manager, name="F", company_id=company_2.id,
-            team_id=False, user_id=self.user_manager.id, expected_revenue=1000,
+            1,
+            self.stages[13],
+            user=self.user_manager,
+            name="F",
+            company_id=company_2.id,
+            team_id=False,
+            user_id=self.user_manager.id,
+            expected_revenue=1000,
             date_deadline=self.deadline_c,
         )
         Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
@@ -177,42 +246,68 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         def forecast(companies):
             groups = compat.grouped_read(
                 Report.with_context(allowed_company_ids=companies.ids),
-                [("date", "=", self.deadline_c)], ["date:month", "company_currency"],
-                ["opportunity_count:sum", "expected_revenue:sum", "prorated_revenue:sum"],
+                [("date", "=", self.deadline_c)],
+                ["date:month", "company_currency"],
+                [
+                    "opportunity_count:sum",
+                    "expected_revenue:sum",
+                    "prorated_revenue:sum",
+                ],
             )
-            return [(group["date:month"], group["company_currency"][0],
-                     group["opportunity_count"], group["expected_revenue"],
-                     group["prorated_revenue"]) for group in groups]
+            return [
+                (
+                    group["date:month"],
+                    group["company_currency"][0],
+                    group["opportunity_count"],
+                    group["expected_revenue"],
+                    group["prorated_revenue"],
+                )
+                for group in groups
+            ]
 
-        self.assertEqual(forecast(company), [
-            (month_c, company.currency_id.id, 1, 20000.0, 600.0),  # C only
-        ])
-        self.assertEqual(forecast(company | company_2), [
-            # C, and F: 1,000 at 80% in the other currency, worth 4 each
-            (month_c, company.currency_id.id, 2, 24000.0, 3800.0),
-        ])
-        self.assertEqual(forecast(company_2 | company), [
-            # the same in the second company's currency
-            (month_c, currency.id, 2, 6000.0, 950.0),
-        ])
+        self.assertEqual(
+            forecast(company),
+            [
+                (month_c, company.currency_id.id, 1, 20000.0, 600.0),  # C only
+            ],
+        )
+        self.assertEqual(
+            forecast(company | company_2),
+            [
+                # C, and F: 1,000 at 80% in the other currency, worth 4 each
+                (month_c, company.currency_id.id, 2, 24000.0, 3800.0),
+            ],
+        )
+        self.assertEqual(
+            forecast(company_2 | company),
+            [
+                # the same in the second company's currency
+                (month_c, currency.id, 2, 6000.0, 950.0),
+            ],
+        )
 
     @users("sfp_manager")
     def test_funnel_shows_every_stage(self):
         # as the pivot and graph views of the series ask for it
         groups = compat.grouped_read(
             self.env["crm.lead"].with_context(sales_funnel_fill_stages=True),
-            [("id", "in", self.leads.ids), ("type", "=", "opportunity"),
-             ("probability", "<", 100)],
-            ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"],
+            [
+                ("id", "in", self.leads.ids),
+                ("type", "=", "opportunity"),
+                ("probability", "<", 100),
+            ],
+            ["stage_id"],
+            ["expected_revenue:sum", "prorated_revenue:sum"],
         )
         funnel = {
-            group["stage_id"][1]: (group["__count"], group["expected_revenue"],
-                                   group["prorated_revenue"])
+            group["stage_id"][1]: (
+                group["__count"],
+                group["expected_revenue"],
+                group["prorated_revenue"],
+            )
             for group in groups
         }
-        self.assertEqual(
-            [group["stage_id"][0] for group in groups], self.stages.ids
-        )
+        self.assertEqual([group["stage_id"][0] for group in groups], self.stages.ids)
         self.assertEqual(len(funnel), 17)
         self.assertEqual(funnel["New Prospect"], (1, 5000.0, 0.0))
         self.assertEqual(funnel["Meeting"], (1, 20000.0, 600.0))

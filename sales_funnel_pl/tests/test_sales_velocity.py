@@ -19,8 +19,11 @@ class TestSalesVelocity(SalesFunnelCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.user_other = mail_new_test_user(
-            cls.env, login="sfp_velocity_other", name="Ewa Zielińska",
-            groups="sales_team.group_sale_salesman", tz="Europe/Warsaw",
+            cls.env,
+            login="sfp_velocity_other",
+            name="Ewa Zielińska",
+            groups="sales_team.group_sale_salesman",
+            tz="Europe/Warsaw",
         )
         cls.team.member_ids = [(4, cls.user_other.id)]
         Lead = cls.env["crm.lead"]
@@ -29,15 +32,16 @@ class TestSalesVelocity(SalesFunnelCommon):
             won[0].expected_revenue, won[1].expected_revenue = 10000, 20000
             lost = cls._create_opportunities(1, cls.stage_meeting)
             cls._create_opportunities(2, cls.stage_meeting)  # open
-            cls._create_opportunities(1, cls.stage_meeting, user=cls.user_manager,
-                                      user_id=cls.user_other.id)  # open, other
+            cls._create_opportunities(
+                1, cls.stage_meeting, user=cls.user_manager, user_id=cls.user_other.id
+            )  # open, other
         with freeze_time("2024-05-05 09:00:00"):
             old = cls._create_opportunities(1, cls.stage_meeting)
             old.action_set_lost()  # outside the twelve months
         with freeze_time("2026-01-15 09:00:00"):
-            won[0].action_set_won()   # 10 days
+            won[0].action_set_won()  # 10 days
         with freeze_time("2026-01-25 09:00:00"):
-            won[1].action_set_won()   # 20 days
+            won[1].action_set_won()  # 20 days
             lost.action_set_lost()
         cls.leads = Lead.with_context(active_test=False).search(
             [("user_id", "in", (cls.user_salesman | cls.user_other).ids)]
@@ -46,30 +50,68 @@ class TestSalesVelocity(SalesFunnelCommon):
     def _rows(self, user):
         Report = self.env["sales.funnel.velocity.report"].with_user(user)
         return [
-            (row.user_id.name, row.team_id.name, row.open_count, row.won_count,
-             row.lost_count, row.avg_won_value, round(row.win_rate, 2),
-             row.cycle_days, round(row.velocity, 2))
+            (
+                row.user_id.name,
+                row.team_id.name,
+                row.open_count,
+                row.won_count,
+                row.lost_count,
+                row.avg_won_value,
+                round(row.win_rate, 2),
+                row.cycle_days,
+                round(row.velocity, 2),
+            )
             for row in Report.search([], order="user_id")
         ]
 
     @freeze_time("2026-02-01 09:00:00")
     def test_velocity_of_a_salesperson(self):
         # 2 open × 15,000 × 2/3 ÷ 15 days = 1,333.33 a day
-        self.assertEqual(self._rows(self.user_salesman), [
-            ("Jan Kowalski", "Zespół Testowy", 2, 2, 1, 15000.0, 66.67, 15.0, 1333.33),
-        ])
+        self.assertEqual(
+            self._rows(self.user_salesman),
+            [
+                (
+                    "Jan Kowalski",
+                    "Zespół Testowy",
+                    2,
+                    2,
+                    1,
+                    15000.0,
+                    66.67,
+                    15.0,
+                    1333.33,
+                ),
+            ],
+        )
 
     @freeze_time("2026-02-01 09:00:00")
     def test_manager_sees_every_salesperson_and_team_total(self):
         rows = self._rows(self.user_manager)
-        self.assertEqual(rows, [
-            ("Ewa Zielińska", "Zespół Testowy", 1, 0, 0, 0.0, 0.0, 0.0, 0.0),
-            ("Jan Kowalski", "Zespół Testowy", 2, 2, 1, 15000.0, 66.67, 15.0, 1333.33),
-        ])
+        self.assertEqual(
+            rows,
+            [
+                ("Ewa Zielińska", "Zespół Testowy", 1, 0, 0, 0.0, 0.0, 0.0, 0.0),
+                (
+                    "Jan Kowalski",
+                    "Zespół Testowy",
+                    2,
+                    2,
+                    1,
+                    15000.0,
+                    66.67,
+                    15.0,
+                    1333.33,
+                ),
+            ],
+        )
         Report = self.env["sales.funnel.velocity.report"].with_user(self.user_manager)
         self.assertEqual(
-            [(team.name, round(velocity, 2), count) for team, velocity, count in
-             Report._read_group([], ["team_id"], ["velocity:sum", "open_count:sum"])],
+            [
+                (team.name, round(velocity, 2), count)
+                for team, velocity, count in Report._read_group(
+                    [], ["team_id"], ["velocity:sum", "open_count:sum"]
+                )
+            ],
             [("Zespół Testowy", 1333.33, 3)],
         )
 
@@ -77,9 +119,22 @@ class TestSalesVelocity(SalesFunnelCommon):
     def test_only_the_last_twelve_months_count(self):
         # the win of 15 January 2026 and the loss of 25 January are a year old
         # for the first, within the year for the others
-        self.assertEqual(self._rows(self.user_salesman), [
-            ("Jan Kowalski", "Zespół Testowy", 2, 1, 1, 20000.0, 50.0, 20.0, 1000.0),
-        ])
+        self.assertEqual(
+            self._rows(self.user_salesman),
+            [
+                (
+                    "Jan Kowalski",
+                    "Zespół Testowy",
+                    2,
+                    1,
+                    1,
+                    20000.0,
+                    50.0,
+                    20.0,
+                    1000.0,
+                ),
+            ],
+        )
 
     @freeze_time("2026-02-01 09:00:00")
     def test_archived_won_sale(self):
@@ -91,20 +146,48 @@ class TestSalesVelocity(SalesFunnelCommon):
         )
         won.with_user(self.user_manager).action_archive()
         self.env.flush_all()
-        forecast = self.env["sales.funnel.forecast.report"].with_user(self.user_manager).search(
-            [("lead_id", "=", won.id)]
+        forecast = (
+            self.env["sales.funnel.forecast.report"]
+            .with_user(self.user_manager)
+            .search([("lead_id", "=", won.id)])
         )
         if compat.ODOO_19:
-            self.assertEqual(self._rows(self.user_salesman), [
-                ("Jan Kowalski", "Zespół Testowy", 2, 2, 1, 15000.0, 66.67, 15.0, 1333.33),
-            ])
+            self.assertEqual(
+                self._rows(self.user_salesman),
+                [
+                    (
+                        "Jan Kowalski",
+                        "Zespół Testowy",
+                        2,
+                        2,
+                        1,
+                        15000.0,
+                        66.67,
+                        15.0,
+                        1333.33,
+                    ),
+                ],
+            )
             self.assertEqual(
                 [(row.kind, row.date, row.won_revenue) for row in forecast],
                 [("won", date(2026, 1, 15), 10000.0)],
             )
         else:
             # 2 open × 20,000 × 1/3 ÷ 20 days
-            self.assertEqual(self._rows(self.user_salesman), [
-                ("Jan Kowalski", "Zespół Testowy", 2, 1, 2, 20000.0, 33.33, 20.0, 666.67),
-            ])
+            self.assertEqual(
+                self._rows(self.user_salesman),
+                [
+                    (
+                        "Jan Kowalski",
+                        "Zespół Testowy",
+                        2,
+                        1,
+                        2,
+                        20000.0,
+                        33.33,
+                        20.0,
+                        666.67,
+                    ),
+                ],
+            )
             self.assertFalse(forecast)

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
 
 from freezegun import freeze_time
@@ -16,41 +18,75 @@ class TestTimeZones(SalesFunnelCommon):
     def test_win_after_midnight_in_warsaw(self):
         Lead = self.env["crm.lead"].with_user(self.user_salesman)
         with freeze_time("2030-10-31 22:00:00"):  # 23:00 in Warsaw
-            lead = self._create_opportunities(1, self.stage_order, expected_revenue=5000)
+            lead = self._create_opportunities(
+                1, self.stage_order, expected_revenue=5000
+            )
             late = self._create_opportunities(
-                1, self.stage_order, date_deadline=date(2030, 10, 20), expected_revenue=1000
+                1,
+                self.stage_order,
+                date_deadline=date(2030, 10, 20),
+                expected_revenue=1000,
             )
             self.assertEqual(lead.date_process_start, date(2030, 10, 31))
         with freeze_time("2030-10-31 23:30:00"):  # 00:30 on 1 November in Warsaw
             Lead.browse(lead.id).action_set_won()
-            self.assertRecordValues(lead, [{
-                "date_stage": date(2030, 11, 1), "date_process_end": date(2030, 11, 1),
-            }])
+            self.assertRecordValues(
+                lead,
+                [
+                    {
+                        "date_stage": date(2030, 11, 1),
+                        "date_process_end": date(2030, 11, 1),
+                    }
+                ],
+            )
             rows = lead.stage_history_ids.sorted("id")
-            self.assertEqual(rows.mapped("date_stage"), [date(2030, 10, 31), date(2030, 11, 1)])
+            self.assertEqual(
+                rows.mapped("date_stage"), [date(2030, 10, 31), date(2030, 11, 1)]
+            )
             self.assertEqual(rows[0].duration_days, 1.0)
             # the forecast reads with the web client's context (tz of the user)
-            Forecast = self.env["sales.funnel.forecast.report"].with_user(
-                self.user_salesman
-            ).with_context(tz="Europe/Warsaw")
+            Forecast = (
+                self.env["sales.funnel.forecast.report"]
+                .with_user(self.user_salesman)
+                .with_context(tz="Europe/Warsaw")
+            )
             self.assertEqual(
-                Forecast.search_read([("lead_id", "in", (lead | late).ids)],
-                                     ["lead_id", "date", "kind", "is_overdue"], order="id"),
+                Forecast.search_read(
+                    [("lead_id", "in", (lead | late).ids)],
+                    ["lead_id", "date", "kind", "is_overdue"],
+                    order="id",
+                ),
                 [
-                    {"id": lead.id, "lead_id": (lead.id, lead.display_name),
-                     "date": date(2030, 11, 1), "kind": "won", "is_overdue": False},
-                    {"id": late.id, "lead_id": (late.id, late.display_name),
-                     "date": date(2030, 10, 20), "kind": "open", "is_overdue": True},
+                    {
+                        "id": lead.id,
+                        "lead_id": (lead.id, lead.display_name),
+                        "date": date(2030, 11, 1),
+                        "kind": "won",
+                        "is_overdue": False,
+                    },
+                    {
+                        "id": late.id,
+                        "lead_id": (late.id, late.display_name),
+                        "date": date(2030, 10, 20),
+                        "kind": "open",
+                        "is_overdue": True,
+                    },
                 ],
             )
             self.assertEqual(
-                Forecast._read_group([("lead_id", "in", (lead | late).ids)], ["date:month"],
-                                     ["won_revenue:sum", "prorated_revenue:sum"]),
+                Forecast._read_group(
+                    [("lead_id", "in", (lead | late).ids)],
+                    ["date:month"],
+                    ["won_revenue:sum", "prorated_revenue:sum"],
+                ),
                 [(date(2030, 10, 1), 0.0, 800.0), (date(2030, 11, 1), 5000.0, 0.0)],
             )
             Stages = self.env["sales.funnel.stage.report"].with_user(self.user_salesman)
             self.assertEqual(
-                Stages._read_group([("lead_id", "=", lead.id), ("entered_count", "=", 1)],
-                                   ["stage_id"], ["days_to_win:avg", "duration_days:avg"]),
+                Stages._read_group(
+                    [("lead_id", "=", lead.id), ("entered_count", "=", 1)],
+                    ["stage_id"],
+                    ["days_to_win:avg", "duration_days:avg"],
+                ),
                 [(self.stage_order, False, 1.0), (self.stage_won, 1.0, False)],
             )

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 
 from dateutil.relativedelta import relativedelta
@@ -28,7 +30,9 @@ class TestUi(HttpCase, SalesFunnelCommon):
         cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
 
     def test_pipeline_tour(self):
-        lead = self._create_opportunities(1, self.stage_new, name="Wdrożenie ERP – Stalprofil")
+        lead = self._create_opportunities(
+            1, self.stage_new, name="Wdrożenie ERP – Stalprofil"
+        )
         # predictive lead scoring's estimate, far from the stage's probability
         self.env.cr.execute(
             "UPDATE crm_lead SET automated_probability = 98.39 WHERE id = %s", [lead.id]
@@ -65,24 +69,51 @@ class TestUi(HttpCase, SalesFunnelCommon):
         self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
         next_month = fields.Date.today() + relativedelta(months=1)
         Lead = self.env["crm.lead"].with_user(self.user_manager)
-        values = {"type": "opportunity", "team_id": self.team.id,
-                  "user_id": self.user_manager.id}
-        Lead.create([
-            dict(values, name="L1", stage_id=self.stage_new.id, expected_revenue=5000),
-            dict(values, name="L2", stage_id=self.stage_meeting.id, expected_revenue=20000,
-                 date_deadline=next_month),
-        ])
-        moved = Lead.create(dict(values, name="L3", stage_id=self.stage_new.id,
-                                 expected_revenue=10000, date_deadline=next_month))
+        values = {
+            "type": "opportunity",
+            "team_id": self.team.id,
+            "user_id": self.user_manager.id,
+        }
+        Lead.create(
+            [
+                dict(
+                    values, name="L1", stage_id=self.stage_new.id, expected_revenue=5000
+                ),
+                dict(
+                    values,
+                    name="L2",
+                    stage_id=self.stage_meeting.id,
+                    expected_revenue=20000,
+                    date_deadline=next_month,
+                ),
+            ]
+        )
+        moved = Lead.create(
+            dict(
+                values,
+                name="L3",
+                stage_id=self.stage_new.id,
+                expected_revenue=10000,
+                date_deadline=next_month,
+            )
+        )
         moved.write({"stage_id": self.stage_meeting.id})
-        Lead.create(dict(values, name="L4", stage_id=self.stage_order.id, expected_revenue=1000,
-                         date_deadline=fields.Date.today() - relativedelta(months=2)))
+        Lead.create(
+            dict(
+                values,
+                name="L4",
+                stage_id=self.stage_order.id,
+                expected_revenue=1000,
+                date_deadline=fields.Date.today() - relativedelta(months=2),
+            )
+        )
         self.start_tour("/odoo/crm", "sales_funnel_pl_reports", login="sfp_manager")
 
     def test_settings_tour(self):
         self.env.ref("base.user_admin").write({"lang": "pl_PL", "tour_enabled": False})
         self.start_tour(
-            "/odoo/action-crm.crm_config_settings_action", "sales_funnel_pl_settings",
+            "/odoo/action-crm.crm_config_settings_action",
+            "sales_funnel_pl_settings",
             login="admin",
         )
 
@@ -98,28 +129,42 @@ class TestUi(HttpCase, SalesFunnelCommon):
         ).search([("stage_id", "not in", self.stages.ids)]).write(
             {"stage_id": self.stage_new.id}
         )
-        self.start_tour("/odoo/crm", "sales_funnel_pl_stage_map_nothing", login="sfp_manager")
+        self.start_tour(
+            "/odoo/crm", "sales_funnel_pl_stage_map_nothing", login="sfp_manager"
+        )
 
     def test_reassign_tour(self):
         self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
         leaving = mail_new_test_user(
-            self.env, login="sfp_leaving", name="Piotr Wiśniewski",
+            self.env,
+            login="sfp_leaving",
+            name="Piotr Wiśniewski",
             groups="sales_team.group_sale_salesman",
         )
         servers = self._create_opportunities(
-            1, self.stage_meeting, name="Dostawa serwerów", user_id=leaving.id,
+            1,
+            self.stage_meeting,
+            name="Dostawa serwerów",
+            user_id=leaving.id,
             user=self.user_manager,
         )
         hall = self._create_opportunities(
-            1, self.stage_new, name="Modernizacja hali", user_id=leaving.id,
+            1,
+            self.stage_new,
+            name="Modernizacja hali",
+            user_id=leaving.id,
             user=self.user_manager,
         )
         won = self._create_opportunities(
-            1, self.stage_won, name="Wygrana umowa", user_id=leaving.id,
+            1,
+            self.stage_won,
+            name="Wygrana umowa",
+            user_id=leaving.id,
             user=self.user_manager,
         )
         activity = servers.activity_schedule(
-            "mail.mail_activity_data_todo", user_id=leaving.id,
+            "mail.mail_activity_data_todo",
+            user_id=leaving.id,
             summary="Zadzwonić do klienta",
         )
         leaving.write({"active": False})
@@ -134,7 +179,9 @@ class TestUi(HttpCase, SalesFunnelCommon):
         self._create_opportunities(1, self.stage_new)
         self._create_opportunities(2, self.stage_meeting)
         self._create_opportunities(1, self.stage_won)
-        self.start_tour("/odoo/crm", "sales_funnel_pl_funnel_graph", login="sfp_salesman")
+        self.start_tour(
+            "/odoo/crm", "sales_funnel_pl_funnel_graph", login="sfp_salesman"
+        )
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
@@ -145,19 +192,33 @@ class TestJsonRpcBadInput(HttpCase, SalesFunnelCommon):
     def _call(self, model, method, *args):
         response = self.url_open(
             f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps({
-                "jsonrpc": "2.0", "method": "call", "id": 1,
-                "params": {"model": model, "method": method, "args": list(args),
-                           "kwargs": {}},
-            }),
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": list(args),
+                        "kwargs": {},
+                    },
+                }
+            ),
             headers={"Content-Type": "application/json"},
         )
         return response.json()
 
     def _state(self, lead):
         lead.invalidate_recordset()
-        return (lead.stage_id, lead.probability, lead.next_action, lead.date_stage,
-                len(lead.stage_history_ids), len(lead.activity_ids))
+        return (
+            lead.stage_id,
+            lead.probability,
+            lead.next_action,
+            lead.date_stage,
+            len(lead.stage_history_ids),
+            len(lead.activity_ids),
+        )
 
     def test_bad_input(self):
         lead = self._create_opportunities(1, self.stage_meeting)
@@ -165,31 +226,60 @@ class TestJsonRpcBadInput(HttpCase, SalesFunnelCommon):
         before = self._state(lead)
         self.authenticate("sfp_salesman", "sfp_salesman")
         cases = [
-            ("crm.lead", [lead.ids, {"stage_id": "abc"}],
-             "odoo.exceptions.ValidationError",
-             "A stage is given by its id (a whole number), not 'abc'."),
-            ("crm.lead", [lead.ids, {"stage_id": 999999}],
-             "odoo.exceptions.ValidationError", "The stage 999999 does not exist."),
-            ("crm.lead", [lead.ids, {"probability": 1e9}],
-             "odoo.exceptions.ValidationError",
-             "The probability of Szansa 0 must be between 0% and 100%."),
-            ("crm.lead", [lead.ids, {"date_stage": "31/12/2026"}],
-             "builtins.ValueError", "time data '31/12/2026' does not match format '%Y-%m-%d'"),
-            ("crm.lead", [lead.ids, {"next_action": "x" * 10000}],
-             "odoo.exceptions.ValidationError",
-             "The next action of Szansa 0 is too long (10000 characters): write it in "
-             "at most 500 characters and put the details in the notes."),
-            ("crm.lead", [lead.ids, {"expected_revenue": -5}],
-             "odoo.exceptions.ValidationError",
-             "The expected revenue of Szansa 0 cannot be negative."),
-            ("crm.lead.stage.history", [row.ids, {"date_stage": "2026-01-01"}],
-             "odoo.exceptions.AccessError", None),
-            ("crm.stage", [self.stage_meeting.ids, {"probability": 50}],
-             "odoo.exceptions.AccessError", None),
+            (
+                "crm.lead",
+                [lead.ids, {"stage_id": "abc"}],
+                "odoo.exceptions.ValidationError",
+                "A stage is given by its id (a whole number), not 'abc'.",
+            ),
+            (
+                "crm.lead",
+                [lead.ids, {"stage_id": 999999}],
+                "odoo.exceptions.ValidationError",
+                "The stage 999999 does not exist.",
+            ),
+            (
+                "crm.lead",
+                [lead.ids, {"probability": 1e9}],
+                "odoo.exceptions.ValidationError",
+                "The probability of Szansa 0 must be between 0% and 100%.",
+            ),
+            (
+                "crm.lead",
+                [lead.ids, {"date_stage": "31/12/2026"}],
+                "builtins.ValueError",
+                "time data '31/12/2026' does not match format '%Y-%m-%d'",
+            ),
+            (
+                "crm.lead",
+                [lead.ids, {"next_action": "x" * 10000}],
+                "odoo.exceptions.ValidationError",
+                "The next action of Szansa 0 is too long (10000 characters): "
+                "write it in at most 500 characters and put the details in the notes.",
+            ),
+            (
+                "crm.lead",
+                [lead.ids, {"expected_revenue": -5}],
+                "odoo.exceptions.ValidationError",
+                "The expected revenue of Szansa 0 cannot be negative.",
+            ),
+            (
+                "crm.lead.stage.history",
+                [row.ids, {"date_stage": "2026-01-01"}],
+                "odoo.exceptions.AccessError",
+                None,
+            ),
+            (
+                "crm.stage",
+                [self.stage_meeting.ids, {"probability": 50}],
+                "odoo.exceptions.AccessError",
+                None,
+            ),
         ]
         for model, args, error_name, message in cases:
-            with self.subTest(model=model, args=str(args)[:80]), mute_logger(
-                "odoo.http", "odoo.sql_db"
+            with (
+                self.subTest(model=model, args=str(args)[:80]),
+                mute_logger("odoo.http", "odoo.sql_db"),
             ):
                 error = self._call(model, "write", *args)["error"]["data"]
                 self.assertEqual(error["name"], error_name)

@@ -1,2 +1,2 @@
-from . import crm_stage_map_wizard
-from . import crm_lead_reassign_wizard
+from . import crm_stage_map
+from . import crm_lead_reassign

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """1.1.0 (each series prefixes it: 18.0.1.1.0, 19.0.1.1.0): history rows
 record the stages they skipped and whether they were left for a later
 stage, and follow their opportunity's company. Fill both for the rows

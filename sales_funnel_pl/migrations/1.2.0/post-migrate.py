@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """1.2.0: days in a stage follow the business stage dates, and the next
 action of an opportunity is its earliest planned activity of any type.
 Recompute both for the data written by 1.1.0."""

@@ -58,13 +58,16 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
             run: "click",
         },
         {
-            content: "Upcoming closings only: the overdue month is gone, the coming one stays",
-            trigger: ".o_pivot_view .o_pivot:has(td:contains('900,00')):not(:has(td:contains('800,00')))",
+            content:
+                "Upcoming closings only: the overdue month is gone, the coming one stays",
+            trigger:
+                ".o_pivot_view .o_pivot:has(td:contains('900,00')):not(:has(td:contains('800,00')))",
         },
         ...openReport("sales_funnel_pl.sales_funnel_stage_report_menu"),
         {
             content: "Two opportunities entered Nowy Prospekt",
-            trigger: ".o_pivot tr:has(th:contains('Nowy Prospekt')) td:eq(0):contains('2')",
+            trigger:
+                ".o_pivot tr:has(th:contains('Nowy Prospekt')) td:eq(0):contains('2')",
         },
         ...openReport("sales_funnel_pl.sales_funnel_velocity_menu"),
         {
@@ -72,8 +75,10 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
             trigger: ".o_list_renderer th:contains('Tempo / dzień')",
         },
         {
-            content: "The manager's row: four open opportunities, nothing won yet, 0,00 a day",
-            trigger: ".o_list_renderer tr.o_data_row:has(td:contains('Anna Nowak')):has(td[name='open_count']:contains('4')):has(td[name='velocity']:contains('0,00'))",
+            content:
+                "The manager's row: four open opportunities, nothing won yet, 0,00 a day",
+            trigger:
+                ".o_list_renderer tr.o_data_row:has(td:contains('Anna Nowak')):has(td[name='open_count']:contains('4')):has(td[name='velocity']:contains('0,00'))",
         },
     ],
 });

@@ -49,7 +49,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_settings", {
                         labels.push(text(box.querySelector(".o_form_label")));
                     }
                 }
-                const expected = "Następne działanie posprzedażne | Prawdopodobieństwo z etapu";
+                const expected =
+                    "Następne działanie posprzedażne | Prawdopodobieństwo z etapu";
                 if (labels.join(" | ") !== expected) {
                     throw new Error(`Under "Lejek sprzedaży": ${labels.join(" | ")}`);
                 }
@@ -60,20 +61,26 @@ registry.category("web_tour.tours").add("sales_funnel_pl_settings", {
                     "Predykcyjny scoring leadów",
                     "Przypisanie oparte na regułach",
                 ]) {
-                    const crmLabel = [...app.querySelectorAll(".o_setting_box .o_form_label")].find(
-                        (element) => text(element) === label
-                    );
+                    const crmLabel = [
+                        ...app.querySelectorAll(".o_setting_box .o_form_label"),
+                    ].find((element) => text(element) === label);
                     if (
                         !crmLabel ||
-                        !(crmLabel.compareDocumentPosition(heading) & Node.DOCUMENT_POSITION_FOLLOWING)
+                        !(
+                            crmLabel.compareDocumentPosition(heading) &
+                            Node.DOCUMENT_POSITION_FOLLOWING
+                        )
                     ) {
-                        throw new Error(`crm's "${label}" is not before the addon's block`);
+                        throw new Error(
+                            `crm's "${label}" is not before the addon's block`
+                        );
                     }
                 }
             },
         },
         {
-            content: "The settings explain what predictive lead scoring does with the funnel",
+            content:
+                "The settings explain what predictive lead scoring does with the funnel",
             trigger:
                 "#sales_funnel_stage_probability:contains('Predykcyjny scoring leadów'):contains('Nigdy nie zastępuje prawdopodobieństwa szansy')",
         },
@@ -86,25 +93,33 @@ registry.category("web_tour.tours").add("sales_funnel_pl_menus", {
         openMenu("crm.crm_menu_report"),
         {
             content: "Raportowanie: one entry per report, crm's where crm puts them",
-            trigger: ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.sales_funnel_forecast_report_menu']",
+            trigger:
+                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.sales_funnel_forecast_report_menu']",
             run() {
                 const menu = this.anchor.closest(".o-dropdown--menu");
                 const entries = [...menu.querySelectorAll(".dropdown-item")].map(text);
-                const duplicates = entries.filter((entry, index) => entries.indexOf(entry) !== index);
+                const duplicates = entries.filter(
+                    (entry, index) => entries.indexOf(entry) !== index
+                );
                 const expected = {
                     "crm.crm_menu_forecast": "Prognoza",
                     "crm.crm_opportunity_report_menu": "Lejek",
-                    "sales_funnel_pl.crm_lead_funnel_menu": "Otwarte szanse według etapów",
-                    "sales_funnel_pl.sales_funnel_forecast_report_menu": "Prognoza a wykonanie",
+                    "sales_funnel_pl.crm_lead_funnel_menu":
+                        "Otwarte szanse według etapów",
+                    "sales_funnel_pl.sales_funnel_forecast_report_menu":
+                        "Prognoza a wykonanie",
                 };
                 const found = Object.keys(expected).map((xmlid) => {
-                    const item = menu.querySelector(`.dropdown-item[data-menu-xmlid='${xmlid}']`);
+                    const item = menu.querySelector(
+                        `.dropdown-item[data-menu-xmlid='${xmlid}']`
+                    );
                     return item && text(item);
                 });
                 if (
                     duplicates.length ||
                     found.join(" | ") !== Object.values(expected).join(" | ") ||
-                    entries.filter((entry) => ["Lejek", "Prognoza"].includes(entry)).length !== 2
+                    entries.filter((entry) => ["Lejek", "Prognoza"].includes(entry))
+                        .length !== 2
                 ) {
                     throw new Error(`Raportowanie: ${entries.join(" | ")}`);
                 }
@@ -122,7 +137,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_menus", {
         openMenu("crm.crm_menu_config"),
         {
             content: "Konfiguracja › Etapy, without developer mode",
-            trigger: ".o-dropdown--menu .dropdown-item[data-menu-xmlid='crm.menu_crm_lead_stage_act']:contains('Etapy')",
+            trigger:
+                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='crm.menu_crm_lead_stage_act']:contains('Etapy')",
             run: "click",
         },
         {
@@ -138,7 +154,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_stage_map_nothing", {
         openMenu("crm.crm_menu_config"),
         {
             content: "Open Przypisz etapy do lejka",
-            trigger: ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_stage_map_wizard_menu']",
+            trigger:
+                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_stage_map_menu']",
             run: "click",
         },
         {
@@ -147,7 +164,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_stage_map_nothing", {
         },
         {
             content: "It offers Close only, no button moving opportunities",
-            trigger: ".modal .modal-footer:not(:has(button:contains('Przenieś szanse')))",
+            trigger:
+                ".modal .modal-footer:not(:has(button:contains('Przenieś szanse')))",
             run() {
                 const buttons = [...this.anchor.querySelectorAll("button")]
                     .filter((button) => button.offsetParent !== null)
@@ -175,7 +193,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reassign", {
         openMenu("crm.crm_menu_sales"),
         {
             content: "Open Przekaż szanse",
-            trigger: ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_lead_reassign_wizard_menu']",
+            trigger:
+                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_lead_reassign_menu']",
             run: "click",
         },
         {
@@ -204,14 +223,18 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reassign", {
         },
         {
             content: "The opportunities that will move are listed",
-            trigger: ".modal .o_field_widget[name=moving_lead_ids] .o_data_row:contains('Dostawa serwerów'):contains('Spotkanie')",
+            trigger:
+                ".modal .o_field_widget[name=moving_lead_ids] .o_data_row:contains('Dostawa serwerów'):contains('Spotkanie')",
             run() {
                 const rows = [
                     ...document.querySelectorAll(
                         ".modal .o_field_widget[name=moving_lead_ids] .o_data_row"
                     ),
                 ].map(text);
-                if (rows.length !== 2 || !rows.some((row) => row.includes("Modernizacja hali"))) {
+                if (
+                    rows.length !== 2 ||
+                    !rows.some((row) => row.includes("Modernizacja hali"))
+                ) {
                     throw new Error(`Opportunities: ${rows.join(" | ")}`);
                 }
             },
@@ -223,7 +246,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reassign", {
         },
         {
             content: "The salesperson's open activity is listed",
-            trigger: ".modal .o_field_widget[name=moving_activity_ids] .o_data_row:contains('Zadzwonić do klienta'):contains('Dostawa serwerów')",
+            trigger:
+                ".modal .o_field_widget[name=moving_activity_ids] .o_data_row:contains('Zadzwonić do klienta'):contains('Dostawa serwerów')",
         },
         {
             content: "Reassign",
@@ -232,22 +256,26 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reassign", {
         },
         {
             content: "A confirmation is asked before anything moves: cancel",
-            trigger: ".modal:contains('Przekazać te szanse i czynności nowemu sprzedawcy?') .modal-footer button:contains('Anuluj')",
+            trigger:
+                ".modal:contains('Przekazać te szanse i czynności nowemu sprzedawcy?') .modal-footer button:contains('Anuluj')",
             run: "click",
         },
         {
             content: "Back in the wizard, reassign again",
-            trigger: ".modal:not(:contains('Przekazać te szanse')) .modal-footer button[name=action_reassign]",
+            trigger:
+                ".modal:not(:contains('Przekazać te szanse')) .modal-footer button[name=action_reassign]",
             run: "click",
         },
         {
             content: "Confirm",
-            trigger: ".modal:contains('Przekazać te szanse i czynności nowemu sprzedawcy?') .modal-footer .btn-primary:contains('Przekaż')",
+            trigger:
+                ".modal:contains('Przekazać te szanse i czynności nowemu sprzedawcy?') .modal-footer .btn-primary:contains('Przekaż')",
             run: "click",
         },
         {
             content: "Done: the wizard is closed and the result notified",
-            trigger: "body:not(:has(.modal)) .o_notification:contains('Przekazane szanse: 2')",
+            trigger:
+                "body:not(:has(.modal)) .o_notification:contains('Przekazane szanse: 2')",
         },
     ],
 });
@@ -258,12 +286,14 @@ registry.category("web_tour.tours").add("sales_funnel_pl_funnel_graph", {
         openMenu("crm.crm_menu_report"),
         {
             content: "Open Otwarte szanse według etapów",
-            trigger: ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_lead_funnel_menu']",
+            trigger:
+                ".o-dropdown--menu .dropdown-item[data-menu-xmlid='sales_funnel_pl.crm_lead_funnel_menu']",
             run: "click",
         },
         {
             content: "The graph has a bar for each of the 17 stages, in funnel order",
-            trigger: ".o_graph_view:not(:has(.o_view_sample_data)) .o_graph_renderer canvas",
+            trigger:
+                ".o_graph_view:not(:has(.o_view_sample_data)) .o_graph_renderer canvas",
             run() {
                 const chart = window.Chart.getChart(this.anchor);
                 const labels = chart.data.labels.map((label) =>
@@ -273,7 +303,12 @@ registry.category("web_tour.tours").add("sales_funnel_pl_funnel_graph", {
                     throw new Error(`Bars: ${labels.join(" | ")}`);
                 }
                 const counts = chart.data.datasets[0].data;
-                if (counts.length !== 17 || counts[0] !== 1 || counts[3] !== 2 || counts[16] !== 0) {
+                if (
+                    counts.length !== 17 ||
+                    counts[0] !== 1 ||
+                    counts[3] !== 2 ||
+                    counts[16] !== 0
+                ) {
                     throw new Error(`Counts: ${counts.join(", ")}`);
                 }
             },

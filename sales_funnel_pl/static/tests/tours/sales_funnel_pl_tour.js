@@ -27,7 +27,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
     steps: () => [
         {
             content: "The pipeline shows the 17 funnel stages in Polish, in order",
-            trigger: ".o_opportunity_kanban .o_kanban_group:nth-child(17) .o_column_title",
+            trigger:
+                ".o_opportunity_kanban .o_kanban_group:nth-child(17) .o_column_title",
             run() {
                 const titles = [
                     ...document.querySelectorAll(
@@ -36,20 +37,27 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
                 ].map((title) => title.textContent.trim());
                 const expected = STAGES.join(" | ");
                 if (titles.join(" | ") !== expected) {
-                    throw new Error(`Columns: ${titles.join(" | ")}; expected: ${expected}`);
+                    throw new Error(
+                        `Columns: ${titles.join(" | ")}; expected: ${expected}`
+                    );
                 }
             },
         },
         {
             content: "All 17 columns are open (none folded), each with its total",
-            trigger: ".o_opportunity_kanban .o_kanban_group:nth-child(17) .o_kanban_counter",
+            trigger:
+                ".o_opportunity_kanban .o_kanban_group:nth-child(17) .o_kanban_counter",
             run() {
                 const groups = [
-                    ...document.querySelectorAll(".o_opportunity_kanban .o_kanban_group"),
+                    ...document.querySelectorAll(
+                        ".o_opportunity_kanban .o_kanban_group"
+                    ),
                 ];
                 const folded = groups
                     .filter((group) => group.classList.contains("o_column_folded"))
-                    .map((group) => group.querySelector(".o_column_title").textContent.trim());
+                    .map((group) =>
+                        group.querySelector(".o_column_title").textContent.trim()
+                    );
                 const totals = groups.filter((group) =>
                     group.querySelector(".o_kanban_counter .o_animated_number")
                 );
@@ -63,15 +71,19 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
         },
         {
             content: "Point at the title of Informacje o potrzebie",
-            trigger: ".o_kanban_group .o_column_title:contains('Informacje o potrzebie')",
+            trigger:
+                ".o_kanban_group .o_column_title:contains('Informacje o potrzebie')",
             run: "hover",
         },
         {
             content: "Its tooltip is Polish: the heading and the method's description",
-            trigger: ".o-tooltip:contains('Opis etapu'):contains('Dane niezbędne do rozpoznania Prospektu, jako organizacji, której')",
+            trigger:
+                ".o-tooltip:contains('Opis etapu'):contains('Dane niezbędne do rozpoznania Prospektu, jako organizacji, której')",
             run() {
                 if (this.anchor.textContent.includes("Description")) {
-                    throw new Error(`English in the tooltip: ${this.anchor.textContent}`);
+                    throw new Error(
+                        `English in the tooltip: ${this.anchor.textContent}`
+                    );
                 }
             },
         },
@@ -92,13 +104,15 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             trigger: ".o_form_view .o_field_widget[name=probability] input:value(3)",
         },
         {
-            content: "No predictive-scoring estimate beside it, nor a button adopting it",
+            content:
+                "No predictive-scoring estimate beside it, nor a button adopting it",
             trigger:
                 ".o_form_view:has(.o_field_widget[name=probability]):not(:has([name=action_set_automated_probability])):not(:has(.o_field_widget[name=automated_probability])):not(:has(.o_crm_pls_tooltip_button))",
         },
         {
             content: "The form shows the stage Spotkanie",
-            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Spotkanie')",
+            trigger:
+                ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Spotkanie')",
         },
         {
             content: "Plan the next action",
@@ -114,7 +128,8 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             // only the server gives it a date: "28.11.2026" (18.0), "28 lis"
             // (19.0 leaves the current year out)
             content: "Saved: the next action got today's date",
-            trigger: ".o_form_view .o_field_widget[name=next_action_date] input:value(/\\d/)",
+            trigger:
+                ".o_form_view .o_field_widget[name=next_action_date] input:value(/\\d/)",
         },
         {
             content: "Open the stage history tab",

@@ -26,7 +26,10 @@ export class SalesFunnelKanbanModel extends CrmKanbanModel {
 
     // 19.0 (18.0 sends the key too; its server ignores it)
     async _webReadGroup(config, ...args) {
-        const context = {...config.context, max_number_opened_groups: MAX_OPENED_STAGES};
+        const context = {
+            ...config.context,
+            max_number_opened_groups: MAX_OPENED_STAGES,
+        };
         return super._webReadGroup({...config, context}, ...args);
     }
 }

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged, users
 
@@ -5,7 +7,7 @@ from .common import SalesFunnelCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestCrmStageMapWizard(SalesFunnelCommon):
+class TestCrmStageMap(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -23,7 +25,7 @@ class TestCrmStageMapWizard(SalesFunnelCommon):
     @users("sfp_manager")
     def test_map_stages(self):
         count_before = self._count()
-        with Form(self.env["crm.stage.map.wizard"]) as form:
+        with Form(self.env["crm.stage.map"]) as form:
             sources = [
                 form.line_ids.edit(index).source_stage_id
                 for index in range(len(form.line_ids))
@@ -57,7 +59,7 @@ class TestCrmStageMapWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_map_nothing_chosen(self):
-        wizard = Form(self.env["crm.stage.map.wizard"]).save()
+        wizard = Form(self.env["crm.stage.map"]).save()
         with self.assertRaises(UserError) as error:
             wizard.action_apply()
         self.assertEqual(
@@ -69,4 +71,4 @@ class TestCrmStageMapWizard(SalesFunnelCommon):
     @users("sfp_salesman")
     def test_salesman_cannot_map(self):
         with self.assertRaises(AccessError):
-            self.env["crm.stage.map.wizard"].create({})
+            self.env["crm.stage.map"].create({})

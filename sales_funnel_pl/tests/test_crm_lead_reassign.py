@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from markupsafe import Markup
 
 from odoo.exceptions import AccessError, UserError
@@ -9,7 +11,7 @@ from .common import SalesFunnelCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestCrmLeadReassignWizard(SalesFunnelCommon):
+class TestCrmLeadReassign(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -114,7 +116,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_archived_salesman(self):
-        with Form(self.env["crm.lead.reassign.wizard"]) as form:
+        with Form(self.env["crm.lead.reassign"]) as form:
             self.assertEqual(form.lead_count, 0)
             form.from_user_id = self.user_leaving
             form.to_user_id = self.user_salesman
@@ -139,7 +141,8 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
         self.assertEqual(self.activity_meeting.user_id, self.user_salesman)
         self.assertEqual(self.activity_manager.user_id, self.user_manager)
         self.assertEqual(
-            self.open_meeting[1].activity_ids, self.activity_meeting | self.activity_manager
+            self.open_meeting[1].activity_ids,
+            self.activity_meeting | self.activity_manager,
         )
         # won, lost and the lead stay with the archived salesperson
         untouched = (self.won | self.lost | self.lead).with_context(active_test=False)
@@ -154,7 +157,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_limited_by_stage(self):
-        wizard = self.env["crm.lead.reassign.wizard"].create(
+        wizard = self.env["crm.lead.reassign"].create(
             {
                 "from_user_id": self.user_leaving.id,
                 "to_user_id": self.user_manager.id,
@@ -177,7 +180,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_limited_by_team(self):
-        wizard = self.env["crm.lead.reassign.wizard"].create(
+        wizard = self.env["crm.lead.reassign"].create(
             {
                 "from_user_id": self.user_leaving.id,
                 "to_user_id": self.user_salesman.id,
@@ -196,7 +199,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
     @users("sfp_manager")
     def test_reassign_selected_opportunities(self):
         selected = self.open_new | self.open_meeting[0] | self.won
-        Wizard = self.env["crm.lead.reassign.wizard"].with_context(
+        Wizard = self.env["crm.lead.reassign"].with_context(
             active_model="crm.lead", active_ids=selected.ids
         )
         with Form(Wizard) as form:
@@ -206,7 +209,9 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
             form.to_user_id = self.user_salesman
         form.record.action_reassign()
 
-        self._assert_reassigned(self.open_new | self.open_meeting[0], self.user_salesman)
+        self._assert_reassigned(
+            self.open_new | self.open_meeting[0], self.user_salesman
+        )
         self.assertEqual(self.activity_new.user_id, self.user_salesman)
         staying = self.open_meeting[1] | self.open_other_team | self.won
         self.assertEqual(set(staying.mapped("user_id")), {self.user_leaving})
@@ -215,7 +220,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_reassign_errors(self):
-        Wizard = self.env["crm.lead.reassign.wizard"]
+        Wizard = self.env["crm.lead.reassign"]
         cases = [
             (
                 self.user_salesman,
@@ -263,7 +268,7 @@ class TestCrmLeadReassignWizard(SalesFunnelCommon):
     @users("sfp_salesman")
     def test_salesman_cannot_reassign(self):
         with self.assertRaises(AccessError):
-            self.env["crm.lead.reassign.wizard"].create(
+            self.env["crm.lead.reassign"].create(
                 {
                     "from_user_id": self.user_leaving.id,
                     "to_user_id": self.user_salesman.id,

@@ -1,3 +1,5 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -5,8 +7,8 @@ from .. import compat
 from ..utils import success_notification
 
 
-class CrmLeadReassignWizard(models.TransientModel):
-    _name = "crm.lead.reassign.wizard"
+class CrmLeadReassign(models.TransientModel):
+    _name = "crm.lead.reassign"
     _description = "Reassign opportunities to another salesperson"
 
     from_user_id = fields.Many2one(
@@ -133,8 +135,7 @@ class CrmLeadReassignWizard(models.TransientModel):
         leads._message_log_batch(bodies=dict.fromkeys(leads.ids, body))
         return success_notification(
             self.env._(
-                "%(count)s opportunities reassigned from %(from_user)s to "
-                "%(to_user)s.",
+                "%(count)s opportunities reassigned from %(from_user)s to %(to_user)s.",
                 count=len(leads),
                 from_user=from_user.name,
                 to_user=to_user.name,
@@ -153,12 +154,16 @@ class CrmLeadReassignWizard(models.TransientModel):
         self.ensure_one()
         if not leads:
             return self.env["mail.activity"]
-        return self.env["mail.activity"].with_context(active_test=True).search(
-            [
-                ("res_model", "=", "crm.lead"),
-                ("res_id", "in", leads.ids),
-                ("user_id", "=", self.from_user_id.id),
-            ]
+        return (
+            self.env["mail.activity"]
+            .with_context(active_test=True)
+            .search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", leads.ids),
+                    ("user_id", "=", self.from_user_id.id),
+                ]
+            )
         )
 
     def _get_leads_domain(self):

@@ -1,15 +1,17 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..utils import success_notification
 
 
-class CrmStageMapWizard(models.TransientModel):
-    _name = "crm.stage.map.wizard"
+class CrmStageMap(models.TransientModel):
+    _name = "crm.stage.map"
     _description = "Map old stages to funnel stages"
 
     line_ids = fields.One2many(
-        "crm.stage.map.wizard.line", "wizard_id", string="Stages to map"
+        "crm.stage.map.line", "wizard_id", string="Stages to map"
     )
 
     @api.model
@@ -29,9 +31,9 @@ class CrmStageMapWizard(models.TransientModel):
         )
         res["line_ids"] = [
             fields.Command.create({"source_stage_id": stage.id})
-            for stage in self.env["crm.stage"].browse(
-                stage.id for stage in counts
-            ).sorted()
+            for stage in self.env["crm.stage"]
+            .browse(stage.id for stage in counts)
+            .sorted()
         ]
         return res
 
@@ -39,7 +41,9 @@ class CrmStageMapWizard(models.TransientModel):
         self.ensure_one()
         lines = self.line_ids.filtered("target_stage_id")
         if not lines:
-            raise UserError(self.env._("Choose a funnel stage for at least one old stage."))
+            raise UserError(
+                self.env._("Choose a funnel stage for at least one old stage.")
+            )
         if any(line.source_stage_id == line.target_stage_id for line in lines):
             raise UserError(self.env._("An old stage cannot be mapped to itself."))
         # a migration, not a sale: the history records it as a stage mapping
@@ -61,19 +65,19 @@ class CrmStageMapWizard(models.TransientModel):
         )
 
 
-class CrmStageMapWizardLine(models.TransientModel):
-    _name = "crm.stage.map.wizard.line"
+class CrmStageMapLine(models.TransientModel):
+    _name = "crm.stage.map.line"
     _description = "Map one old stage to a funnel stage"
 
-    wizard_id = fields.Many2one(
-        "crm.stage.map.wizard", required=True, ondelete="cascade"
-    )
+    wizard_id = fields.Many2one("crm.stage.map", required=True, ondelete="cascade")
     source_stage_id = fields.Many2one(
-        "crm.stage", string="Old stage", required=True, readonly=True, ondelete="cascade"
+        "crm.stage",
+        string="Old stage",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
     )
-    lead_count = fields.Integer(
-        string="Opportunities", compute="_compute_lead_count"
-    )
+    lead_count = fields.Integer(string="Opportunities", compute="_compute_lead_count")
     target_stage_id = fields.Many2one(
         "crm.stage",
         string="Funnel stage",

@@ -1,0 +1,203 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The upgrade from the previous release, 1.2.0, to this one, for real:
+the addon as the repository held it before the version went to 1.3.0
+(``git archive``) is installed on a throw-away database, an administrator
+customises it, then Odoo upgrades it with this tree's code.
+
+1.3.0 renames the transient models (``crm.stage.map``, ``crm.lead.reassign``)
+with their views, actions, menus and access rules, and gives inherited views
+the ids of the views they inherit: every record keeps its id, and what an
+administrator built on them stays."""
+
+import io
+import os
+import subprocess
+import tarfile
+
+import pytest
+from odoo_cli import REPO, WITHOUT_DEMO, run, shell
+
+DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_DB", "sales_funnel_pl_upgrade")
+MANIFEST = "sales_funnel_pl/__manifest__.py"
+
+# xml ids in 1.2.0 -> in 1.3.0 (the migration's list, written again here)
+RENAMED = {
+    "model_crm_stage_map_wizard": "model_crm_stage_map",
+    "model_crm_stage_map_wizard_line": "model_crm_stage_map_line",
+    "model_crm_lead_reassign_wizard": "model_crm_lead_reassign",
+    "field_crm_stage_map_wizard__line_ids": "field_crm_stage_map__line_ids",
+    "field_crm_lead_reassign_wizard__to_user_id": "field_crm_lead_reassign__to_user_id",
+    "crm_stage_map_wizard_view_form": "crm_stage_map_view_form",
+    "crm_stage_map_wizard_action": "crm_stage_map_action",
+    "crm_stage_map_wizard_menu": "crm_stage_map_menu",
+    "crm_lead_reassign_wizard_view_form": "crm_lead_reassign_view_form",
+    "crm_lead_reassign_wizard_action": "crm_lead_reassign_action",
+    "crm_lead_reassign_wizard_menu": "crm_lead_reassign_menu",
+    "access_crm_stage_map_wizard_manager": "access_crm_stage_map_manager",
+    "access_crm_stage_map_wizard_line_manager": "access_crm_stage_map_line_manager",
+    "access_crm_lead_reassign_wizard_manager": "access_crm_lead_reassign_manager",
+    "crm_lead_view_kanban": "crm_case_kanban_view_leads",
+    "crm_lead_view_list": "crm_case_tree_view_oppor",
+    "crm_lead_view_search": "view_crm_case_opportunities_filter",
+    "crm_stage_view_search": "crm_lead_stage_search",
+    "crm_stage_view_list": "crm_stage_tree",
+    "crm_stage_view_form": "crm_stage_form",
+}
+
+# 1.2.0: the ids of the records, and an administrator's own view inheriting
+# the stage mapping form, and a favourite filter on the reassignment
+BEFORE = """
+ids = {{xmlid: env.ref("sales_funnel_pl." + xmlid).id for xmlid in {old!r}}}
+view = env["ir.ui.view"].create({{
+    "name": "crm.stage.map.wizard.form.custom",
+    "model": "crm.stage.map.wizard",
+    "inherit_id": ids["crm_stage_map_wizard_view_form"],
+    "arch": '<xpath expr="//form" position="inside">'
+            '<p class="admin_custom_note">Ask the sales manager first</p></xpath>',
+}})
+env["ir.filters"].create({{
+    "name": "Admin's reassignments", "model_id": "crm.lead.reassign.wizard",
+    "domain": "[]",
+}})
+env["crm.stage.map.wizard"].create({{}})
+emit({{"ids": ids, "custom_view": view.id,
+      "version": env["ir.module.module"].search(
+          [("name", "=", "sales_funnel_pl")]).latest_version}})
+"""
+
+AFTER = """
+ref = lambda xmlid: env.ref("sales_funnel_pl." + xmlid, raise_if_not_found=False)
+view = env["ir.ui.view"].browse({custom_view}).exists()
+env.cr.execute(
+    "SELECT to_regclass(t) IS NOT NULL FROM unnest(%s::text[]) t",
+    [["crm_stage_map_wizard", "crm_stage_map_wizard_line", "crm_lead_reassign_wizard",
+      "crm_stage_map", "crm_stage_map_line", "crm_lead_reassign"]],
+)
+tables = [exists for (exists,) in env.cr.fetchall()]
+stage_map = env["crm.stage.map"].create({{}})
+form = env["crm.stage.map"].get_view(view_type="form")["arch"]
+emit({{
+    "ids": {{xmlid: ref(xmlid).id if ref(xmlid) else None for xmlid in {new!r}}},
+    "old_xmlids": [xmlid for xmlid in {old!r} if ref(xmlid)],
+    "models": sorted(m for m in env.registry if m.startswith(
+        ("crm.stage.map", "crm.lead.reassign"))),
+    "custom_view": [view.model, view.inherit_id.id, view.active] if view else None,
+    "custom_note_shown": "admin_custom_note" in form,
+    "filter_model": env["ir.filters"].search(
+        [("name", "=", "Admin's reassignments")]).model_id,
+    "actions": [ref("crm_stage_map_action").res_model,
+                ref("crm_lead_reassign_action").res_model],
+    "tables": tables,
+    "stage_map": bool(stage_map.id),
+    "version": env["ir.module.module"].search(
+        [("name", "=", "sales_funnel_pl")]).latest_version,
+}})
+"""
+
+
+def _previous_release(folder):
+    """Extract the addon as it was before its version went to 1.3.0 into
+    `folder`; None when the repository's history does not hold it."""
+    try:
+        revisions = subprocess.run(
+            ["git", "-C", str(REPO), "log", "--format=%H", "--", MANIFEST],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    bump = None
+    for revision in revisions:  # newest first
+        manifest = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{revision}:{MANIFEST}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        if '"version": "1.2.0"' in manifest:
+            break
+        bump = revision
+    else:
+        return None
+    archive = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(REPO),
+            "archive",
+            "--format=tar",
+            f"{bump}^",
+            "sales_funnel_pl",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def upgrade(tmp_path_factory):
+    old_addons = _previous_release(tmp_path_factory.mktemp("sales_funnel_pl-1.2.0"))
+    if old_addons is None:
+        pytest.fail("the repository's history does not hold version 1.2.0")
+    subprocess.run(["dropdb", "--if-exists", DB], check=True)
+    run(
+        DB,
+        "-i",
+        "sales_funnel_pl",
+        *WITHOUT_DEMO,
+        "--stop-after-init",
+        addons=old_addons,
+    )
+    before = shell(DB, BEFORE.format(old=list(RENAMED)), addons=old_addons)
+    run(DB, "-u", "sales_funnel_pl", "--stop-after-init")
+    after = shell(
+        DB,
+        AFTER.format(
+            old=list(RENAMED),
+            new=list(RENAMED.values()),
+            custom_view=before["custom_view"],
+        ),
+    )
+    yield before, after
+    subprocess.run(["dropdb", "--if-exists", DB], check=True)
+
+
+def test_upgrade_runs_from_1_2_0_to_1_3_0(upgrade):
+    before, after = upgrade
+    assert before["version"].endswith(".1.2.0")
+    assert after["version"].endswith(".1.3.0")
+
+
+def test_renamed_records_keep_their_ids(upgrade):
+    before, after = upgrade
+    assert after["ids"] == {new: before["ids"][old] for old, new in RENAMED.items()}
+    assert after["old_xmlids"] == []
+
+
+def test_transient_models_have_their_new_names(upgrade):
+    _before, after = upgrade
+    assert after["models"] == [
+        "crm.lead.reassign",
+        "crm.stage.map",
+        "crm.stage.map.line",
+    ]
+    assert after["actions"] == ["crm.stage.map", "crm.lead.reassign"]
+    # the old transient tables are gone, the new ones are there
+    assert after["tables"] == [False, False, False, True, True, True]
+    assert after["stage_map"] is True
+
+
+def test_what_the_admin_built_on_them_stays(upgrade):
+    before, after = upgrade
+    assert after["custom_view"] == [
+        "crm.stage.map",
+        before["ids"]["crm_stage_map_wizard_view_form"],
+        True,
+    ]
+    assert after["custom_note_shown"] is True
+    assert after["filter_model"] == "crm.lead.reassign"
