@@ -186,7 +186,7 @@ setup_node_tools() {
     fi
     say "Installing ${NODE_TOOLS[*]} into $(node_tools_dir) ..."
     mkdir -p "$(node_tools_dir)"
-    npm install --prefix "$(node_tools_dir)" --no-save --no-audit --no-fund \
+    npm install --prefix "$(node_tools_dir)" --no-save --no-audit --no-fund --prefer-offline \
         --loglevel=error "${NODE_TOOLS[@]}" >&2 || {
         say "error: npm could not install ${NODE_TOOLS[*]}"
         return 2

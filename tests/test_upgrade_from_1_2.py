@@ -96,44 +96,34 @@ emit({{
 """
 
 
+def _git(*args, **kwargs):
+    return subprocess.run(
+        ["git", "-C", str(REPO), *args], capture_output=True, check=True, **kwargs
+    ).stdout
+
+
 def _previous_release(folder):
     """Extract the addon as it was before its version went to 1.3.0 into
     `folder`; None when the repository's history does not hold it."""
     try:
-        revisions = subprocess.run(
-            ["git", "-C", str(REPO), "log", "--format=%H", "--", MANIFEST],
-            capture_output=True,
+        # the commit that wrote version 1.3.0 into the manifest (the oldest
+        # one, whatever was merged after it), and the manifest before it
+        bump = _git(
+            "log",
+            "--format=%H",
+            "--reverse",
+            "-S",
+            '"version": "1.3.0"',
+            "--",
+            MANIFEST,
             text=True,
-            check=True,
-        ).stdout.split()
-    except (OSError, subprocess.CalledProcessError):
+        ).split()[0]
+        manifest = _git("show", f"{bump}^:{MANIFEST}", text=True)
+    except (OSError, IndexError, subprocess.CalledProcessError):
         return None
-    bump = None
-    for revision in revisions:  # newest first
-        manifest = subprocess.run(
-            ["git", "-C", str(REPO), "show", f"{revision}:{MANIFEST}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        if '"version": "1.2.0"' in manifest:
-            break
-        bump = revision
-    else:
+    if '"version": "1.2.0"' not in manifest:
         return None
-    archive = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(REPO),
-            "archive",
-            "--format=tar",
-            f"{bump}^",
-            "sales_funnel_pl",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
+    archive = _git("archive", "--format=tar", f"{bump}^", "sales_funnel_pl")
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
     return folder
