@@ -95,6 +95,14 @@ def stage_team_domain(team_id):
     return ["|", ("team_id", "=", False), ("team_id", "=", team_id)]
 
 
+def lead_of_stage_team_domain(stage):
+    """The opportunities whose sales team works with ``stage`` (every
+    opportunity for a stage of every team)."""
+    if ODOO_19:
+        return [("team_id", "in", stage.team_ids.ids)] if stage.team_ids else []
+    return [("team_id", "=", stage.team_id.id)] if stage.team_id else []
+
+
 def stage_team_values(team):
     """The values giving a stage to the sales team ``team`` only."""
     if ODOO_19:
@@ -149,6 +157,29 @@ def open_lead_domain():
     if ODOO_19:
         return [("active", "=", True), ("won_status", "!=", "won")]
     return [("active", "=", True), ("stage_id.is_won", "=", False)]
+
+
+def won_lead_domain():
+    """The opportunities won (18.0: active in a won stage; 19.0: won_status,
+    archived ones included)."""
+    if ODOO_19:
+        return [("active", "in", [True, False]), ("won_status", "=", "won")]
+    return [("active", "=", True), ("stage_id.is_won", "=", True)]
+
+
+def lost_lead_domain():
+    """The opportunities lost (18.0: archived; 19.0: won_status)."""
+    if ODOO_19:
+        return [("active", "in", [True, False]), ("won_status", "=", "lost")]
+    return [("active", "=", False)]
+
+
+def lead_lost_sql(lead_alias):
+    """SQL condition: the opportunity aliased ``lead_alias`` is lost, as
+    :func:`lost_lead_domain` says."""
+    if ODOO_19:
+        return SQL("(%s.won_status = 'lost')", SQL.identifier(lead_alias))
+    return SQL("(NOT %s.active)", SQL.identifier(lead_alias))
 
 
 def lead_won_sql(lead_alias, stage_alias):
