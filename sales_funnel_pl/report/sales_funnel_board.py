@@ -46,7 +46,8 @@ class SalesFunnelBoard(models.AbstractModel):
 
     @api.model
     def get_board_filters(self):
-        """The sales teams and salespeople the board's filters offer."""
+        """The sales teams and salespeople the board's filters offer, and the
+        views that open the opportunities of a band or figure."""
         self.env["crm.lead"].check_access("read")
         salesman = self.env.ref("sales_team.group_sale_salesman")
         teams = self.env["crm.team"].search_read([], ["name"], order="sequence, name")
@@ -54,7 +55,16 @@ class SalesFunnelBoard(models.AbstractModel):
             [("share", "=", False), (compat.USER_GROUPS_FIELD, "in", salesman.ids)],
             ["name"], order="name",
         )
-        return {"teams": teams, "users": users}
+        return {
+            "teams": teams,
+            "users": users,
+            # the opportunities' own list, kanban and search views, as crm opens them
+            "views": {
+                "list": self.env.ref("crm.crm_case_tree_view_oppor").id,
+                "kanban": self.env.ref("crm.crm_case_kanban_view_leads").id,
+                "search": self.env.ref("crm.view_crm_case_opportunities_filter").id,
+            },
+        }
 
     @api.model
     def get_board_data(self, reading="cohort", period="month", date_from=None,
@@ -92,8 +102,8 @@ class SalesFunnelBoard(models.AbstractModel):
             return False
         if isinstance(value, bool) or not isinstance(value, int):
             raise UserError(
-                self.env._("A sales team or salesperson is given by its id, not %(value)r.",
-                           value=value)
+                self.env._("A sales team or salesperson is given by its id, not %(value)s.",
+                           value=repr(value))
             )
         return value
 

@@ -13,3 +13,4 @@ from . import test_time_zones
 from . import test_sales_velocity
 from . import test_replica
 from . import test_sales_funnel_board
+from . import test_sales_funnel_board_ui
