@@ -11,12 +11,7 @@ class TestSalesFunnelBoardUi(HttpCase, SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("pl_PL")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["base", "web", "mail", "crm", "sales_team", "sales_funnel_pl"],
-            ["pl_PL"],
-            overwrite=True,
-        )
+        cls._load_polish()
         cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
         # the test database may hold other stages and opportunities
         cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
