@@ -103,6 +103,13 @@ def lead_of_stage_team_domain(stage):
     return [("team_id", "=", stage.team_id.id)] if stage.team_id else []
 
 
+def stage_team_ids(stage):
+    """The ids of the sales teams ``stage`` belongs to (none: every team)."""
+    if ODOO_19:
+        return frozenset(stage.team_ids.ids)
+    return frozenset(stage.team_id.ids)
+
+
 def stage_team_values(team):
     """The values giving a stage to the sales team ``team`` only."""
     if ODOO_19:

@@ -29,6 +29,10 @@ class SalesFunnelBoard(models.AbstractModel):
       archived stage is shown, in its place, when opportunities of the
       cohort entered it (it was active then); it counts those entries only
       and has no conversion (nor is it the "previous band" of the next one).
+      Conversion is the share of the previous band's opportunities that
+      reached this one; on every team's funnel (no team chosen) a team's own
+      stage is measured against the previous band of its team or of every
+      team, a stage of every team against the previous stage of every team.
     - ``now``: the open opportunities per current stage (the won stages,
       where no opportunity is open, are left out).
 
@@ -261,7 +265,8 @@ class SalesFunnelBoard(models.AbstractModel):
             [row[0] for row in rows]
         )
         bands = []
-        previous = None
+        # count of the previous band, per set of teams it belongs to
+        previous = {}
         for stage, (stage_id, name, sequence, active, count, expected, prorated) in zip(
             stages, rows, strict=True
         ):
@@ -281,9 +286,18 @@ class SalesFunnelBoard(models.AbstractModel):
                 ]
             conversion = None
             if reading == "cohort" and active:
-                if previous:
-                    conversion = round(100.0 * count / previous, 1)
-                previous = count
+                # every team's funnel (no team chosen): a team's own stage
+                # follows the previous band of its team or of every team, a
+                # stage of every team the previous one of every team
+                teams = frozenset() if team_id else compat.stage_team_ids(stage)
+                before = [
+                    (band_teams, band_count) for band_teams, band_count in previous.items()
+                    if not band_teams or (teams and band_teams >= teams)
+                ]
+                if before and before[-1][1]:
+                    conversion = round(100.0 * count / before[-1][1], 1)
+                previous.pop(teams, None)
+                previous[teams] = count
             bands.append({
                 "stage_id": stage_id,
                 "name": name,

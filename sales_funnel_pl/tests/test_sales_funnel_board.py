@@ -177,6 +177,27 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         self._check_domains(data)
 
     @users("sfp_manager")
+    def test_cohort_every_team(self):
+        """Anna's opportunities of every team and company: team B's own stage
+        counts team B's opportunities only, and is measured against the band
+        before it; the next stage of every team against Meeting."""
+        s = self.stages
+        with freeze_time(MONTH_END):
+            data = self._board("cohort", period="month", user_id=self.user_manager.id)
+        # L5 (team A), L6 (team B), L7 (no team, second company: 1 000 = 4 000), L9
+        self.assertEqual(self._bands(data)[:8], [
+            (s[0].id, 4, 53000.0, 4430.0, None),
+            (s[1].id, 3, 49000.0, 4430.0, 75.0),
+            (s[2].id, 3, 49000.0, 4430.0, 100.0),
+            (self.stage_old.id, 1, 1000.0, 30.0, None),
+            (s[3].id, 3, 49000.0, 4430.0, 100.0),
+            (self.stage_audit.id, 1, 8000.0, 400.0, 33.3),
+            (s[4].id, 2, 48000.0, 4400.0, 66.7),
+            (s[5].id, 1, 40000.0, 4000.0, 50.0),
+        ])
+        self._check_domains(data)
+
+    @users("sfp_manager")
     def test_now_reading_and_headline(self):
         s = self.stages
         with freeze_time(MONTH_END):
