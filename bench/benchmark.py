@@ -16,7 +16,9 @@ series' Python for both tables.
 3. In each database, in the same run, measures SQL query counts and wall time
    of: creating 1,000 opportunities, a batch stage change of 1,000, 100 single
    stage changes as a user makes them, the funnel read (pipeline pivot by
-   stage), the forecast read and, with the addon, the stage analytics read.
+   stage), the forecast read and, with the addon, the stage analytics read
+   and the funnel board read (both readings; crm's nearest grouped reads
+   in plain CRM).
    Every measurement is rolled back, so each starts from the same data.
 4. Prints a table with the ratios to plain CRM and writes it as JSON.
 """
@@ -120,6 +122,7 @@ emit({{"leads": leads, "tracking": env.cr.fetchone()[0], "users": users.ids}})
 
 MEASURE = """
 import importlib.util
+from odoo import fields
 spec = importlib.util.spec_from_file_location("sales_funnel_pl_compat", {compat!r})
 compat = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compat)
@@ -175,12 +178,27 @@ if addon:
         env["sales.funnel.stage.report"], [], ["stage_id"],
         ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
          "lost_count:sum", "conversion:avg", "duration_days:avg", "median_days:median"]))
+    # the funnel board as it opens on the last twelve months, then its other reading
+    measure("funnel board read", lambda: env["sales.funnel.board"].get_board_data(
+        "cohort", period="last_12_months"))
+    measure("funnel board read (now)", lambda: env["sales.funnel.board"].get_board_data(
+        "now", period="last_12_months"))
 else:
     measure("forecast read", lambda: compat.grouped_read(
         Lead, [("type", "=", "opportunity")], ["date_deadline:month", "stage_id"],
         ["prorated_revenue:sum"]))
     measure("stage analytics read", lambda: compat.grouped_read(
         Lead, [("type", "=", "opportunity")], ["stage_id"], ["expected_revenue:sum"]))
+    # crm's nearest reads: the opportunities of the last twelve months by
+    # stage, lost ones included, and the open ones by stage
+    since = fields.Date.subtract(fields.Date.context_today(Lead), months=12)
+    measure("funnel board read", lambda: compat.grouped_read(
+        Lead.with_context(active_test=False),
+        [("type", "=", "opportunity"), ("create_date", ">=", since)],
+        ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"]))
+    measure("funnel board read (now)", lambda: compat.grouped_read(
+        Lead, [("type", "=", "opportunity"), ("probability", "<", 100)],
+        ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"]))
 emit(results)
 """
 
