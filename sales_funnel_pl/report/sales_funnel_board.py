@@ -205,28 +205,31 @@ class SalesFunnelBoard(models.AbstractModel):
                 ("date_process_start", ">=", date_from),
                 ("date_process_start", "<=", date_to),
             ]
-            # how far each got: the highest active stage it entered; the
-            # archived stages it entered
+            # how far each got: the rank of the highest active stage it
+            # entered; the archived stages it entered
             reach = SQL(
-                """(SELECT max(ARRAY[hs.sequence, hs.id]) FROM crm_lead_stage_history h
-                      JOIN crm_stage hs ON hs.id = h.stage_id
-                     WHERE h.lead_id = l.id AND hs.active) AS reach,
-                   ARRAY(SELECT h.stage_id FROM crm_lead_stage_history h
-                      JOIN crm_stage hs ON hs.id = h.stage_id
-                     WHERE h.lead_id = l.id AND NOT hs.active) AS archived"""
+                """SELECT h.lead_id, max(r.rank) FILTER (WHERE r.active) AS reach,
+                          array_agg(DISTINCT h.stage_id ORDER BY h.stage_id)
+                              FILTER (WHERE NOT r.active) AS archived
+                     FROM crm_lead_stage_history h
+                     JOIN ranks r ON r.id = h.stage_id
+                    WHERE h.lead_id IN (SELECT id FROM leads)
+                    GROUP BY h.lead_id"""
             )
             in_band = SQL(
-                """CASE WHEN s.active THEN x.reach >= ARRAY[s.sequence, s.id] AND %(of_team)s
+                """CASE WHEN s.active THEN x.reach >= sr.rank AND %(of_team)s
                         ELSE s.id = ANY(x.archived) END""",
                 of_team=compat.stage_of_team_sql("s", SQL("x.team_id")),
             )
             archived_bands = SQL(
-                "OR (NOT s.active AND EXISTS (SELECT 1 FROM reached r WHERE s.id = ANY(r.archived)))"
+                "OR (NOT s.active AND EXISTS (SELECT 1 FROM grouped g WHERE s.id = ANY(g.archived)))"
             )
             stages = SQL("TRUE")
         else:
             population = base + compat.open_lead_domain()
-            reach = SQL("NULL::int[] AS reach, NULL::int[] AS archived")
+            reach = SQL(
+                "SELECT NULL::int AS lead_id, NULL::bigint AS reach, NULL::int[] AS archived"
+            )
             in_band = SQL("x.stage_id = s.id")
             archived_bands = SQL("")
             stages = SQL("s.is_won IS NOT TRUE")
@@ -237,15 +240,27 @@ class SalesFunnelBoard(models.AbstractModel):
         self.env["crm.stage"].flush_model()
         self.env["crm.lead.stage.history"].flush_model()
         lang = self.env.lang or "en_US"
+        # the opportunities grouped first (a few rows per stage and team),
+        # then matched with the bands
         self.env.cr.execute(SQL(
             """
             WITH %(rates)s,
             leads AS (%(leads)s),
-            reached AS (SELECT l.*, %(reach)s FROM leads l)
+            ranks AS (SELECT s.id, s.active, row_number() OVER (ORDER BY s.sequence, s.id) AS rank
+                        FROM crm_stage s),
+            reach AS (%(reach)s),
+            grouped AS (
+                SELECT l.stage_id, l.team_id, r.reach, r.archived, count(*) AS n,
+                       sum(l.expected) AS expected, sum(l.prorated) AS prorated
+                  FROM leads l LEFT JOIN reach r ON r.lead_id = l.id
+                 GROUP BY l.stage_id, l.team_id, r.reach, r.archived
+            )
             SELECT s.id, COALESCE(s.name->>%(lang)s, s.name->>'en_US'), s.sequence, s.active,
-                   count(x.id), COALESCE(sum(x.expected), 0), COALESCE(sum(x.prorated), 0)
+                   COALESCE(sum(x.n), 0)::int, COALESCE(sum(x.expected), 0),
+                   COALESCE(sum(x.prorated), 0)
               FROM crm_stage s
-              LEFT JOIN reached x ON %(in_band)s
+              JOIN ranks sr ON sr.id = s.id
+              LEFT JOIN grouped x ON %(in_band)s
              WHERE (s.active AND %(stages)s AND %(of_team)s) %(archived_bands)s
              GROUP BY s.id
              ORDER BY s.sequence, s.id
