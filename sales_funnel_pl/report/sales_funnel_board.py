@@ -207,14 +207,14 @@ class SalesFunnelBoard(models.AbstractModel):
             ]
             # how far each got: the rank of the highest active stage it
             # entered; the archived stages it entered
+            # (per opportunity, through the history's lead index: a plan that
+            # does not depend on how many opportunities the period holds)
             reach = SQL(
-                """SELECT h.lead_id, max(r.rank) FILTER (WHERE r.active) AS reach,
-                          array_agg(DISTINCT h.stage_id ORDER BY h.stage_id)
-                              FILTER (WHERE NOT r.active) AS archived
+                """SELECT max(rk.rank) FILTER (WHERE rk.active) AS reach,
+                          array_agg(h.stage_id) FILTER (WHERE NOT rk.active) AS archived
                      FROM crm_lead_stage_history h
-                     JOIN ranks r ON r.id = h.stage_id
-                    WHERE h.lead_id IN (SELECT id FROM leads)
-                    GROUP BY h.lead_id"""
+                     JOIN ranks rk ON rk.id = h.stage_id
+                    WHERE h.lead_id = l.id"""
             )
             in_band = SQL(
                 """CASE WHEN s.active THEN x.reach >= sr.rank AND %(of_team)s
@@ -227,9 +227,7 @@ class SalesFunnelBoard(models.AbstractModel):
             stages = SQL("TRUE")
         else:
             population = base + compat.open_lead_domain()
-            reach = SQL(
-                "SELECT NULL::int AS lead_id, NULL::bigint AS reach, NULL::int[] AS archived"
-            )
+            reach = SQL("SELECT NULL::bigint AS reach, NULL::int[] AS archived")
             in_band = SQL("x.stage_id = s.id")
             archived_bands = SQL("")
             stages = SQL("s.is_won IS NOT TRUE")
@@ -248,11 +246,10 @@ class SalesFunnelBoard(models.AbstractModel):
             leads AS (%(leads)s),
             ranks AS (SELECT s.id, s.active, row_number() OVER (ORDER BY s.sequence, s.id) AS rank
                         FROM crm_stage s),
-            reach AS (%(reach)s),
             grouped AS (
                 SELECT l.stage_id, l.team_id, r.reach, r.archived, count(*) AS n,
                        sum(l.expected) AS expected, sum(l.prorated) AS prorated
-                  FROM leads l LEFT JOIN reach r ON r.lead_id = l.id
+                  FROM leads l LEFT JOIN LATERAL (%(reach)s) r ON TRUE
                  GROUP BY l.stage_id, l.team_id, r.reach, r.archived
             )
             SELECT s.id, COALESCE(s.name->>%(lang)s, s.name->>'en_US'), s.sequence, s.active,
