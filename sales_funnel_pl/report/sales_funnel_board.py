@@ -13,9 +13,9 @@ PERIODS = ("month", "quarter", "year", "last_12_months", "custom")
 
 class SalesFunnelBoard(models.AbstractModel):
     """The funnel board ("Lejek sprzedaży"): the data of the client action
-    ``sales_funnel_board``, read in three statements whatever the number of
-    stages and opportunities (the bands, the headline figures, the stages'
-    names come with the bands).
+    ``sales_funnel_pl.funnel_board``, read in two statements whatever the
+    number of stages and opportunities (the bands, with their stages' names,
+    and the headline figures).
 
     Two readings:
 
@@ -24,8 +24,8 @@ class SalesFunnelBoard(models.AbstractModel):
       opportunity *reached* an active stage of its team's funnel when its
       stage history holds an entry into that stage or into a later active
       stage (by sequence, then id, as crm orders stages): a skipped stage
-      counts as passed, so the funnel
-      narrows from band to band and conversion never exceeds 100%. An
+      counts as passed, so the funnel narrows from band to band and
+      conversion never exceeds 100%. An
       archived stage is shown, in its place, when opportunities of the
       cohort entered it (it was active then); it counts those entries only
       and has no conversion (nor is it the "previous band" of the next one).
@@ -114,6 +114,8 @@ class SalesFunnelBoard(models.AbstractModel):
     @api.model
     def _board_period(self, period, date_from, date_to):
         """(first day, last day) of the period, in the user's days."""
+        if period not in PERIODS:
+            raise UserError(self.env._("Unknown period: %(period)s.", period=period))
         today = fields.Date.context_today(self)
         if period == "month":
             start = today.replace(day=1)
@@ -126,12 +128,10 @@ class SalesFunnelBoard(models.AbstractModel):
         if period == "last_12_months":
             end = today.replace(day=1) + relativedelta(months=1, days=-1)
             return today.replace(day=1) - relativedelta(months=11), end
-        if period != "custom":
-            raise UserError(self.env._("Unknown period: %(period)s.", period=period))
         try:
             date_from = fields.Date.to_date(date_from)
             date_to = fields.Date.to_date(date_to)
-        except ValueError:
+        except (TypeError, ValueError):
             date_from = date_to = None
         if not date_from or not date_to:
             raise UserError(self.env._("A custom period needs a start and an end date."))

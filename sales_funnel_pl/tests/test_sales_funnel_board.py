@@ -315,6 +315,8 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
             (("now",), {"period": "custom"}, "A custom period needs a start and an end date."),
             (("now",), {"period": "custom", "date_from": "2026-13-01", "date_to": "2026-01-01"},
              "A custom period needs a start and an end date."),
+            (("now",), {"period": "custom", "date_from": 20260301, "date_to": "2026-03-31"},
+             "A custom period needs a start and an end date."),
             (("now",), {"period": "custom", "date_from": "2026-03-02", "date_to": "2026-03-01"},
              "The period cannot end before it starts."),
             (("now",), {"team_id": "abc"},
