@@ -148,6 +148,10 @@ def stage_of_team_sql(stage_alias, team_sql):
 # ----------------------------------------------------------------------
 
 USER_GROUPS_FIELD = "group_ids" if ODOO_19 else "groups_id"
+# a user's groups, implied ones included, to search on: 18.0 writes the
+# implied groups into groups_id; 19.0's group_ids holds the assigned ones
+# only, all_group_ids all of them
+USER_ALL_GROUPS_FIELD = "all_group_ids" if ODOO_19 else "groups_id"
 
 
 # ----------------------------------------------------------------------

@@ -56,7 +56,7 @@ class SalesFunnelBoard(models.AbstractModel):
         salesman = self.env.ref("sales_team.group_sale_salesman")
         teams = self.env["crm.team"].search_read([], ["name"], order="sequence, name")
         users = self.env["res.users"].search_read(
-            [("share", "=", False), (compat.USER_GROUPS_FIELD, "in", salesman.ids)],
+            [("share", "=", False), (compat.USER_ALL_GROUPS_FIELD, "in", salesman.ids)],
             ["name"], order="name",
         )
         return {

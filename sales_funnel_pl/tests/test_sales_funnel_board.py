@@ -358,5 +358,7 @@ class TestSalesFunnelBoardFilters(SalesFunnelCommon):
         filters = self.env["sales.funnel.board"].get_board_filters()
         self.assertIn({"id": self.team.id, "name": "Zespół Testowy"}, filters["teams"])
         names = [user["name"] for user in filters["users"]]
+        # salespeople and sales managers (whose group implies it)
         self.assertIn("Jan Kowalski", names)
+        self.assertIn("Anna Nowak", names)
         self.assertIn(other.name, names)
