@@ -52,7 +52,6 @@ export class SalesFunnelBoard extends Component {
             },
             options: {teams: [], users: [], views: {}},
             data: null,
-            error: "",
         });
         this.periods = [
             ["month", _t("This month")],
