@@ -18,7 +18,9 @@ series' Python for both tables.
 3. In each database, in the same run, measures SQL query counts and wall time
    of: creating 1,000 opportunities, a batch stage change of 1,000, 100 single
    stage changes as a user makes them, the funnel read (pipeline pivot by
-   stage), the forecast read and, with the addon, the stage analytics read.
+   stage), the forecast read and, with the addon, the stage analytics read
+   and the funnel board read (as it opens, on twelve months, and its "now"
+   reading; crm's nearest grouped reads in plain CRM).
    Both databases are vacuumed and analysed first (as autovacuum keeps a live
    one). Every measurement runs --repeat times (5) and is rolled back each
    time, so each run starts from the same data; the table gives the median
@@ -157,6 +159,7 @@ emit({{"leads": leads, "tracking": env.cr.fetchone()[0], "users": users.ids}})
 MEASURE = """
 import importlib.util
 import statistics
+from odoo import fields
 spec = importlib.util.spec_from_file_location("sales_funnel_pl_compat", {compat!r})
 compat = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compat)
@@ -227,12 +230,34 @@ if addon:
         ["entered_count:sum", "skipped_count:sum", "moved_on_count:sum",
          "lost_count:sum", "conversion:avg", "duration_days:avg",
          "median_days:median"]))
+    # the funnel board as it opens (this month's cohort), on the last twelve
+    # months (the largest cohort it offers), and its other reading
+    board = env["sales.funnel.board"]
+    measure("funnel board read", lambda: board.get_board_data("cohort", period="month"))
+    measure("funnel board read (12 months)", lambda: board.get_board_data(
+        "cohort", period="last_12_months"))
+    measure("funnel board read (now)", lambda: board.get_board_data(
+        "now", period="month"))
 else:
     measure("forecast read", lambda: compat.grouped_read(
         Lead, [("type", "=", "opportunity")], ["date_deadline:month", "stage_id"],
         ["prorated_revenue:sum"]))
     measure("stage analytics read", lambda: compat.grouped_read(
         Lead, [("type", "=", "opportunity")], ["stage_id"], ["expected_revenue:sum"]))
+    # crm's nearest reads: the opportunities of the last twelve months by
+    # stage, lost ones included, and the open ones by stage
+    def created_since(start):
+        return lambda: compat.grouped_read(
+            Lead.with_context(active_test=False),
+            [("type", "=", "opportunity"), ("create_date", ">=", start)],
+            ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"])
+    today = fields.Date.context_today(Lead)
+    measure("funnel board read", created_since(today.replace(day=1)))
+    measure("funnel board read (12 months)", created_since(
+        fields.Date.subtract(today, months=12)))
+    measure("funnel board read (now)", lambda: compat.grouped_read(
+        Lead, [("type", "=", "opportunity"), ("probability", "<", 100)],
+        ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"]))
 emit(results)
 """
 

@@ -27,6 +27,7 @@
         "wizard/crm_lead_reassign_views.xml",
         "views/crm_menu_views.xml",
         "report/sales_funnel_report_views.xml",
+        "report/sales_funnel_board_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

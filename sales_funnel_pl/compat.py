@@ -98,6 +98,21 @@ def stage_team_domain(team_id):
     return ["|", ("team_id", "=", False), ("team_id", "=", team_id)]
 
 
+def lead_of_stage_team_domain(stage):
+    """The opportunities whose sales team works with ``stage`` (every
+    opportunity for a stage of every team)."""
+    if ODOO_19:
+        return [("team_id", "in", stage.team_ids.ids)] if stage.team_ids else []
+    return [("team_id", "=", stage.team_id.id)] if stage.team_id else []
+
+
+def stage_team_ids(stage):
+    """The ids of the sales teams ``stage`` belongs to (none: every team)."""
+    if ODOO_19:
+        return frozenset(stage.team_ids.ids)
+    return frozenset(stage.team_id.ids)
+
+
 def stage_team_values(team):
     """The values giving a stage to the sales team ``team`` only."""
     if ODOO_19:
@@ -136,6 +151,10 @@ def stage_of_team_sql(stage_alias, team_sql):
 # ----------------------------------------------------------------------
 
 USER_GROUPS_FIELD = "group_ids" if ODOO_19 else "groups_id"
+# a user's groups, implied ones included, to search on: 18.0 writes the
+# implied groups into groups_id; 19.0's group_ids holds the assigned ones
+# only, all_group_ids all of them
+USER_ALL_GROUPS_FIELD = "all_group_ids" if ODOO_19 else "groups_id"
 
 
 # ----------------------------------------------------------------------
@@ -152,6 +171,29 @@ def open_lead_domain():
     if ODOO_19:
         return [("active", "=", True), ("won_status", "!=", "won")]
     return [("active", "=", True), ("stage_id.is_won", "=", False)]
+
+
+def won_lead_domain():
+    """The opportunities won (18.0: active in a won stage; 19.0: won_status,
+    archived ones included)."""
+    if ODOO_19:
+        return [("active", "in", [True, False]), ("won_status", "=", "won")]
+    return [("active", "=", True), ("stage_id.is_won", "=", True)]
+
+
+def lost_lead_domain():
+    """The opportunities lost (18.0: archived; 19.0: won_status)."""
+    if ODOO_19:
+        return [("active", "in", [True, False]), ("won_status", "=", "lost")]
+    return [("active", "=", False)]
+
+
+def lead_lost_sql(lead_alias):
+    """SQL condition: the opportunity aliased ``lead_alias`` is lost, as
+    :func:`lost_lead_domain` says."""
+    if ODOO_19:
+        return SQL("(%s.won_status = 'lost')", SQL.identifier(lead_alias))
+    return SQL("(NOT %s.active)", SQL.identifier(lead_alias))
 
 
 def lead_won_sql(lead_alias, stage_alias):

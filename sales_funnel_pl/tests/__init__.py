@@ -12,3 +12,5 @@ from . import test_crm_lead_process
 from . import test_time_zones
 from . import test_sales_velocity
 from . import test_replica
+from . import test_sales_funnel_board
+from . import test_sales_funnel_board_ui

@@ -59,6 +59,16 @@ class SalesFunnelCommon(TransactionCase):
         self.patch(type(self.env.cr), "now", lambda cr: fields.Datetime.now())
 
     @classmethod
+    def _load_polish(cls):
+        """Polish active, with the terms of the addon and of the Odoo it shows."""
+        cls.env["res.lang"]._activate_lang("pl_PL")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["base", "web", "mail", "crm", "sales_team", "sales_funnel_pl"],
+            ["pl_PL"],
+            overwrite=True,
+        )
+
+    @classmethod
     def _create_opportunities(cls, count, stage, user=None, **values):
         return (
             cls.env["crm.lead"]

@@ -18,12 +18,7 @@ class TestUi(HttpCase, SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("pl_PL")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["base", "web", "mail", "crm", "sales_team", "sales_funnel_pl"],
-            ["pl_PL"],
-            overwrite=True,
-        )
+        cls._load_polish()
         cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
         cls.user_salesman.sale_team_id = cls.team
         # the test database may hold other stages: keep the funnel's 17 only

@@ -1,0 +1,461 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .. import compat
+from .sales_funnel_forecast_report import SalesFunnelForecastReport
+
+READINGS = ("cohort", "now")
+PERIODS = ("month", "quarter", "year", "last_12_months", "custom")
+
+
+class SalesFunnelBoard(models.AbstractModel):
+    """The funnel board ("Lejek sprzedaży"): the data of the client action
+    ``sales_funnel_pl.funnel_board``, read in two statements whatever the
+    number of stages and opportunities (the bands, with their stages' names,
+    and the headline figures).
+
+    Two readings:
+
+    - ``cohort``: the opportunities whose sales process started in the
+      period (lost and won ones included), and how far each got. An
+      opportunity *reached* an active stage of its team's funnel when its
+      stage history holds an entry into that stage or into a later active
+      stage (by sequence, then id, as crm orders stages): a skipped stage
+      counts as passed, so the funnel narrows from band to band and
+      conversion never exceeds 100%. An
+      archived stage is shown, in its place, when opportunities of the
+      cohort entered it (it was active then); it counts those entries only
+      and has no conversion (nor is it the "previous band" of the next one).
+      Conversion is the share of the previous band's opportunities that
+      reached this one; on every team's funnel (no team chosen) a team's own
+      stage is measured against the previous band of its team or of every
+      team, a stage of every team against the previous stage of every team.
+    - ``now``: the open opportunities per current stage (the won stages,
+      where no opportunity is open, are left out).
+
+    Opportunities are those the user may read (crm's record rules, through
+    ``_search``): each band and headline figure comes with the domain on
+    ``crm.lead`` that lists exactly the opportunities it counts. Amounts are
+    in the current company's currency, converted as the forecast does."""
+
+    _name = "sales.funnel.board"
+    _description = "Sales Funnel Board"
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def get_board_filters(self):
+        """The sales teams and salespeople the board's filters offer, and the
+        views that open the opportunities of a band or figure."""
+        self.env["crm.lead"].check_access("read")
+        salesman = self.env.ref("sales_team.group_sale_salesman")
+        teams = self.env["crm.team"].search_read([], ["name"], order="sequence, name")
+        users = self.env["res.users"].search_read(
+            [("share", "=", False), (compat.USER_ALL_GROUPS_FIELD, "in", salesman.ids)],
+            ["name"],
+            order="name",
+        )
+        return {
+            "teams": teams,
+            "users": users,
+            # the opportunities' own list, kanban and search views, as crm opens them
+            "views": {
+                "list": self.env.ref("crm.crm_case_tree_view_oppor").id,
+                "kanban": self.env.ref("crm.crm_case_kanban_view_leads").id,
+                "search": self.env.ref("crm.view_crm_case_opportunities_filter").id,
+            },
+        }
+
+    @api.model
+    def get_board_data(
+        self,
+        reading="cohort",
+        period="month",
+        date_from=None,
+        date_to=None,
+        team_id=False,
+        user_id=False,
+    ):
+        """The bands and headline figures of the funnel board (see the class)."""
+        if reading not in READINGS:
+            raise UserError(
+                self.env._("Unknown funnel reading: %(reading)s.", reading=reading)
+            )
+        date_from, date_to = self._board_period(period, date_from, date_to)
+        team_id = self._board_id(team_id)
+        user_id = self._board_id(user_id)
+        base = [("type", "=", "opportunity")]
+        if team_id:
+            base.append(("team_id", "=", team_id))
+        if user_id:
+            base.append(("user_id", "=", user_id))
+        return {
+            "reading": reading,
+            "period": period,
+            "date_from": fields.Date.to_string(date_from),
+            "date_to": fields.Date.to_string(date_to),
+            "team_id": team_id,
+            "user_id": user_id,
+            "currency_id": self.env.company.currency_id.id,
+            "bands": self._board_bands(reading, base, date_from, date_to, team_id),
+            "headline": self._board_headline(base, date_from, date_to),
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _board_id(self, value):
+        if value in (False, None, ""):
+            return False
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(
+                self.env._(
+                    "A sales team or salesperson is given by its id, not %(value)s.",
+                    value=repr(value),
+                )
+            )
+        return value
+
+    @api.model
+    def _board_period(self, period, date_from, date_to):
+        """(first day, last day) of the period, in the user's days."""
+        if period not in PERIODS:
+            raise UserError(self.env._("Unknown period: %(period)s.", period=period))
+        today = fields.Date.context_today(self)
+        if period == "month":
+            start = today.replace(day=1)
+            return start, start + relativedelta(months=1, days=-1)
+        if period == "quarter":
+            start = today.replace(day=1, month=(today.month - 1) // 3 * 3 + 1)
+            return start, start + relativedelta(months=3, days=-1)
+        if period == "year":
+            return today.replace(month=1, day=1), today.replace(month=12, day=31)
+        if period == "last_12_months":
+            end = today.replace(day=1) + relativedelta(months=1, days=-1)
+            return today.replace(day=1) - relativedelta(months=11), end
+        try:
+            date_from = fields.Date.to_date(date_from)
+            date_to = fields.Date.to_date(date_to)
+        except (TypeError, ValueError):
+            date_from = date_to = None
+        if not date_from or not date_to:
+            raise UserError(
+                self.env._("A custom period needs a start and an end date.")
+            )
+        if date_from > date_to:
+            raise UserError(self.env._("The period cannot end before it starts."))
+        return date_from, date_to
+
+    @api.model
+    def _board_rates_sql(self):
+        """CTE ``rates`` (company_id, rate): each allowed company's rate into
+        the current company's currency, today, as the forecast converts."""
+        day = fields.Date.context_today(self)
+        rate = SalesFunnelForecastReport._rate_sql
+        return SQL(
+            """
+            target AS (
+                SELECT c.currency_id, split_part(c.parent_path, '/', 1)::int AS root_id
+                  FROM res_company c WHERE c.id = %(company)s
+            ), rates AS (
+                SELECT c.id AS company_id,
+                       CASE WHEN c.currency_id = t.currency_id THEN 1.0
+                            ELSE %(target_rate)s / %(company_rate)s END AS rate
+                  FROM res_company c, target t
+                 WHERE c.id IN %(companies)s
+            )""",
+            company=self.env.company.id,
+            companies=tuple(self.env.companies.ids),
+            target_rate=rate(SQL("t.currency_id"), SQL("t.root_id"), day),
+            company_rate=rate(SQL("c.currency_id"), SQL("t.root_id"), day),
+        )
+
+    @api.model
+    def _board_leads_sql(self, domain):
+        """SELECT of the opportunities of ``domain`` the user may read (id,
+        stage, team, next action date, process dates, won, lost, open and
+        amounts in the current company's currency), for a CTE."""
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        query = Lead._search(domain)
+        lead = query.table
+        won = compat.lead_won_sql(lead, "board_stage")
+        query.add_join(
+            "LEFT JOIN",
+            "board_stage",
+            "crm_stage",
+            SQL("board_stage.id = %s", SQL.identifier(lead, "stage_id")),
+        )
+        query.add_join(
+            "LEFT JOIN",
+            "board_rate",
+            "rates",
+            SQL(
+                "board_rate.company_id = COALESCE(%s, %s)",
+                SQL.identifier(lead, "company_id"),
+                self.env.company.id,
+            ),
+        )
+
+        def column(name):
+            return SQL.identifier(lead, name)
+
+        rate = SQL("COALESCE(board_rate.rate, 1.0)")
+        return query.select(
+            SQL("%s AS id", column("id")),
+            SQL("%s AS stage_id", column("stage_id")),
+            SQL("%s AS team_id", column("team_id")),
+            SQL("%s AS next_action_date", column("next_action_date")),
+            SQL("%s AS date_process_start", column("date_process_start")),
+            SQL("%s AS date_process_end", column("date_process_end")),
+            SQL("COALESCE(%s, false) AS is_won", won),
+            SQL("COALESCE(%s, false) AS is_lost", compat.lead_lost_sql(lead)),
+            SQL("(%s AND NOT COALESCE(%s, false)) AS is_open", column("active"), won),
+            SQL("COALESCE(%s, 0) * %s AS expected", column("expected_revenue"), rate),
+            SQL("COALESCE(%s, 0) * %s AS prorated", column("prorated_revenue"), rate),
+        )
+
+    @api.model
+    def _board_bands(self, reading, base, date_from, date_to, team_id):
+        """The bands, in stage order: one query."""
+        if reading == "cohort":
+            population = base + [
+                ("active", "in", [True, False]),
+                ("date_process_start", ">=", date_from),
+                ("date_process_start", "<=", date_to),
+            ]
+            # how far each got: the rank of the highest active stage it
+            # entered; the archived stages it entered
+            # (per opportunity, through the history's lead index: a plan that
+            # does not depend on how many opportunities the period holds)
+            reach = SQL(
+                """SELECT max(rk.rank) FILTER (WHERE rk.active) AS reach,
+                          array_agg(h.stage_id) FILTER (WHERE NOT rk.active) AS archived
+                     FROM crm_lead_stage_history h
+                     JOIN ranks rk ON rk.id = h.stage_id
+                    WHERE h.lead_id = l.id"""
+            )
+            in_band = SQL(
+                """CASE WHEN s.active THEN x.reach >= sr.rank AND %(of_team)s
+                        ELSE s.id = ANY(x.archived) END""",
+                of_team=compat.stage_of_team_sql("s", SQL("x.team_id")),
+            )
+            archived_bands = SQL(
+                "OR (NOT s.active AND EXISTS ("
+                "SELECT 1 FROM grouped g WHERE s.id = ANY(g.archived)))"
+            )
+            stages = SQL("TRUE")
+        else:
+            population = base + compat.open_lead_domain()
+            reach = SQL("SELECT NULL::bigint AS reach, NULL::int[] AS archived")
+            in_band = SQL("x.stage_id = s.id")
+            archived_bands = SQL("")
+            stages = SQL("s.is_won IS NOT TRUE")
+        of_team = (
+            compat.stage_of_team_sql("s", SQL("%s", team_id))
+            if team_id
+            else SQL("TRUE")
+        )
+        self.env["crm.lead"].flush_model()
+        self.env["crm.stage"].flush_model()
+        self.env["crm.lead.stage.history"].flush_model()
+        lang = self.env.lang or "en_US"
+        # the opportunities grouped first (a few rows per stage and team),
+        # then matched with the bands
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH %(rates)s,
+            leads AS (%(leads)s),
+            ranks AS (SELECT s.id, s.active,
+                             row_number() OVER (ORDER BY s.sequence, s.id) AS rank
+                        FROM crm_stage s),
+            grouped AS (
+                SELECT l.stage_id, l.team_id, r.reach, r.archived, count(*) AS n,
+                       sum(l.expected) AS expected, sum(l.prorated) AS prorated
+                  FROM leads l LEFT JOIN LATERAL (%(reach)s) r ON TRUE
+                 GROUP BY l.stage_id, l.team_id, r.reach, r.archived
+            )
+            SELECT s.id, COALESCE(s.name->>%(lang)s, s.name->>'en_US'),
+                   s.sequence, s.active,
+                   COALESCE(sum(x.n), 0)::int, COALESCE(sum(x.expected), 0),
+                   COALESCE(sum(x.prorated), 0)
+              FROM crm_stage s
+              JOIN ranks sr ON sr.id = s.id
+              LEFT JOIN grouped x ON %(in_band)s
+             WHERE (s.active AND %(stages)s AND %(of_team)s) %(archived_bands)s
+             GROUP BY s.id
+             ORDER BY s.sequence, s.id
+            """,
+                rates=self._board_rates_sql(),
+                leads=self._board_leads_sql(population),
+                reach=reach,
+                lang=lang,
+                in_band=in_band,
+                stages=stages,
+                of_team=of_team,
+                archived_bands=archived_bands,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        currency = self.env.company.currency_id
+        stages = (
+            self.env["crm.stage"]
+            .with_context(active_test=False)
+            .browse([row[0] for row in rows])
+        )
+        bands = []
+        # count of the previous band, per set of teams it belongs to
+        previous = {}
+        for stage, (stage_id, name, sequence, active, count, expected, prorated) in zip(
+            stages, rows, strict=True
+        ):
+            if reading == "now":
+                domain = population + [("stage_id", "=", stage_id)]
+            elif active:
+                domain = (
+                    population
+                    + compat.lead_of_stage_team_domain(stage)
+                    + [
+                        (
+                            "stage_history_ids",
+                            "any",
+                            [
+                                ("stage_id.active", "=", True),
+                                "|",
+                                ("stage_id.sequence", ">", sequence),
+                                "&",
+                                ("stage_id.sequence", "=", sequence),
+                                ("stage_id", ">=", stage_id),
+                            ],
+                        ),
+                    ]
+                )
+            else:
+                domain = population + [
+                    ("stage_history_ids", "any", [("stage_id", "=", stage_id)]),
+                ]
+            conversion = None
+            if reading == "cohort" and active:
+                # every team's funnel (no team chosen): a team's own stage
+                # follows the previous band of its team or of every team, a
+                # stage of every team the previous one of every team
+                teams = frozenset() if team_id else compat.stage_team_ids(stage)
+                before = [
+                    (band_teams, band_count)
+                    for band_teams, band_count in previous.items()
+                    if not band_teams or (teams and band_teams >= teams)
+                ]
+                if before and before[-1][1]:
+                    conversion = round(100.0 * count / before[-1][1], 1)
+                previous.pop(teams, None)
+                previous[teams] = count
+            bands.append(
+                {
+                    "stage_id": stage_id,
+                    "name": name,
+                    "archived": not active,
+                    "count": count,
+                    "expected_revenue": currency.round(float(expected)),
+                    "prorated_revenue": currency.round(float(prorated)),
+                    "conversion": conversion,
+                    "domain": domain,
+                }
+            )
+        return bands
+
+    @api.model
+    def _board_headline(self, base, date_from, date_to):
+        """The headline figures, each with the domain of its opportunities:
+        one query."""
+        today = fields.Date.context_today(self)
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH %(rates)s, leads AS (%(leads)s)
+            SELECT count(*) FILTER (WHERE is_open),
+                   COALESCE(sum(expected) FILTER (WHERE is_open), 0),
+                   COALESCE(sum(prorated) FILTER (WHERE is_open), 0),
+                   count(*) FILTER (WHERE is_won AND closed),
+                   COALESCE(sum(expected) FILTER (WHERE is_won AND closed), 0),
+                   count(*) FILTER (WHERE is_lost AND closed),
+                   avg(GREATEST(date_process_end - date_process_start, 1))
+                       FILTER (WHERE is_won AND closed),
+                   count(*) FILTER (WHERE is_open AND next_action_date < %(today)s),
+                   count(*) FILTER (WHERE is_open AND next_action_date IS NULL)
+              FROM (SELECT *,
+                           date_process_end BETWEEN %(date_from)s AND %(date_to)s
+                               AS closed
+                      FROM leads) l
+            """,
+                rates=self._board_rates_sql(),
+                leads=self._board_leads_sql(base + [("active", "in", [True, False])]),
+                today=today,
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+        (
+            open_count,
+            open_expected,
+            open_prorated,
+            won_count,
+            won_value,
+            lost_count,
+            cycle,
+            overdue_count,
+            missing_count,
+        ) = self.env.cr.fetchone()
+        currency = self.env.company.currency_id
+        open_domain = base + compat.open_lead_domain()
+        closed = [
+            ("date_process_end", ">=", date_from),
+            ("date_process_end", "<=", date_to),
+        ]
+        won_domain = base + compat.won_lead_domain() + closed
+        closed_domain = (
+            base
+            + closed
+            + compat.domain_or([compat.won_lead_domain(), compat.lost_lead_domain()])
+        )
+        return {
+            "open": {
+                "count": open_count,
+                "expected_revenue": currency.round(float(open_expected)),
+                "prorated_revenue": currency.round(float(open_prorated)),
+                "domain": open_domain,
+            },
+            "won": {
+                "count": won_count,
+                "value": currency.round(float(won_value)),
+                "domain": won_domain,
+            },
+            "win_rate": {
+                "value": (
+                    round(100.0 * won_count / (won_count + lost_count), 1)
+                    if won_count + lost_count
+                    else None
+                ),
+                "won": won_count,
+                "lost": lost_count,
+                "domain": closed_domain,
+            },
+            "cycle_days": {
+                "value": round(float(cycle), 1) if cycle is not None else None,
+                "domain": won_domain,
+            },
+            "overdue": {
+                "count": overdue_count,
+                "domain": open_domain + [("next_action_date", "<", today)],
+            },
+            "no_action": {
+                "count": missing_count,
+                "domain": open_domain + [("next_action_date", "=", False)],
+            },
+        }

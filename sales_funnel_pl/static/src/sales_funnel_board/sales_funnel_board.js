@@ -1,0 +1,196 @@
+/** @odoo-module **/
+
+import {Component, onWillStart, useState} from "@odoo/owl";
+import {formatCurrency} from "@web/core/currency";
+import {_t} from "@web/core/l10n/translation";
+import {registry} from "@web/core/registry";
+import {formatFloat} from "@web/core/utils/numbers";
+import {useService} from "@web/core/utils/hooks";
+import {useSetupAction} from "@web/search/action_hook";
+import {Layout} from "@web/search/layout";
+import {standardActionServiceProps} from "@web/webclient/actions/action_service";
+
+// the narrowest band, in % of the widest: an empty stage stays visible
+const MIN_BAND_WIDTH = 2;
+
+function toId(value) {
+    return Number.parseInt(value, 10) || false;
+}
+
+/**
+ * The funnel board ("Lejek sprzedaży"): one band per stage of the funnel,
+ * as wide as the number of opportunities it holds, and the headline figures
+ * above it; the data come from sales.funnel.board.get_board_data. Each band
+ * and figure opens the opportunities it counts.
+ *
+ * The filters live in the URL (updateActionState) and come back from it on
+ * reload (the action's params), and from the breadcrumb (getLocalState,
+ * given back as props.state): the same API on 18.0 and 19.0.
+ */
+export class SalesFunnelBoard extends Component {
+    static template = "sales_funnel_pl.SalesFunnelBoard";
+    static components = {Layout};
+    static props = {...standardActionServiceProps};
+
+    setup() {
+        this.orm = useService("orm");
+        this.actionService = useService("action");
+        const {action} = this.props;
+        const saved = {
+            ...(action.context?.params || {}),
+            ...(action.params || {}),
+            ...(this.props.state || {}),
+        };
+        this.state = useState({
+            filters: {
+                reading: saved.reading === "now" ? "now" : "cohort",
+                period: saved.period || "month",
+                date_from: saved.date_from || "",
+                date_to: saved.date_to || "",
+                team_id: toId(saved.team_id),
+                user_id: toId(saved.user_id),
+            },
+            options: {teams: [], users: [], views: {}},
+            data: null,
+        });
+        this.periods = [
+            ["month", _t("This month")],
+            ["quarter", _t("This quarter")],
+            ["year", _t("This year")],
+            ["last_12_months", _t("Last 12 months")],
+            ["custom", _t("Custom dates")],
+        ];
+        useSetupAction({getLocalState: () => ({...this.state.filters})});
+        onWillStart(async () => {
+            const [options] = await Promise.all([
+                this.orm.call("sales.funnel.board", "get_board_filters", []),
+                this.load(),
+            ]);
+            this.state.options = options;
+        });
+    }
+
+    async load() {
+        const filters = this.state.filters;
+        if (filters.period === "custom" && !(filters.date_from && filters.date_to)) {
+            // wait for both dates
+            return;
+        }
+        const custom = filters.period === "custom";
+        this.state.data = await this.orm.call(
+            "sales.funnel.board",
+            "get_board_data",
+            [],
+            {
+                reading: filters.reading,
+                period: filters.period,
+                date_from: custom ? filters.date_from : null,
+                date_to: custom ? filters.date_to : null,
+                team_id: filters.team_id,
+                user_id: filters.user_id,
+            }
+        );
+        if (!custom) {
+            // show the period's dates in the date fields
+            filters.date_from = this.state.data.date_from;
+            filters.date_to = this.state.data.date_to;
+        }
+        this.props.updateActionState?.({...filters});
+    }
+
+    async setFilter(name, value) {
+        if (["team_id", "user_id"].includes(name)) {
+            value = toId(value);
+        }
+        this.state.filters[name] = value;
+        if (["date_from", "date_to"].includes(name)) {
+            this.state.filters.period = "custom";
+        }
+        await this.load();
+    }
+
+    // ------------------------------------------------------------------
+    // Display
+    // ------------------------------------------------------------------
+
+    get bands() {
+        const bands = this.state.data?.bands || [];
+        const widest = Math.max(1, ...bands.map((band) => band.count));
+        return bands.map((band, index) => ({
+            ...band,
+            width: Math.max(MIN_BAND_WIDTH, (100 * band.count) / widest),
+            hue: 210 - Math.round((90 * index) / Math.max(1, bands.length - 1)),
+        }));
+    }
+
+    get headline() {
+        return this.state.data?.headline;
+    }
+
+    money(value) {
+        return formatCurrency(value, this.state.data?.currency_id);
+    }
+
+    percent(value) {
+        return value === null || value === undefined
+            ? "–"
+            : `${formatFloat(value, {digits: [16, 1]})} %`;
+    }
+
+    days(value) {
+        return value === null || value === undefined
+            ? "–"
+            : _t("%(days)s days", {days: formatFloat(value, {digits: [16, 1]})});
+    }
+
+    countText(count) {
+        return _t("Opportunities: %(count)s", {count});
+    }
+
+    weightedText(amount) {
+        return _t("Weighted: %(amount)s", {amount: this.money(amount)});
+    }
+
+    wonLostText({won, lost}) {
+        return _t("Won: %(won)s, lost: %(lost)s", {won, lost});
+    }
+
+    // ------------------------------------------------------------------
+    // Opening the opportunities
+    // ------------------------------------------------------------------
+
+    open(name, domain) {
+        const {views} = this.state.options;
+        return this.actionService.doAction({
+            type: "ir.actions.act_window",
+            name,
+            res_model: "crm.lead",
+            domain,
+            views: [
+                [views.list || false, "list"],
+                [views.kanban || false, "kanban"],
+                [false, "form"],
+            ],
+            search_view_id: views.search ? [views.search] : false,
+            context: {default_type: "opportunity"},
+        });
+    }
+
+    openFigure(key) {
+        const names = {
+            open: _t("Open pipeline"),
+            won: _t("Won in the period"),
+            win_rate: _t("Won and lost in the period"),
+            cycle_days: _t("Won in the period"),
+            overdue: _t("Overdue next action"),
+            no_action: _t("No next action"),
+        };
+        return this.open(names[key], this.headline[key].domain);
+    }
+
+    openBand(band) {
+        return this.open(band.name, band.domain);
+    }
+}
+
+registry.category("actions").add("sales_funnel_pl.funnel_board", SalesFunnelBoard);

@@ -1,0 +1,37 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+from .common import SalesFunnelCommon
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestSalesFunnelBoardUi(HttpCase, SalesFunnelCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_polish()
+        cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
+        # the test database may hold other stages and opportunities
+        cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
+        cls.env["crm.lead"].search([]).active = False
+
+    def test_board_tour(self):
+        """A salesperson reads the funnel, changes period and team, opens a
+        band: exactly the opportunities it counts."""
+        s = self.stages
+        meeting = self._create_opportunities(1, s[0], name="Spotkanie u klienta")
+        self._create_opportunities(1, s[0], name="Modernizacja hali")
+        request = self._create_opportunities(1, s[0], name="Zapytanie ofertowe")
+        self._create_opportunities(
+            1,
+            s[0],
+            name="Letnia oferta",
+            date_process_start=fields.Date.today() - relativedelta(months=4),
+        )
+        team_b = self.env["crm.team"].create({"name": "Zespół Południe"})
+        self._create_opportunities(1, s[0], name="Audyt", team_id=team_b.id)
+        meeting.stage_id = s[2]  # skips Informacje o potrzebie
+        request.stage_id = s[1]
+        self.start_tour("/odoo/crm", "sales_funnel_pl_board", login="sfp_salesman")
