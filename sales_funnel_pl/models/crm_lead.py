@@ -622,7 +622,7 @@ class CrmLead(models.Model):
             if moves and vals["stage_id"]:
                 stage = self.env["crm.stage"].browse(vals["stage_id"])
                 extra["probability"] = stage.probability
-                if not stage.is_won and "date_closed" not in vals:
+                if not stage.is_won and "date_closed" not in vals and lead.date_closed:
                     # crm keeps the closing date when an opportunity leaves a
                     # won stage with a 0% probability in vals: clear it
                     extra["date_closed"] = False
