@@ -2,7 +2,7 @@
     "name": "Sales Funnel PL",
     "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
     "next actions from activities, reminders, funnel, forecast and velocity reports",
-    "version": "1.2.0",
+    "version": "1.3.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "sales_funnel_pl",
@@ -13,6 +13,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/crm_lead_stage_history_security.xml",
+        "security/sales_funnel_forecast_security.xml",
         "data/crm_stage_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
@@ -24,6 +25,10 @@
         "wizard/crm_lead_reassign_wizard_views.xml",
         "views/crm_menu_views.xml",
         "report/sales_funnel_report_views.xml",
+        "report/sales_funnel_forecast_won_report_views.xml",
+        "views/sales_funnel_forecast_snapshot_views.xml",
+        "views/sales_funnel_target_views.xml",
+        "wizard/sales_funnel_target_copy_wizard_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

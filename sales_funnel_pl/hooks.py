@@ -18,6 +18,15 @@ def post_init_hook(env):
     _archive_unused_stages(env)
     _init_process_dates(env)
     _backfill_stage_history(env)
+    _rebuild_forecast_snapshots(env)
+
+
+def _rebuild_forecast_snapshots(env):
+    """The forecast of each past month's first day, rebuilt from the stage
+    history (see ``sales.funnel.forecast.snapshot._rebuild_from_history``)."""
+    companies = env["res.company"].search([])
+    written = env["sales.funnel.forecast.snapshot"]._rebuild_from_history(companies)
+    _logger.info("sales_funnel_pl: %s forecast snapshot lines rebuilt from the history", written)
 
 
 def _archive_unused_stages(env):

@@ -66,15 +66,16 @@ class SalesFunnelForecastReport(models.Model):
             currency=currency, root=root_company, day=day,
         )
 
-    @property
-    def _table_query(self):
-        # all in SQL, so that the report's read stays one query
+    def _currency_rates_sql(self):
+        """SQL CTEs ``target`` (the current company's currency) and ``rates``
+        (per company the user works in: the factor converting its currency
+        into the current company's, at today's rate), to start a WITH."""
         day = fields.Date.context_today(self)
         target_rate = self._rate_sql(SQL("t.currency_id"), SQL("t.root_id"), day)
         company_rate = self._rate_sql(SQL("c.currency_id"), SQL("t.root_id"), day)
         return SQL(
             """
-            WITH target AS (
+            target AS (
                 SELECT c.currency_id, split_part(c.parent_path, '/', 1)::int AS root_id
                   FROM res_company c
                  WHERE c.id = %(company)s
@@ -84,7 +85,20 @@ class SalesFunnelForecastReport(models.Model):
                             ELSE %(target_rate)s / %(company_rate)s END AS rate
                   FROM res_company c, target t
                  WHERE c.id IN %(companies)s
-            )
+            )""",
+            company=self.env.company.id,
+            companies=tuple(self.env.companies.ids),
+            target_rate=target_rate,
+            company_rate=company_rate,
+        )
+
+    @property
+    def _table_query(self):
+        # all in SQL, so that the report's read stays one query
+        day = fields.Date.context_today(self)
+        return SQL(
+            """
+            WITH %(rates)s
             SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id, l.partner_id,
                    l.company_id, r.currency_id AS company_currency,
                    CASE WHEN s.is_won
@@ -108,10 +122,8 @@ class SalesFunnelForecastReport(models.Model):
               JOIN rates r ON r.company_id = COALESCE(l.company_id, %(company)s)
              WHERE l.active AND l.type = 'opportunity'
             """,
+            rates=self._currency_rates_sql(),
             company=self.env.company.id,
-            companies=tuple(self.env.companies.ids),
             tz=user_tz(self.env),
             today=day,
-            target_rate=target_rate,
-            company_rate=company_rate,
         )

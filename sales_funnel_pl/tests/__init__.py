@@ -12,3 +12,4 @@ from . import test_crm_lead_process
 from . import test_time_zones
 from . import test_sales_velocity
 from . import test_replica
+from . import test_forecast_snapshot
