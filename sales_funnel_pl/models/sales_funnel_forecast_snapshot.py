@@ -106,6 +106,28 @@ class SalesFunnelForecastSnapshot(models.Model):
         )
 
     @api.model
+    def _insert(self, companies, month, query, **params):
+        """Run the snapshot statement ``query`` (see the callers) for
+        ``companies``, the snapshot's month being ``month`` (SQL); return
+        the number of lines written."""
+        expected, overdue, in_scope = self._scope_sql(month, SQL("l.date_deadline"))
+        self.env.cr.execute(SQL(
+            query,
+            columns=SQL(SNAPSHOT_COLUMNS),
+            expected=expected,
+            overdue=overdue,
+            in_scope=in_scope,
+            companies=tuple(companies.ids),
+            default=companies[:1].id,
+            uid=self.env.uid,
+            now=fields.Datetime.now(),
+            **params,
+        ))
+        written = self.env.cr.rowcount
+        self.invalidate_model()
+        return written
+
+    @api.model
     def _take_snapshot(self, companies, day):
         """Store the forecast of ``companies`` as it stands now, dated
         ``day``, in one statement. A company already having a snapshot of
@@ -115,8 +137,8 @@ class SalesFunnelForecastSnapshot(models.Model):
         of ``companies``. Returns the number of lines written."""
         self.env["crm.lead"].flush_model()
         month = day.replace(day=1)
-        expected, overdue, in_scope = self._scope_sql(SQL("%s::date", month), SQL("l.date_deadline"))
-        self.env.cr.execute(SQL(
+        return self._insert(
+            companies, SQL("%s::date", month),
             """
             INSERT INTO sales_funnel_forecast_snapshot (%(columns)s)
             SELECT %(day)s, %(expected)s, %(overdue)s, l.team_id, l.user_id, l.stage_id,
@@ -134,20 +156,9 @@ class SalesFunnelForecastSnapshot(models.Model):
              GROUP BY 2, 3, l.team_id, l.user_id, l.stage_id, c.id
             ON CONFLICT DO NOTHING
             """,
-            columns=SQL(SNAPSHOT_COLUMNS),
             day=day,
-            expected=expected,
-            overdue=overdue,
-            in_scope=in_scope,
             won=compat.lead_won_sql("l", "s"),
-            companies=tuple(companies.ids),
-            default=companies[:1].id,
-            uid=self.env.uid,
-            now=fields.Datetime.now(),
-        ))
-        written = self.env.cr.rowcount
-        self.invalidate_model()
-        return written
+        )
 
     @api.model
     def _rebuild_from_history(self, companies, tz=None):
@@ -163,8 +174,8 @@ class SalesFunnelForecastSnapshot(models.Model):
         self.env["crm.lead.stage.history"].flush_model()
         tz = tz or user_tz(self.env)
         today = fields.Date.context_today(self)
-        expected, overdue, in_scope = self._scope_sql(SQL("m.day"), SQL("l.date_deadline"))
-        self.env.cr.execute(SQL(
+        return self._insert(
+            companies, SQL("m.day"),
             """
             WITH bounds AS (
                 SELECT (date_trunc('month', MIN(date_enter) AT TIME ZONE 'UTC'
@@ -195,20 +206,9 @@ class SalesFunnelForecastSnapshot(models.Model):
              GROUP BY m.day, 2, 3, h.team_id, h.salesperson_id, h.stage_id, c.id
             ON CONFLICT DO NOTHING
             """,
-            columns=SQL(SNAPSHOT_COLUMNS),
             tz=tz,
             last=today.replace(day=1),
-            expected=expected,
-            overdue=overdue,
-            in_scope=in_scope,
-            companies=tuple(companies.ids),
-            default=companies[:1].id,
-            uid=self.env.uid,
-            now=fields.Datetime.now(),
-        ))
-        written = self.env.cr.rowcount
-        self.invalidate_model()
-        return written
+        )
 
     @api.model
     def action_take_snapshot(self):

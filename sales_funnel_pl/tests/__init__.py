@@ -13,3 +13,4 @@ from . import test_time_zones
 from . import test_sales_velocity
 from . import test_replica
 from . import test_forecast_snapshot
+from . import test_forecast_won
