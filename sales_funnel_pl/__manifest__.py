@@ -34,6 +34,7 @@
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_history_demo.xml",
+        "demo/sales_funnel_target_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

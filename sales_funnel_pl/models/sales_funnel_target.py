@@ -49,11 +49,11 @@ class SalesFunnelTarget(models.Model):
         )
         for date, _company, team, user, count in groups:
             if count > 1:
+                owner = (f"{team.display_name} ({user.display_name})" if user
+                         else team.display_name)
                 raise ValidationError(self.env._(
-                    "%(team)s already has a target for %(month)s%(user)s.",
-                    team=team.display_name,
-                    month=date.strftime("%m/%Y"),
-                    user=f" ({user.display_name})" if user else "",
+                    "%(owner)s already has a target for %(month)s.",
+                    owner=owner, month=date.strftime("%m/%Y"),
                 ))
 
     @api.model_create_multi
