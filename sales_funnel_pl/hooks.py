@@ -59,6 +59,8 @@ def uninstall_hook(env):
     # the history goes away with the module; its rows must not keep the
     # unused funnel stages from being deleted (stage_id is ondelete restrict)
     env.cr.execute("DELETE FROM crm_lead_stage_history")
+    # the saved forecasts too (their stage_id is ondelete restrict as well)
+    env.cr.execute("DELETE FROM sales_funnel_forecast_snapshot")
     # the trigger keeping the history's company would outlive its tables
     env.cr.execute(
         """DROP TRIGGER IF EXISTS sales_funnel_pl_history_company ON crm_lead;

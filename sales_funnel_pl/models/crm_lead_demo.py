@@ -30,6 +30,8 @@ class CrmLead(models.Model):
         the stage, by the salesperson); the install's backfill then builds
         the stage history from it, as on a database with a past."""
         rng = random.Random(17)
+        # a generator of its own, so that the moves stay those of rng
+        rng_deadline = random.Random(29)
         today = fields.Date.context_today(self)
         stages = self.env["crm.stage"].browse(
             self.env.ref(f"sales_funnel_pl.stage_{number:02d}").id for number in range(1, 18)
@@ -112,7 +114,7 @@ class CrmLead(models.Model):
                 date_closed = last
             # closed ones were expected to close around when they did (so
             # that the forecasts rebuilt from this history have figures)
-            deadline = (date_closed.date() + timedelta(days=rng.randint(-25, 20))
+            deadline = (date_closed.date() + timedelta(days=rng_deadline.randint(-25, 20))
                         if date_closed and not lead.date_deadline else None)
             lead_dates.append((lead.id, lead.user_id.id, moments[0], last, date_closed, deadline))
         created = self.env["mail.message"].sudo().create(messages)

@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 class SalesFunnelTarget(models.Model):
     """A monthly sales target: of a sales team (no salesperson) or of one of
@@ -94,3 +95,24 @@ class SalesFunnelTarget(models.Model):
             for (date, company_id, team_id, user_id), amount in sorted(
                 wanted.items(), key=lambda item: (item[0][0], item[0][2], item[0][3] or 0))
         ])
+
+    @api.model
+    def _report_rows_sql(self):
+        """SQL selecting the targets of the companies the user works in as
+        report rows (id, date, team_id, user_id, company_id, amount): a
+        salesperson's target as it is, a team's own target less its
+        salespeople's of the month (never below 0), so that the rows add
+        up to the team's target."""
+        return SQL(
+            """
+            SELECT t.id, t.date, t.team_id, t.user_id, t.company_id,
+                   CASE WHEN t.user_id IS NOT NULL THEN t.amount
+                        ELSE GREATEST(t.amount - COALESCE((
+                            SELECT SUM(u.amount) FROM sales_funnel_target u
+                             WHERE u.user_id IS NOT NULL AND u.date = t.date
+                               AND u.team_id = t.team_id AND u.company_id = t.company_id),
+                            0), 0) END AS amount
+              FROM sales_funnel_target t
+             WHERE t.company_id IN %(companies)s""",
+            companies=tuple(self.env.companies.ids),
+        )

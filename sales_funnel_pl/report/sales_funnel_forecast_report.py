@@ -35,7 +35,8 @@ class SalesFunnelForecastReport(models.Model):
         "one (the user's day, in their time zone).",
     )
     kind = fields.Selection(
-        [("open", "Open"), ("won", "Won")], string="Status", readonly=True
+        [("open", "Open"), ("won", "Won"), ("target", "Target")], string="Status",
+        readonly=True,
     )
     has_date = fields.Boolean(string="Has an Expected Date", readonly=True)
     is_overdue = fields.Boolean(
@@ -51,6 +52,11 @@ class SalesFunnelForecastReport(models.Model):
     )
     won_revenue = fields.Monetary(
         string="Won in the Period", currency_field="company_currency", readonly=True
+    )
+    target_amount = fields.Monetary(
+        string="Target", currency_field="company_currency", readonly=True,
+        help="The monthly sales targets of the teams and salespeople (rows of "
+        "their own, without an opportunity).",
     )
 
     @staticmethod
@@ -116,13 +122,22 @@ class SalesFunnelForecastReport(models.Model):
                    CASE WHEN s.is_won THEN 0 ELSE l.prorated_revenue * r.rate END
                        AS prorated_revenue,
                    CASE WHEN s.is_won THEN l.expected_revenue * r.rate ELSE 0 END
-                       AS won_revenue
+                       AS won_revenue,
+                   0 AS target_amount
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
               JOIN rates r ON r.company_id = COALESCE(l.company_id, %(company)s)
              WHERE l.active AND l.type = 'opportunity'
+             UNION ALL
+            -- the targets, on rows of their own (negative ids, no opportunity)
+            SELECT -t.id, NULL, NULL, t.team_id, t.user_id, NULL, t.company_id,
+                   r.currency_id, t.date, 'target', true, false, 0, 0, 0, 0,
+                   t.amount * r.rate
+              FROM (%(targets)s) t
+              JOIN rates r ON r.company_id = t.company_id
             """,
             rates=self._currency_rates_sql(),
+            targets=self.env["sales.funnel.target"]._report_rows_sql(),
             company=self.env.company.id,
             tz=user_tz(self.env),
             today=day,

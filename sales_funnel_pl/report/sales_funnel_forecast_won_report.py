@@ -94,14 +94,7 @@ class SalesFunnelForecastWonReport(models.Model):
                   FROM sales_funnel_forecast_snapshot
                  WHERE company_id IN %(companies)s
                  GROUP BY company_id, date_trunc('month', date_snapshot)
-            ), targets AS (
-                SELECT t.*, t.amount - COALESCE((
-                    SELECT SUM(u.amount) FROM sales_funnel_target u
-                     WHERE u.user_id IS NOT NULL AND u.date = t.date
-                       AND u.team_id = t.team_id AND u.company_id = t.company_id), 0)
-                       AS own_amount
-                  FROM sales_funnel_target t
-                 WHERE t.company_id IN %(companies)s
+            ), targets AS (%(targets)s
             ), lines AS (
                 SELECT 3 * sn.id AS id, 'forecast' AS kind, sn.date_expected AS date,
                        sn.team_id, sn.user_id, sn.stage_id, sn.company_id,
@@ -124,9 +117,7 @@ class SalesFunnelForecastWonReport(models.Model):
                  WHERE l.type = 'opportunity' AND %(won)s
                 UNION ALL
                 SELECT 3 * t.id + 2, 'target', t.date, t.team_id, t.user_id, NULL,
-                       t.company_id, 0, 0, 0, 0, 0,
-                       CASE WHEN t.user_id IS NULL THEN GREATEST(t.own_amount, 0)
-                            ELSE t.amount END
+                       t.company_id, 0, 0, 0, 0, 0, t.amount
                   FROM targets t
             )
             SELECT x.id, x.kind, x.date, %(horizon)s AS horizon, x.team_id, x.user_id,
@@ -142,6 +133,7 @@ class SalesFunnelForecastWonReport(models.Model):
               JOIN rates r ON r.company_id = x.company_id
             """,
             rates=self.env["sales.funnel.forecast.report"]._currency_rates_sql(),
+            targets=self.env["sales.funnel.target"]._report_rows_sql(),
             companies=tuple(self.env.companies.ids),
             company=self.env.company.id,
             horizon=self._horizon(),

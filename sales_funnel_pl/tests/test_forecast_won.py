@@ -107,6 +107,28 @@ class TestForecastWon(SalesFunnelCommon):
                          # own forecast (B, K), own won (K), own target and the team's share
                          (12000.0, 5000.0, -7000.0, 41.67, 18000.0, 27.78))
 
+    def _forecast_targets(self, user):
+        Report = self.env["sales.funnel.forecast.report"].with_user(user)
+        return sorted(
+            (str(row.date), row.user_id.name or "", row.target_amount)
+            for row in Report.search([("kind", "=", "target"), ("team_id", "=", self.team.id)])
+        )
+
+    def test_forecast_shows_targets(self):
+        # the team's own line is its target less its salespeople's
+        self.assertEqual(self._forecast_targets(self.user_manager), [
+            ("2026-02-01", "", 3000.0), ("2026-02-01", "Ewa Zielińska", 2000.0),
+            ("2026-02-01", "Jan Kowalski", 15000.0), ("2026-03-01", "", 10000.0),
+        ])
+        self.assertEqual(self._forecast_targets(self.user_salesman), [])
+
+    @users("sfp_salesman")
+    def test_report_read_is_one_query(self):
+        Report = self.env["sales.funnel.forecast.won.report"]
+        Report._read_group([], ["date:month", "kind"], MEASURES)  # warm the caches
+        with self.assertQueryCount(sfp_salesman=1):
+            Report._read_group([], ["date:month", "kind"], MEASURES)
+
     def test_horizon_out_of_range(self):
         Report = self.env["sales.funnel.forecast.won.report"].with_context(sales_funnel_horizon=13)
         with self.assertRaises(UserError):
