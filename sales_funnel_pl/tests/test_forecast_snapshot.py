@@ -183,3 +183,37 @@ class TestForecastSnapshot(SalesFunnelCommon):
         self.assertEqual(self._lines(self.user_manager, date(2026, 2, 1)), [
             (date(2026, 4, 1), False, "Jan Kowalski", "New Prospect", 1, 10000.0, 0.0, "live"),
         ])
+
+    def test_snapshot_per_company(self):
+        """Each company's lines in its own currency; the second company's
+        are hidden to a user not working in it; a company keeps its day's
+        snapshot while another one takes its first."""
+        currency = self.env.ref(
+            "base.EUR" if self.company.currency_id.name != "EUR" else "base.USD")
+        currency.active = True
+        company_2 = self.env["res.company"].create(
+            {"name": "Stalprofil GmbH", "currency_id": currency.id})
+        self.user_manager.company_ids |= company_2
+        with freeze_time("2026-01-10 09:00:00"):
+            self._create_opportunities(
+                1, self.stage_order, user=self.user_manager, name="M1", expected_revenue=1000,
+                team_id=False, user_id=self.user_manager.id, company_id=company_2.id)
+            self._create_opportunities(1, self.stage_order, name="M2", expected_revenue=500)
+        Snapshot = self.env["sales.funnel.forecast.snapshot"]
+        with freeze_time("2026-02-01 05:00:00"):
+            self.assertEqual(Snapshot._take_snapshot(self.company, date(2026, 2, 1)), 1)
+            # the second company has no snapshot of the day yet: it gets one
+            self.assertEqual(Snapshot._take_snapshot(self.company | company_2, date(2026, 2, 1)), 1)
+        lines = Snapshot.with_user(self.user_manager).with_context(
+            allowed_company_ids=[self.company.id, company_2.id]
+        ).search([("date_snapshot", "=", date(2026, 2, 1))])
+        self.assertEqual(
+            sorted((line.company_id.name, line.currency_id.name, line.prorated_revenue)
+                   for line in lines),
+            sorted([("Stalprofil GmbH", currency.name, 800.0),
+                    (self.company.name, self.company.currency_id.name, 400.0)]),
+        )
+        only_first = Snapshot.with_user(self.user_manager).with_context(
+            allowed_company_ids=[self.company.id]
+        ).search([("date_snapshot", "=", date(2026, 2, 1))])
+        self.assertEqual(only_first.company_id, self.company)
