@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from ..utils import user_tz
+from ..utils import percent_sql, sum_sql, user_tz
 
 
 class SalesFunnelForecastReport(models.Model):
@@ -57,6 +57,10 @@ class SalesFunnelForecastReport(models.Model):
         string="Target", currency_field="company_currency", readonly=True,
         help="The monthly sales targets of the teams and salespeople (rows of "
         "their own, without an opportunity).",
+    )
+    attainment = fields.Float(
+        string="Target Attainment (%)", readonly=True, aggregator="avg",
+        help="What was won, in % of the target.",
     )
 
     @staticmethod
@@ -123,7 +127,7 @@ class SalesFunnelForecastReport(models.Model):
                        AS prorated_revenue,
                    CASE WHEN s.is_won THEN l.expected_revenue * r.rate ELSE 0 END
                        AS won_revenue,
-                   0 AS target_amount
+                   0 AS target_amount, NULL::float AS attainment
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
               JOIN rates r ON r.company_id = COALESCE(l.company_id, %(company)s)
@@ -132,7 +136,7 @@ class SalesFunnelForecastReport(models.Model):
             -- the targets, on rows of their own (negative ids, no opportunity)
             SELECT -t.id, NULL, NULL, t.team_id, t.user_id, NULL, t.company_id,
                    r.currency_id, t.date, 'target', true, false, 0, 0, 0, 0,
-                   t.amount * r.rate
+                   t.amount * r.rate, NULL::float
               FROM (%(targets)s) t
               JOIN rates r ON r.company_id = t.company_id
             """,
@@ -142,3 +146,11 @@ class SalesFunnelForecastReport(models.Model):
             tz=user_tz(self.env),
             today=day,
         )
+
+    def _read_group_select(self, aggregate_spec, query):
+        # won in % of the target: a ratio of the group's sums
+        if aggregate_spec == "attainment:avg":
+            return percent_sql(
+                sum_sql(self, query, "won_revenue"), sum_sql(self, query, "target_amount")
+            )
+        return super()._read_group_select(aggregate_spec, query)

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import compat
-from ..utils import user_tz
+from ..utils import percent_sql, sum_sql, user_tz
 
 # how many months before its month a forecast may have been taken
 MAX_HORIZON = 12
@@ -143,19 +143,16 @@ class SalesFunnelForecastWonReport(models.Model):
 
     def _read_group_select(self, aggregate_spec, query):
         # the ratios of the group's sums, not an average of the rows' ratios
-        if aggregate_spec not in ("accuracy:avg", "attainment:avg"):
-            return super()._read_group_select(aggregate_spec, query)
-
-        def total(name):
-            return SQL("SUM(%s)", self._field_to_sql(self._table, name, query))
-
         if aggregate_spec == "attainment:avg":
-            return SQL(
-                "ROUND((100 * %s / NULLIF(%s, 0))::numeric, 2)::float",
-                total("won_revenue"), total("target_amount"),
+            return percent_sql(
+                sum_sql(self, query, "won_revenue"), sum_sql(self, query, "target_amount")
             )
-        return SQL(
-            "ROUND(GREATEST(100 * (1 - ABS(%(won)s - %(forecast)s) / NULLIF(%(forecast)s, 0)), 0)"
-            "::numeric, 2)::float",
-            won=total("won_revenue"), forecast=total("forecast_revenue"),
-        )
+        if aggregate_spec == "accuracy:avg":
+            won = sum_sql(self, query, "won_revenue")
+            forecast = sum_sql(self, query, "forecast_revenue")
+            # none without a forecast (GREATEST would turn NULL into 0)
+            return SQL(
+                "CASE WHEN %s <> 0 THEN GREATEST(100 - %s, 0) END",
+                forecast, percent_sql(SQL("ABS(%s - %s)", won, forecast), forecast),
+            )
+        return super()._read_group_select(aggregate_spec, query)

@@ -121,6 +121,17 @@ class TestForecastWon(SalesFunnelCommon):
             ("2026-02-01", "Jan Kowalski", 15000.0), ("2026-03-01", "", 10000.0),
         ])
         self.assertEqual(self._forecast_targets(self.user_salesman), [])
+        # won in % of the target, per month
+        Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
+        groups = compat.grouped_read(
+            Report, [("team_id", "=", self.team.id), ("date", ">=", date(2026, 2, 1))],
+            ["date:month"], ["won_revenue:sum", "target_amount:sum", "attainment:avg"])
+        self.assertEqual(
+            [(g["date:month"], g["won_revenue"], g["target_amount"], g["attainment"])
+             for g in groups],
+            [("February 2026", 5000.0, 20000.0, 25.0),
+             ("March 2026", 10000.0, 10000.0, 100.0)],
+        )
 
     @users("sfp_salesman")
     def test_report_read_is_one_query(self):
