@@ -173,6 +173,9 @@ class TestForecastWon(SalesFunnelCommon):
         february = Target.search([("date", "=", date(2026, 2, 1)), ("team_id", "=", self.team.id)])
         wizard = Form(self.env["sales.funnel.target.copy.wizard"].with_context(
             active_model="sales.funnel.target", active_ids=february.ids))
+        wizard.months = 25
+        with self.assertRaises(ValidationError):
+            wizard.save()
         wizard.months = 2
         action = wizard.save().action_copy()
         # March's team target (10,000) stays; the rest is copied to March and April

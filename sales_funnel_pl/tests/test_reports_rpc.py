@@ -294,12 +294,13 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
             )),
             "sales_funnel_pl.sales_funnel_forecast_report_action": ("Sales Forecast", table(
                 ["Forecast (Weighted)", "Expected Revenue", "Won in the Period",
-                 "Open Opportunities"],
-                [340, 14000, 2000, 2],
+                 "Target", "Target Attainment (%)", "Open Opportunities"],
+                # no target: no attainment, exported as a FALSE boolean cell
+                [340, 14000, 2000, 0, "FALSE", 2],
                 [
-                    (1, self._month(self.today), (0, 0, 2000, 0)),     # C, won today
-                    (1, self._month(self.deadline_2), (300, 10000, 0, 1)),  # A, 3%
-                    (1, self._month(self.deadline_3), (40, 4000, 0, 1)),    # D, 1%
+                    (1, self._month(self.today), (0, 0, 2000, 0, "FALSE", 0)),  # C, won today
+                    (1, self._month(self.deadline_2), (300, 10000, 0, 0, "FALSE", 1)),  # A, 3%
+                    (1, self._month(self.deadline_3), (40, 4000, 0, 0, "FALSE", 1)),    # D, 1%
                 ],
             )),
             "sales_funnel_pl.sales_funnel_stage_report_action": ("Stage Analysis", table(

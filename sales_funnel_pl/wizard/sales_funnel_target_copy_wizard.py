@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 
 from ..utils import success_notification
 
@@ -29,7 +29,7 @@ class SalesFunnelTargetCopyWizard(models.TransientModel):
     def _check_months(self):
         for wizard in self:
             if not 1 <= wizard.months <= 24:
-                raise UserError(self.env._("Copy the targets to 1 to 24 months."))
+                raise ValidationError(self.env._("Copy the targets to 1 to 24 months."))
 
     def action_copy(self):
         self.ensure_one()

@@ -95,7 +95,10 @@ registry.category("web_tour.tours").add("sales_funnel_pl_menus", {
                     "crm.crm_menu_forecast": "Prognoza",
                     "crm.crm_opportunity_report_menu": "Lejek",
                     "sales_funnel_pl.crm_lead_funnel_menu": "Otwarte szanse według etapów",
-                    "sales_funnel_pl.sales_funnel_forecast_report_menu": "Prognoza a wykonanie",
+                    "sales_funnel_pl.sales_funnel_forecast_report_menu": "Prognoza sprzedaży",
+                    "sales_funnel_pl.sales_funnel_forecast_won_report_menu": "Prognoza a wykonanie",
+                    "sales_funnel_pl.sales_funnel_target_menu": "Cele sprzedażowe",
+                    "sales_funnel_pl.sales_funnel_forecast_snapshot_menu": "Zapisane prognozy",
                 };
                 const found = Object.keys(expected).map((xmlid) => {
                     const item = menu.querySelector(`.dropdown-item[data-menu-xmlid='${xmlid}']`);
