@@ -224,6 +224,16 @@ if addon:
     measure("forecast read", lambda: compat.grouped_read(
         env["sales.funnel.forecast.report"], [], ["date:month", "stage_id"],
         ["prorated_revenue:sum", "won_revenue:sum"]))
+    # this month's forecast saved (one statement; rolled back), and the
+    # forecast vs. won pivot as it opens (12 months, horizon 0)
+    import datetime
+    snapshots = env["sales.funnel.forecast.snapshot"]
+    measure("forecast snapshot", lambda: snapshots._take_snapshot(
+        env.company, datetime.date.today()))
+    measure("forecast vs. won read", lambda: compat.grouped_read(
+        env["sales.funnel.forecast.won.report"], [], ["date:month"],
+        ["forecast_revenue:sum", "won_revenue:sum", "accuracy:avg", "target_amount:sum",
+         "attainment:avg"]))
     # the measures the stage analysis pivot opens with
     measure("stage analytics read", lambda: compat.grouped_read(
         env["sales.funnel.stage.report"], [], ["stage_id"],
@@ -320,11 +330,12 @@ def main():
         run_odoo(addon, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
         install_seconds = time.perf_counter() - t0
         peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    [(history, skipped)] = shell(
+    [(history, skipped, snapshot_lines)] = shell(
         addon,
         (
             'env.cr.execute("SELECT (SELECT count(*) FROM crm_lead_stage_history),'
-            ' (SELECT count(*) FROM crm_lead_stage_history_skip)")\n'
+            " (SELECT count(*) FROM crm_lead_stage_history_skip),"
+            ' (SELECT count(*) FROM sales_funnel_forecast_snapshot)")\n'
             "emit(env.cr.fetchone())"
         ),
     )
@@ -348,6 +359,7 @@ def main():
         "tracked_stage_changes": populated["tracking"],
         "history_rows_after_install": history,
         "skipped_stage_rows_after_install": skipped,
+        "forecast_snapshot_lines_rebuilt_at_install": snapshot_lines,
         "install_seconds": round(install_seconds, 1),
         "install_peak_rss_mb": round(max(peak_rss_mb, rss_before / 1024), 1),
         "measures": results,
@@ -382,6 +394,16 @@ def main():
             f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | "
             f"{ratio:.2f} |"
         )
+    addon_only = [name for name in results["addon"] if name not in results["plain"]]
+    if addon_only:
+        print()
+        print("| measure (addon only) | queries | s |")
+        print("| --- | ---: | ---: |")
+        for name in addon_only:
+            print(
+                f"| {name} | {results['addon'][name]['queries']} | "
+                f"{results['addon'][name]['seconds']:.3f} |"
+            )
     if not args.keep:
         for db in (base, plain, addon):
             subprocess.run(["dropdb", "--if-exists", db], check=True)

@@ -3,8 +3,8 @@
 {
     "name": "Sales Funnel PL",
     "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
-    "next actions and reminders, reassignment, funnel, forecast, stage and velocity "
-    "reports",
+    "next actions and reminders, reassignment, a funnel board, forecast snapshots "
+    "and targets, forecast vs. won, stage and velocity reports",
     "version": "1.3.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
@@ -16,6 +16,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/crm_lead_stage_history_security.xml",
+        "security/sales_funnel_forecast_security.xml",
         "data/crm_stage_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
@@ -28,11 +29,16 @@
         "views/crm_menu_views.xml",
         "report/sales_funnel_report_views.xml",
         "report/sales_funnel_board_views.xml",
+        "report/sales_funnel_forecast_won_report_views.xml",
+        "views/sales_funnel_forecast_snapshot_views.xml",
+        "views/sales_funnel_target_views.xml",
+        "wizard/sales_funnel_target_copy_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_history_demo.xml",
+        "demo/sales_funnel_target_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

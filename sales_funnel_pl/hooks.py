@@ -20,6 +20,17 @@ def post_init_hook(env):
     _archive_unused_stages(env)
     _init_process_dates(env)
     _backfill_stage_history(env)
+    _rebuild_forecast_snapshots(env)
+
+
+def _rebuild_forecast_snapshots(env):
+    """The forecast of each past month's first day, rebuilt from the stage
+    history (see ``sales.funnel.forecast.snapshot._rebuild_from_history``)."""
+    companies = env["res.company"].search([])
+    written = env["sales.funnel.forecast.snapshot"]._rebuild_from_history(companies)
+    _logger.info(
+        "sales_funnel_pl: %s forecast snapshot lines rebuilt from the history", written
+    )
 
 
 def _archive_unused_stages(env):
@@ -52,6 +63,8 @@ def uninstall_hook(env):
     # the history goes away with the module; its rows must not keep the
     # unused funnel stages from being deleted (stage_id is ondelete restrict)
     env.cr.execute("DELETE FROM crm_lead_stage_history")
+    # the saved forecasts too (their stage_id is ondelete restrict as well)
+    env.cr.execute("DELETE FROM sales_funnel_forecast_snapshot")
     # the trigger keeping the history's company would outlive its tables
     env.cr.execute(
         """DROP TRIGGER IF EXISTS sales_funnel_pl_history_company ON crm_lead;

@@ -101,6 +101,24 @@ emit({
 })
 """
 
+# The forecasts the install rebuilt from the stage history
+REBUILT_FORECASTS = """
+lines = env["sales.funnel.forecast.snapshot"].search([])
+emit({
+    "days": sorted({str(line.date_snapshot) for line in lines}),
+    "sources": sorted(set(lines.mapped("source"))),
+    "spring_2025": {
+        str(line.date_snapshot): [line.stage_id.id, line.opportunity_count,
+                                  line.expected_revenue, str(line.date_expected)]
+        for line in lines if str(line.date_snapshot) < "2025-05-01"
+    },
+    "demo_months_with_figures": len({
+        line.date_snapshot for line in lines
+        if line.date_expected and line.prorated_revenue > 0
+    }),
+})
+"""
+
 SNAPSHOT = """
 Lead = env["crm.lead"].with_context(active_test=False)
 Stage = env["crm.stage"].with_context(active_test=False)
@@ -160,6 +178,7 @@ def database():
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     installed = _shell(SNAPSHOT)
     demo_reports = _shell(DEMO_REPORTS)
+    rebuilt = _shell(REBUILT_FORECASTS)
     # the company adapts the funnel, then the addon is upgraded
     _shell(EDIT_STAGES)
     edited = _shell(SNAPSHOT)
@@ -187,6 +206,7 @@ def database():
         "before": before,
         "installed": installed,
         "demo_reports": demo_reports,
+        "rebuilt": rebuilt,
         "edited": edited,
         "upgraded": upgraded,
         "uninstalled": uninstalled,
@@ -379,3 +399,25 @@ def test_demo_has_a_year_of_history(database):
     # processes started by the demo's salespeople, never by OdooBot
     assert "__system__" not in reports["starters"]
     assert {"k.wisniewska", "t.zielinski", "m.lewandowska"} <= set(reports["starters"])
+
+
+def test_install_rebuilds_past_forecasts_from_the_history(database):
+    rebuilt = database["rebuilt"]
+    new, qualified, proposition = database["tracked"]["stages"]
+    # the first day of each month since the tracked opportunity's first one;
+    # it alone was open in the spring of 2025, in the stage of each 1st,
+    # without an expected closing date ("Brak")
+    assert rebuilt["days"][:4] == [
+        "2025-02-01",
+        "2025-03-01",
+        "2025-04-01",
+        "2025-05-01",
+    ]
+    assert rebuilt["sources"] == ["history"]
+    assert rebuilt["spring_2025"] == {
+        "2025-02-01": [new, 1, 1000.0, "False"],
+        "2025-03-01": [qualified, 1, 1000.0, "False"],
+        "2025-04-01": [proposition, 1, 1000.0, "False"],
+    }
+    # the demo's year: forecasts with figures for most of its months
+    assert rebuilt["demo_months_with_figures"] >= 10

@@ -3,6 +3,8 @@
 import random
 from datetime import datetime, time, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 
 from .. import compat
@@ -34,6 +36,8 @@ class CrmLead(models.Model):
         the stage, by the salesperson); the install's backfill then builds
         the stage history from it, as on a database with a past."""
         rng = random.Random(17)
+        # a generator of its own, so that the moves stay those of rng
+        rng_deadline = random.Random(29)
         today = fields.Date.context_today(self)
         stages = self.env["crm.stage"].browse(
             self.env.ref(f"sales_funnel_pl.stage_{number:02d}").id
@@ -140,7 +144,16 @@ class CrmLead(models.Model):
                 )
             elif lead.stage_id.is_won:
                 date_closed = last
-            lead_dates.append((lead.id, lead.user_id.id, moments[0], last, date_closed))
+            # closed ones were expected to close around when they did (so
+            # that the forecasts rebuilt from this history have figures)
+            deadline = (
+                date_closed.date() + timedelta(days=rng_deadline.randint(-25, 20))
+                if date_closed and not lead.date_deadline
+                else None
+            )
+            lead_dates.append(
+                (lead.id, lead.user_id.id, moments[0], last, date_closed, deadline)
+            )
         created = self.env["mail.message"].sudo().create(messages)
         # the moves were made by the salespeople
         self.env.cr.execute(
@@ -153,11 +166,28 @@ class CrmLead(models.Model):
         self.env.cr.executemany(
             """UPDATE crm_lead
                   SET create_uid = %s, write_uid = %s, create_date = %s, date_open = %s,
-                      date_last_stage_update = %s, date_closed = %s
+                      date_last_stage_update = %s, date_closed = %s,
+                      date_deadline = COALESCE(%s, date_deadline)
                 WHERE id = %s""",
             [
-                (user_id, user_id, created_at, created_at, last, date_closed, lead_id)
-                for lead_id, user_id, created_at, last, date_closed in lead_dates
+                (
+                    user_id,
+                    user_id,
+                    created_at,
+                    created_at,
+                    last,
+                    date_closed,
+                    deadline,
+                    lead_id,
+                )
+                for (
+                    lead_id,
+                    user_id,
+                    created_at,
+                    last,
+                    date_closed,
+                    deadline,
+                ) in lead_dates
             ],
         )
         # next actions done along the way: a call a few days before today
@@ -188,6 +218,49 @@ class CrmLead(models.Model):
         )
         self.env["crm.lead.stage.history"].invalidate_model()
         self.invalidate_model()
+
+    @api.model
+    def _demo_load_targets(self):
+        """Monthly targets of the demo's salespeople and teams, from a year
+        ago to three months ahead: each salesperson's is a little above what
+        they won per month over the year (rounded to thousands), each team's
+        a tenth above its salespeople's together."""
+        today = fields.Date.context_today(self)
+        first = today.replace(day=1) - relativedelta(months=12)
+        won = dict(
+            self.env["crm.lead"]._read_group(
+                [
+                    ("type", "=", "opportunity"),
+                    ("stage_id.is_won", "=", True),
+                    ("date_closed", ">=", first),
+                ],
+                ["user_id"],
+                ["expected_revenue:sum"],
+            )
+        )
+        vals_list, team_totals = [], {}
+        for user, team in self._demo_people():
+            amount = max(20000, round(won.get(user, 0) / 12 * 1.1, -3))
+            team_totals[team] = team_totals.get(team, 0) + amount
+            vals_list += [
+                {
+                    "date": first + relativedelta(months=step),
+                    "team_id": team.id,
+                    "user_id": user.id,
+                    "amount": amount,
+                }
+                for step in range(16)
+            ]
+        for team, total in team_totals.items():
+            vals_list += [
+                {
+                    "date": first + relativedelta(months=step),
+                    "team_id": team.id,
+                    "amount": round(total * 1.1, -3),
+                }
+                for step in range(16)
+            ]
+        self.env["sales.funnel.target"].create(vals_list)
 
     @api.model
     def _demo_people(self):

@@ -4,7 +4,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from .. import compat
-from ..utils import user_tz
+from ..utils import percent_sql, sum_sql, user_tz
 
 
 class SalesFunnelForecastReport(models.Model):
@@ -41,7 +41,9 @@ class SalesFunnelForecastReport(models.Model):
         "one (the user's day, in their time zone).",
     )
     kind = fields.Selection(
-        [("open", "Open"), ("won", "Won")], string="Status", readonly=True
+        [("open", "Open"), ("won", "Won"), ("target", "Target")],
+        string="Status",
+        readonly=True,
     )
     has_date = fields.Boolean(string="Has an Expected Date", readonly=True)
     is_overdue = fields.Boolean(
@@ -56,6 +58,19 @@ class SalesFunnelForecastReport(models.Model):
     )
     won_revenue = fields.Monetary(
         string="Won in the Period", currency_field="company_currency", readonly=True
+    )
+    target_amount = fields.Monetary(
+        string="Target",
+        currency_field="company_currency",
+        readonly=True,
+        help="The monthly sales targets of the teams and salespeople (rows of "
+        "their own, without an opportunity).",
+    )
+    attainment = fields.Float(
+        string="Target Attainment (%)",
+        readonly=True,
+        aggregator="avg",
+        help="What was won, in % of the target.",
     )
 
     @staticmethod
@@ -74,15 +89,16 @@ class SalesFunnelForecastReport(models.Model):
             day=day,
         )
 
-    @property
-    def _table_query(self):
-        # all in SQL, so that the report's read stays one query
+    def _currency_rates_sql(self):
+        """SQL CTEs ``target`` (the current company's currency) and ``rates``
+        (per company the user works in: the factor converting its currency
+        into the current company's, at today's rate), to start a WITH."""
         day = fields.Date.context_today(self)
         target_rate = self._rate_sql(SQL("t.currency_id"), SQL("t.root_id"), day)
         company_rate = self._rate_sql(SQL("c.currency_id"), SQL("t.root_id"), day)
         return SQL(
             """
-            WITH target AS (
+            target AS (
                 SELECT c.currency_id, split_part(c.parent_path, '/', 1)::int AS root_id
                   FROM res_company c
                  WHERE c.id = %(company)s
@@ -92,9 +108,22 @@ class SalesFunnelForecastReport(models.Model):
                             ELSE %(target_rate)s / %(company_rate)s END AS rate
                   FROM res_company c, target t
                  WHERE c.id IN %(companies)s
-            )
+            )""",
+            company=self.env.company.id,
+            companies=tuple(self.env.companies.ids),
+            target_rate=target_rate,
+            company_rate=company_rate,
+        )
+
+    @property
+    def _table_query(self):
+        # all in SQL, so that the report's read stays one query
+        day = fields.Date.context_today(self)
+        return SQL(
+            """
+            WITH %(rates)s
             SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id,
-                   l.partner_id,
+                l.partner_id,
                    l.company_id, r.currency_id AS company_currency,
                    -- won: the day the sale ended (19.0's crm moves date_closed
                    -- when a won opportunity is archived; the process end stays)
@@ -115,18 +144,34 @@ class SalesFunnelForecastReport(models.Model):
                    CASE WHEN %(won)s THEN 0 ELSE l.prorated_revenue * r.rate END
                        AS prorated_revenue,
                    CASE WHEN %(won)s THEN l.expected_revenue * r.rate ELSE 0 END
-                       AS won_revenue
+                       AS won_revenue,
+                   0 AS target_amount, NULL::float AS attainment
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
               JOIN rates r ON r.company_id = COALESCE(l.company_id, %(company)s)
              -- open, or won: 19.0 keeps an archived won opportunity won
              WHERE (l.active OR %(won)s) AND l.type = 'opportunity'
+             UNION ALL
+            -- the targets, on rows of their own (negative ids, no opportunity)
+            SELECT -t.id, NULL, NULL, t.team_id, t.user_id, NULL, t.company_id,
+                   r.currency_id, t.date, 'target', true, false, 0, 0, 0, 0,
+                   t.amount * r.rate, NULL::float
+              FROM (%(targets)s) t
+              JOIN rates r ON r.company_id = t.company_id
             """,
+            rates=self._currency_rates_sql(),
+            targets=self.env["sales.funnel.target"]._report_rows_sql(),
             company=self.env.company.id,
-            companies=tuple(self.env.companies.ids),
             tz=user_tz(self.env),
             today=day,
-            target_rate=target_rate,
-            company_rate=company_rate,
             won=SQL("COALESCE(%s, false)", compat.lead_won_sql("l", "s")),
         )
+
+    def _read_group_select(self, aggregate_spec, query):
+        # won in % of the target: a ratio of the group's sums
+        if aggregate_spec == "attainment:avg":
+            return percent_sql(
+                sum_sql(self, query, "won_revenue"),
+                sum_sql(self, query, "target_amount"),
+            )
+        return super()._read_group_select(aggregate_spec, query)

@@ -14,3 +14,6 @@ from . import test_sales_velocity
 from . import test_replica
 from . import test_sales_funnel_board
 from . import test_sales_funnel_board_ui
+from . import test_forecast_snapshot
+from . import test_forecast_won
+from . import test_ui_forecast_won

@@ -422,13 +422,28 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                         "Forecast (Weighted)",
                         "Expected Revenue",
                         "Won in the Period",
+                        "Target",
+                        "Target Attainment (%)",
                         "Open Opportunities",
                     ],
-                    [340, 14000, 2000, 2],
+                    # no target: no attainment, exported as a FALSE boolean cell
+                    [340, 14000, 2000, 0, "FALSE", 2],
                     [
-                        (1, self._month(self.today), (0, 0, 2000, 0)),  # C, won today
-                        (1, self._month(self.deadline_2), (300, 10000, 0, 1)),  # A, 3%
-                        (1, self._month(self.deadline_3), (40, 4000, 0, 1)),  # D, 1%
+                        (
+                            1,
+                            self._month(self.today),
+                            (0, 0, 2000, 0, "FALSE", 0),
+                        ),  # C, won today
+                        (
+                            1,
+                            self._month(self.deadline_2),
+                            (300, 10000, 0, 0, "FALSE", 1),
+                        ),  # A, 3%
+                        (
+                            1,
+                            self._month(self.deadline_3),
+                            (40, 4000, 0, 0, "FALSE", 1),
+                        ),  # D, 1%
                     ],
                 ),
             ),

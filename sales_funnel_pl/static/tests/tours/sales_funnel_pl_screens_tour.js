@@ -107,7 +107,12 @@ registry.category("web_tour.tours").add("sales_funnel_pl_menus", {
                     "sales_funnel_pl.crm_lead_funnel_menu":
                         "Otwarte szanse według etapów",
                     "sales_funnel_pl.sales_funnel_forecast_report_menu":
+                        "Prognoza sprzedaży",
+                    "sales_funnel_pl.sales_funnel_forecast_won_report_menu":
                         "Prognoza a wykonanie",
+                    "sales_funnel_pl.sales_funnel_target_menu": "Cele sprzedażowe",
+                    "sales_funnel_pl.sales_funnel_forecast_snapshot_menu":
+                        "Zapisane prognozy",
                 };
                 const found = Object.keys(expected).map((xmlid) => {
                     const item = menu.querySelector(

@@ -1,0 +1,271 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+from .. import compat
+from ..utils import success_notification, user_tz
+
+# the months a snapshot looks ahead: the snapshot's own month and the 11 after
+SNAPSHOT_MONTHS = 12
+
+SNAPSHOT_UNIQUE_INDEX = """
+CREATE UNIQUE INDEX IF NOT EXISTS sales_funnel_forecast_snapshot_line_uniq
+    ON sales_funnel_forecast_snapshot (
+        date_snapshot, company_id, COALESCE(date_expected, '0001-01-01'::date),
+        is_overdue, COALESCE(team_id, 0), COALESCE(user_id, 0), stage_id)
+"""
+
+# columns of a snapshot line, in the order both statements select them
+SNAPSHOT_COLUMNS = """
+    date_snapshot, date_expected, is_overdue, team_id, user_id, stage_id,
+    company_id, currency_id, source, opportunity_count, expected_revenue,
+    prorated_revenue, create_uid, create_date, write_uid, write_date
+"""
+
+
+class SalesFunnelForecastSnapshot(models.Model):
+    """The forecast as it stood on a day: open opportunities summed per
+    expected closing month, sales team, salesperson and stage, in the
+    company's currency. Lines are facts: written by one SQL statement per
+    snapshot (the monthly scheduled action, a sales manager's button, or
+    the install's reconstruction from the stage history), never changed
+    and kept forever, so that a later change of a stage's probability does
+    not rewrite what was forecast."""
+
+    _name = "sales.funnel.forecast.snapshot"
+    _description = "Sales Forecast Snapshot"
+    _order = "date_snapshot desc, date_expected, id"
+    _rec_name = "date_snapshot"
+
+    date_snapshot = fields.Date(
+        string="Snapshot Date", required=True, index=True, readonly=True
+    )
+    date_expected = fields.Date(
+        string="Expected Closing Month",
+        readonly=True,
+        help="First day of the month in which the opportunities were expected to "
+        "close; empty when they had no expected closing date. Overdue ones count "
+        "in the snapshot's own month.",
+    )
+    is_overdue = fields.Boolean(
+        string="Overdue",
+        readonly=True,
+        help="Opportunities whose expected closing month was already past when the "
+        "snapshot was taken; they count in the snapshot's month.",
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", index=True, readonly=True, ondelete="set null"
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        index=True,
+        readonly=True,
+        ondelete="set null",
+    )
+    stage_id = fields.Many2one(
+        "crm.stage", string="Stage", required=True, readonly=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        required=True,
+        index=True,
+        readonly=True,
+        ondelete="cascade",
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        string="Currency",
+        required=True,
+        readonly=True,
+        help="The company's currency when the snapshot was taken.",
+    )
+    source = fields.Selection(
+        [("live", "Taken"), ("history", "Rebuilt from the stage history")],
+        required=True,
+        readonly=True,
+        default="live",
+    )
+    opportunity_count = fields.Integer(string="Opportunities", readonly=True)
+    expected_revenue = fields.Monetary(currency_field="currency_id", readonly=True)
+    prorated_revenue = fields.Monetary(
+        string="Forecast (Weighted)",
+        currency_field="currency_id",
+        readonly=True,
+        help="Expected revenue times the probability the opportunities had then.",
+    )
+
+    def init(self):
+        # one line per group and snapshot, whoever takes it at the same time
+        self.env.cr.execute(SNAPSHOT_UNIQUE_INDEX)
+
+    @api.model
+    def _scope_sql(self, month, deadline):
+        """SQL: the expected closing month a snapshot of ``month`` (SQL, a
+        month's first day) gives an expected closing date ``deadline``
+        (SQL), or NULL (no date), and whether it is overdue; with the
+        condition keeping the next 12 months, the overdue and the undated."""
+        return (
+            SQL(
+                """CASE WHEN %(deadline)s IS NULL THEN NULL
+                        WHEN %(deadline)s < %(month)s THEN %(month)s
+                        ELSE date_trunc('month', %(deadline)s)::date END""",
+                deadline=deadline,
+                month=month,
+            ),
+            SQL(
+                "COALESCE(%(deadline)s < %(month)s, false)",
+                deadline=deadline,
+                month=month,
+            ),
+            SQL(
+                "(%(deadline)s IS NULL"
+                " OR %(deadline)s < (%(month)s + %(months)s * interval '1 month'))",
+                deadline=deadline,
+                month=month,
+                months=SNAPSHOT_MONTHS,
+            ),
+        )
+
+    @api.model
+    def _insert(self, companies, month, query, **params):
+        """Run the snapshot statement ``query`` (see the callers) for
+        ``companies``, the snapshot's month being ``month`` (SQL); return
+        the number of lines written."""
+        expected, overdue, in_scope = self._scope_sql(month, SQL("l.date_deadline"))
+        self.env.cr.execute(
+            SQL(
+                query,
+                columns=SQL(SNAPSHOT_COLUMNS),
+                expected=expected,
+                overdue=overdue,
+                in_scope=in_scope,
+                companies=tuple(companies.ids),
+                default=companies[:1].id,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                **params,
+            )
+        )
+        written = self.env.cr.rowcount
+        self.invalidate_model()
+        return written
+
+    @api.model
+    def _take_snapshot(self, companies, day):
+        """Store the forecast of ``companies`` as it stands now, dated
+        ``day``, in one statement. A company already having a snapshot of
+        that day keeps it unchanged (the first one of the day stands), so
+        that running it again the same day changes nothing. Opportunities
+        without a company count in their team's company, else in the first
+        of ``companies``. Returns the number of lines written."""
+        self.env["crm.lead"].flush_model()
+        month = day.replace(day=1)
+        return self._insert(
+            companies,
+            SQL("%s::date", month),
+            """
+            INSERT INTO sales_funnel_forecast_snapshot (%(columns)s)
+            SELECT %(day)s, %(expected)s, %(overdue)s, l.team_id, l.user_id, l.stage_id,
+                   c.id, c.currency_id, 'live', count(*), SUM(l.expected_revenue),
+                   SUM(l.prorated_revenue), %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM crm_lead l
+              JOIN crm_stage s ON s.id = l.stage_id
+              LEFT JOIN crm_team t ON t.id = l.team_id
+              JOIN res_company c ON c.id = COALESCE(l.company_id, t.company_id,
+                  %(default)s)
+             WHERE l.active AND l.type = 'opportunity' AND %(won)s IS NOT TRUE
+               AND %(in_scope)s
+               AND c.id IN %(companies)s
+               AND NOT EXISTS (SELECT 1 FROM sales_funnel_forecast_snapshot x
+                                WHERE x.date_snapshot = %(day)s AND x.company_id = c.id)
+             GROUP BY 2, 3, l.team_id, l.user_id, l.stage_id, c.id
+            ON CONFLICT DO NOTHING
+            """,
+            day=day,
+            won=compat.lead_won_sql("l", "s"),
+        )
+
+    @api.model
+    def _rebuild_from_history(self, companies, tz=None):
+        """Store, for each month's first day from the month after the first
+        stage history row to the current month, the forecast as it stood
+        at midnight of that day (in the time zone ``tz``, else the user's):
+        the opportunities open then, in the stage, for the salesperson and
+        team, at the probability and expected revenue their stage history
+        row recorded then. The expected closing date is today's (Odoo does
+        not track it). Days already holding a company's snapshot are kept.
+        One statement for every month. Returns the number of lines written."""
+        self.env["crm.lead"].flush_model()
+        self.env["crm.lead.stage.history"].flush_model()
+        tz = tz or user_tz(self.env)
+        today = fields.Date.context_today(self)
+        return self._insert(
+            companies,
+            SQL("m.day"),
+            """
+            WITH bounds AS (
+                SELECT (date_trunc('month', MIN(date_enter) AT TIME ZONE 'UTC'
+                                  AT TIME ZONE %(tz)s) + interval '1 month')::date AS
+                                      first
+                  FROM crm_lead_stage_history
+            ), months AS (
+                SELECT d::date AS day,
+                       (d::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS moment
+                  FROM bounds, generate_series(bounds.first, %(last)s::date, interval
+                      '1 month') d
+            )
+            INSERT INTO sales_funnel_forecast_snapshot (%(columns)s)
+            SELECT m.day, %(expected)s, %(overdue)s, h.team_id, h.salesperson_id,
+                h.stage_id,
+                   c.id, c.currency_id, 'history', count(*), SUM(h.expected_revenue),
+                   SUM(h.prorated_revenue), %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM months m
+              JOIN crm_lead_stage_history h
+                ON h.date_enter <= m.moment AND (h.date_leave IS NULL OR h.date_leave
+                    > m.moment)
+              JOIN crm_stage s ON s.id = h.stage_id
+              JOIN crm_lead l ON l.id = h.lead_id
+              LEFT JOIN crm_team t ON t.id = h.team_id
+              JOIN res_company c ON c.id = COALESCE(l.company_id, t.company_id,
+                  %(default)s)
+             WHERE l.type = 'opportunity'
+               AND h.change_type NOT IN ('won', 'lost') AND s.is_won IS NOT TRUE
+               AND %(in_scope)s
+               AND c.id IN %(companies)s
+               AND NOT EXISTS (SELECT 1 FROM sales_funnel_forecast_snapshot x
+                                WHERE x.date_snapshot = m.day AND x.company_id = c.id)
+             GROUP BY m.day, 2, 3, h.team_id, h.salesperson_id, h.stage_id, c.id
+            ON CONFLICT DO NOTHING
+            """,
+            tz=tz,
+            last=today.replace(day=1),
+        )
+
+    @api.model
+    def action_take_snapshot(self):
+        """The "Save the forecast" button: today's snapshot of the companies
+        the sales manager works in."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(self.env._("Only a sales manager can save the forecast."))
+        written = self.sudo()._take_snapshot(
+            self.env.companies, fields.Date.context_today(self)
+        )
+        if written:
+            message = self.env._(
+                "The forecast is saved: %(count)s lines.", count=written
+            )
+        else:
+            message = self.env._(
+                "Today's forecast was already saved; it stays as it was saved."
+            )
+        action = success_notification(message)
+        action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+        return action
+
+    @api.model
+    def _cron_take_snapshot(self):
+        """Monthly scheduled action (on the 1st): the forecast of every company."""
+        companies = self.env["res.company"].sudo().search([])
+        self.sudo()._take_snapshot(companies, fields.Date.context_today(self))

@@ -1,0 +1,411 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged, users
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import SalesFunnelCommon
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestForecastSnapshot(SalesFunnelCommon):
+    """The forecast stored at the start of a month: taken now, or rebuilt
+    from the stage history."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_other = mail_new_test_user(
+            cls.env,
+            login="sfp_other_rep",
+            name="Ewa Zielińska",
+            groups="sales_team.group_sale_salesman",
+            tz="Europe/Warsaw",
+        )
+        cls.team.member_ids |= cls.user_other
+
+    def _lines(self, user, day):
+        Snapshot = self.env["sales.funnel.forecast.snapshot"].with_user(user)
+        return self._sorted(
+            (
+                line.date_expected,
+                line.is_overdue,
+                line.user_id.name,
+                line.stage_id.name,
+                line.opportunity_count,
+                line.expected_revenue,
+                line.prorated_revenue,
+                line.source,
+            )
+            for line in Snapshot.search(
+                [("date_snapshot", "=", day), ("team_id", "=", self.team.id)]
+            )
+        )
+
+    @staticmethod
+    def _sorted(lines):
+        return sorted(lines, key=lambda line: (line[0] or date.min, *line[1:]))
+
+    def _build_pipeline(self):
+        with freeze_time("2026-01-10 09:00:00"):
+            meeting, order, new = self.stage_meeting, self.stage_order, self.stage_new
+            self.lead_a = self._create_opportunities(
+                1,
+                meeting,
+                name="A",
+                expected_revenue=20000,
+                date_deadline=date(2026, 3, 15),
+            )
+            self.lead_b = self._create_opportunities(
+                1,
+                order,
+                name="B",
+                expected_revenue=10000,
+                date_deadline=date(2026, 2, 20),
+            )
+            self._create_opportunities(1, new, name="C", expected_revenue=5000)
+            self._create_opportunities(
+                1,
+                order,
+                name="D",
+                expected_revenue=1000,
+                date_deadline=date(2025, 12, 10),
+            )
+            # beyond the 12 months a snapshot of February looks ahead
+            self._create_opportunities(
+                1,
+                meeting,
+                name="E",
+                expected_revenue=7000,
+                date_deadline=date(2027, 2, 1),
+            )
+            self._create_opportunities(
+                1,
+                order,
+                name="F",
+                expected_revenue=4000,
+                date_deadline=date(2026, 2, 5),
+                user=self.user_manager,
+                user_id=self.user_other.id,
+            )
+
+    FEBRUARY = [
+        (False, False, "Jan Kowalski", "New Prospect", 1, 5000.0, 0.0, "live"),
+        (date(2026, 2, 1), False, "Ewa Zielińska", "Order", 1, 4000.0, 3200.0, "live"),
+        (date(2026, 2, 1), False, "Jan Kowalski", "Order", 1, 10000.0, 8000.0, "live"),
+        (date(2026, 2, 1), True, "Jan Kowalski", "Order", 1, 1000.0, 800.0, "live"),
+        (date(2026, 3, 1), False, "Jan Kowalski", "Meeting", 1, 20000.0, 600.0, "live"),
+    ]
+
+    @users("sfp_manager")
+    def test_snapshot_idempotent_and_immune_to_later_changes(self):
+        self._build_pipeline()
+        Snapshot = self.env["sales.funnel.forecast.snapshot"]
+        # 05:00 UTC on the 1st, as the scheduled action runs: 06:00 in Warsaw
+        with freeze_time("2026-02-01 05:00:00"):
+            action = Snapshot.action_take_snapshot()
+        self.assertEqual(action["params"]["message"], "The forecast is saved: 5 lines.")
+        self.assertEqual(
+            self._lines(self.user_manager, date(2026, 2, 1)), self.FEBRUARY
+        )
+        # the stage's % changes, and the opportunities with it; B moves on
+        self.stage_order.sudo().probability = 90
+        (self.lead_b | self.lead_a).sudo().write({"probability": 90})
+        with freeze_time("2026-02-01 15:00:00"):
+            self.lead_a.write({"stage_id": self.stage_order.id})
+            # the same day again: the first snapshot of the day stands
+            action = Snapshot.action_take_snapshot()
+        self.assertEqual(
+            action["params"]["message"],
+            "Today's forecast was already saved; it stays as it was saved.",
+        )
+        self.assertEqual(
+            self._lines(self.user_manager, date(2026, 2, 1)), self.FEBRUARY
+        )
+        with freeze_time("2026-03-01 05:00:00"):
+            Snapshot.sudo()._cron_take_snapshot()
+        self.assertEqual(
+            self._lines(self.user_manager, date(2026, 3, 1)),
+            [
+                (False, False, "Jan Kowalski", "New Prospect", 1, 5000.0, 0.0, "live"),
+                # B (due in February) and D are overdue in March
+                (
+                    date(2026, 3, 1),
+                    False,
+                    "Jan Kowalski",
+                    "Order",
+                    1,
+                    20000.0,
+                    18000.0,
+                    "live",
+                ),
+                (
+                    date(2026, 3, 1),
+                    True,
+                    "Ewa Zielińska",
+                    "Order",
+                    1,
+                    4000.0,
+                    3200.0,
+                    "live",
+                ),
+                (
+                    date(2026, 3, 1),
+                    True,
+                    "Jan Kowalski",
+                    "Order",
+                    2,
+                    11000.0,
+                    9800.0,
+                    "live",
+                ),
+                # E now within the 12 months
+                (
+                    date(2027, 2, 1),
+                    False,
+                    "Jan Kowalski",
+                    "Meeting",
+                    1,
+                    7000.0,
+                    210.0,
+                    "live",
+                ),
+            ],
+        )
+        # February's lines never changed
+        self.assertEqual(
+            self._lines(self.user_manager, date(2026, 2, 1)), self.FEBRUARY
+        )
+
+    @users("sfp_salesman")
+    def test_snapshot_rights(self):
+        self._build_pipeline()
+        Snapshot = self.env["sales.funnel.forecast.snapshot"]
+        with self.assertRaises(AccessError):
+            Snapshot.action_take_snapshot()
+        with self.assertRaises(AccessError):
+            Snapshot.create(
+                {
+                    "date_snapshot": date(2026, 2, 1),
+                    "stage_id": self.stage_new.id,
+                    "company_id": self.company.id,
+                    "currency_id": self.company.currency_id.id,
+                }
+            )
+        with freeze_time("2026-02-01 05:00:00"):
+            Snapshot.sudo()._cron_take_snapshot()
+        lines = Snapshot.search(
+            [("date_snapshot", "=", date(2026, 2, 1)), ("team_id", "=", self.team.id)]
+        )
+        # a salesperson with "own documents only" reads their own lines
+        self.assertEqual(lines.user_id, self.user_salesman)
+        self.assertEqual(sum(lines.mapped("prorated_revenue")), 8800.0 + 600.0)
+        with self.assertRaises(AccessError):
+            lines.write({"prorated_revenue": 1})
+        with self.assertRaises(AccessError):
+            lines.unlink()
+
+    @users("sfp_manager")
+    def test_snapshot_rebuilt_from_history(self):
+        """Each month's first day at midnight in Warsaw, as the stage
+        history shows it: open then, in the stage and at the % of then."""
+        new, meeting, order = self.stage_new, self.stage_meeting, self.stage_order
+        with freeze_time("2026-01-05 10:00:00"):
+            lead_g = self._create_opportunities(
+                1,
+                new,
+                name="G",
+                expected_revenue=10000,
+                date_deadline=date(2026, 4, 10),
+            )
+        with freeze_time("2026-01-06 10:00:00"):
+            lead_h = self._create_opportunities(
+                1, order, name="H", expected_revenue=2000
+            )
+        with freeze_time("2026-01-07 10:00:00"):
+            lead_i = self._create_opportunities(
+                1,
+                meeting,
+                name="I",
+                expected_revenue=3000,
+                date_deadline=date(2026, 2, 15),
+            )
+        with freeze_time("2026-01-10 10:00:00"):
+            lead_j = self._create_opportunities(
+                1, new, name="J", expected_revenue=1000, date_deadline=date(2026, 2, 10)
+            )
+        with freeze_time("2026-01-20 10:00:00"):
+            lead_g.write({"stage_id": meeting.id})
+        with freeze_time("2026-01-25 10:00:00"):
+            lead_h.action_set_lost()
+        # 00:30 on February 1st in Warsaw: after the snapshot's midnight
+        with freeze_time("2026-01-31 23:30:00"):
+            lead_j.write({"stage_id": order.id})
+        with freeze_time("2026-02-10 10:00:00"):
+            lead_g.write({"stage_id": order.id})
+        with freeze_time("2026-02-20 10:00:00"):
+            lead_i.action_set_won()
+        # the stage's % changes afterwards: the history keeps the % of then
+        self.stage_meeting.sudo().probability = 7
+        Snapshot = self.env["sales.funnel.forecast.snapshot"].sudo()
+        with freeze_time("2026-03-15 10:00:00"):
+            written = Snapshot._rebuild_from_history(self.company, "Europe/Warsaw")
+            self.assertEqual(written, 5)
+            # run again: the days already stored are kept
+            self.assertEqual(
+                Snapshot._rebuild_from_history(self.company, "Europe/Warsaw"), 0
+            )
+        self.assertEqual(
+            self._lines(self.user_manager, date(2026, 2, 1)),
+            [
+                (
+                    date(2026, 2, 1),
+                    False,
+                    "Jan Kowalski",
+                    "Meeting",
+                    1,
+                    3000.0,
+                    90.0,
+                    "history",
+                ),
+                (
+                    date(2026, 2, 1),
+                    False,
+                    "Jan Kowalski",
+                    "New Prospect",
+                    1,
+                    1000.0,
+                    0.0,
+                    "history",
+                ),
+                (
+                    date(2026, 4, 1),
+                    False,
+                    "Jan Kowalski",
+                    "Meeting",
+                    1,
+                    10000.0,
+                    300.0,
+                    "history",
+                ),
+            ],
+        )
+        self.assertEqual(
+            self._lines(self.user_manager, date(2026, 3, 1)),
+            [
+                # J's February is overdue in March
+                (
+                    date(2026, 3, 1),
+                    True,
+                    "Jan Kowalski",
+                    "Order",
+                    1,
+                    1000.0,
+                    800.0,
+                    "history",
+                ),
+                (
+                    date(2026, 4, 1),
+                    False,
+                    "Jan Kowalski",
+                    "Order",
+                    1,
+                    10000.0,
+                    8000.0,
+                    "history",
+                ),
+            ],
+        )
+
+    @users("sfp_manager")
+    def test_rebuild_keeps_a_taken_snapshot(self):
+        with freeze_time("2026-01-05 10:00:00"):
+            lead = self._create_opportunities(
+                1,
+                self.stage_new,
+                name="G",
+                expected_revenue=10000,
+                date_deadline=date(2026, 4, 10),
+            )
+        with freeze_time("2026-02-01 05:00:00"):
+            self.env["sales.funnel.forecast.snapshot"].action_take_snapshot()
+            lead.write({"stage_id": self.stage_order.id})
+        with freeze_time("2026-02-15 10:00:00"):
+            self.env["sales.funnel.forecast.snapshot"].sudo()._rebuild_from_history(
+                self.company, "Europe/Warsaw"
+            )
+        self.assertEqual(
+            self._lines(self.user_manager, date(2026, 2, 1)),
+            [
+                (
+                    date(2026, 4, 1),
+                    False,
+                    "Jan Kowalski",
+                    "New Prospect",
+                    1,
+                    10000.0,
+                    0.0,
+                    "live",
+                ),
+            ],
+        )
+
+    def test_snapshot_per_company(self):
+        """Each company's lines in its own currency; the second company's
+        are hidden to a user not working in it; a company keeps its day's
+        snapshot while another one takes its first."""
+        currency = self.env.ref(
+            "base.EUR" if self.company.currency_id.name != "EUR" else "base.USD"
+        )
+        currency.active = True
+        company_2 = self.env["res.company"].create(
+            {"name": "Stalprofil GmbH", "currency_id": currency.id}
+        )
+        self.user_manager.company_ids |= company_2
+        with freeze_time("2026-01-10 09:00:00"):
+            self._create_opportunities(
+                1,
+                self.stage_order,
+                user=self.user_manager,
+                name="M1",
+                expected_revenue=1000,
+                team_id=False,
+                user_id=self.user_manager.id,
+                company_id=company_2.id,
+            )
+            self._create_opportunities(
+                1, self.stage_order, name="M2", expected_revenue=500
+            )
+        Snapshot = self.env["sales.funnel.forecast.snapshot"]
+        with freeze_time("2026-02-01 05:00:00"):
+            self.assertEqual(Snapshot._take_snapshot(self.company, date(2026, 2, 1)), 1)
+            # the second company has no snapshot of the day yet: it gets one
+            self.assertEqual(
+                Snapshot._take_snapshot(self.company | company_2, date(2026, 2, 1)), 1
+            )
+        lines = (
+            Snapshot.with_user(self.user_manager)
+            .with_context(allowed_company_ids=[self.company.id, company_2.id])
+            .search([("date_snapshot", "=", date(2026, 2, 1))])
+        )
+        self.assertEqual(
+            sorted(
+                (line.company_id.name, line.currency_id.name, line.prorated_revenue)
+                for line in lines
+            ),
+            sorted(
+                [
+                    ("Stalprofil GmbH", currency.name, 800.0),
+                    (self.company.name, self.company.currency_id.name, 400.0),
+                ]
+            ),
+        )
+        only_first = (
+            Snapshot.with_user(self.user_manager)
+            .with_context(allowed_company_ids=[self.company.id])
+            .search([("date_snapshot", "=", date(2026, 2, 1))])
+        )
+        self.assertEqual(only_first.company_id, self.company)

@@ -1,0 +1,295 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged, users
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .. import compat
+from .common import SalesFunnelCommon
+
+MEASURES = [
+    "forecast_revenue:sum",
+    "won_revenue:sum",
+    "difference:sum",
+    "accuracy:avg",
+    "target_amount:sum",
+    "attainment:avg",
+]
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestForecastWon(SalesFunnelCommon):
+    """ "Prognoza a wykonanie": the forecast stored at the start of each
+    month beside what was won in it and the month's target; the targets."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_other = mail_new_test_user(
+            cls.env,
+            login="sfp_other_rep",
+            name="Ewa Zielińska",
+            groups="sales_team.group_sale_salesman",
+            tz="Europe/Warsaw",
+        )
+        cls.team.member_ids |= cls.user_other
+        cls.team_2 = cls.env["crm.team"].create({"name": "Zespół Drugi"})
+        order, meeting = cls.stage_order, cls.stage_meeting
+        with freeze_time("2026-01-10 09:00:00"):
+            cls.lead_a = cls._create_opportunities(
+                1,
+                meeting,
+                name="A",
+                expected_revenue=20000,
+                date_deadline=date(2026, 3, 15),
+            )
+            cls.lead_b = cls._create_opportunities(
+                1,
+                order,
+                name="B",
+                expected_revenue=10000,
+                date_deadline=date(2026, 2, 20),
+            )
+            cls.lead_k = cls._create_opportunities(
+                1,
+                order,
+                name="K",
+                expected_revenue=5000,
+                date_deadline=date(2026, 2, 10),
+            )
+            cls._create_opportunities(
+                1,
+                order,
+                name="F",
+                expected_revenue=4000,
+                date_deadline=date(2026, 2, 5),
+                user=cls.user_manager,
+                user_id=cls.user_other.id,
+            )
+        Snapshot = cls.env["sales.funnel.forecast.snapshot"]
+        with freeze_time("2026-02-01 05:00:00"):
+            Snapshot._cron_take_snapshot()
+        with freeze_time("2026-02-14 10:00:00"):
+            cls.lead_a.write({"stage_id": order.id})
+        with freeze_time("2026-02-15 10:00:00"):
+            # a snapshot in the middle of the month: not the month's forecast
+            Snapshot._cron_take_snapshot()
+        # 23:30 on February 28th in Warsaw, and 00:30 on March 1st
+        with freeze_time("2026-02-28 22:30:00"):
+            cls.lead_k.action_set_won()
+        with freeze_time("2026-02-28 23:30:00"):
+            cls.lead_b.action_set_won()
+        with freeze_time("2026-03-01 05:00:00"):
+            Snapshot._cron_take_snapshot()
+        Target = cls.env["sales.funnel.target"]
+        cls.targets = Target.create(
+            [
+                {"date": date(2026, 2, 14), "team_id": cls.team.id, "amount": 20000},
+                {
+                    "date": date(2026, 2, 1),
+                    "team_id": cls.team.id,
+                    "user_id": cls.user_salesman.id,
+                    "amount": 15000,
+                },
+                {
+                    "date": date(2026, 2, 1),
+                    "team_id": cls.team.id,
+                    "user_id": cls.user_other.id,
+                    "amount": 2000,
+                },
+                {"date": date(2026, 3, 1), "team_id": cls.team.id, "amount": 10000},
+                {"date": date(2026, 2, 1), "team_id": cls.team_2.id, "amount": 7000},
+            ]
+        )
+
+    def _report(self, horizon=0, groupby="date:month"):
+        Report = self.env["sales.funnel.forecast.won.report"].with_context(
+            sales_funnel_horizon=horizon
+        )
+        groups = compat.grouped_read(
+            Report, [("team_id", "=", self.team.id)], [groupby], MEASURES
+        )
+        return {
+            group[groupby]: tuple(group[spec.split(":")[0]] for spec in MEASURES)
+            for group in groups
+        }
+
+    @users("sfp_manager")
+    def test_forecast_vs_won_manager(self):
+        self.assertEqual(
+            self._report(),
+            {
+                # forecast of February 1st: B 8,000, K 4,000, F 3,200; K won
+                # (23:30 in Warsaw); target 20,000
+                "February 2026": (15200.0, 5000.0, -10200.0, 32.89, 20000.0, 25.0),
+                # forecast of March 1st: A 16,000 (Order since February 14th),
+                # F 3,200 (overdue); B won at 00:30 in Warsaw
+                "March 2026": (19200.0, 10000.0, -9200.0, 52.08, 10000.0, 100.0),
+            },
+        )
+        # a month ahead: March from February 1st's forecast (A at 3%), not
+        # from the snapshot of February 15th
+        self.assertEqual(
+            self._report(horizon=1)["March 2026"],
+            (600.0, 10000.0, 9400.0, 0.0, 10000.0, 100.0),
+        )
+
+    @users("sfp_manager")
+    def test_forecast_vs_won_per_salesperson(self):
+        report = self._report(groupby="user_id")
+        self.assertEqual(
+            report[(self.user_salesman.id, "Jan Kowalski")],
+            (12000.0 + 16000.0, 15000.0, -13000.0, 53.57, 15000.0, 100.0),
+        )
+        self.assertEqual(
+            report[(self.user_other.id, "Ewa Zielińska")],
+            (6400.0, 0.0, -6400.0, 0.0, 2000.0, 0.0),
+        )
+        # the team's target not shared out to its salespeople: 20,000 - 17,000
+        self.assertEqual(report[False], (0.0, 0.0, 0.0, False, 13000.0, 0.0))
+
+    @users("sfp_salesman")
+    def test_forecast_vs_won_salesperson_sees_own(self):
+        self.assertEqual(
+            self._report()["February 2026"],
+            # own forecast (B, K), own won (K), own target and the team's share
+            (12000.0, 5000.0, -7000.0, 41.67, 18000.0, 27.78),
+        )
+
+    def _forecast_targets(self, user):
+        Report = self.env["sales.funnel.forecast.report"].with_user(user)
+        return sorted(
+            (str(row.date), row.user_id.name or "", row.target_amount)
+            for row in Report.search(
+                [("kind", "=", "target"), ("team_id", "=", self.team.id)]
+            )
+        )
+
+    def test_forecast_shows_targets(self):
+        # the team's own line is its target less its salespeople's
+        self.assertEqual(
+            self._forecast_targets(self.user_manager),
+            [
+                ("2026-02-01", "", 3000.0),
+                ("2026-02-01", "Ewa Zielińska", 2000.0),
+                ("2026-02-01", "Jan Kowalski", 15000.0),
+                ("2026-03-01", "", 10000.0),
+            ],
+        )
+        self.assertEqual(self._forecast_targets(self.user_salesman), [])
+        # won in % of the target, per month
+        Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
+        groups = compat.grouped_read(
+            Report,
+            [("team_id", "=", self.team.id), ("date", ">=", date(2026, 2, 1))],
+            ["date:month"],
+            ["won_revenue:sum", "target_amount:sum", "attainment:avg"],
+        )
+        self.assertEqual(
+            [
+                (g["date:month"], g["won_revenue"], g["target_amount"], g["attainment"])
+                for g in groups
+            ],
+            [
+                ("February 2026", 5000.0, 20000.0, 25.0),
+                ("March 2026", 10000.0, 10000.0, 100.0),
+            ],
+        )
+
+    @users("sfp_salesman")
+    def test_report_read_is_one_query(self):
+        Report = self.env["sales.funnel.forecast.won.report"]
+        Report._read_group([], ["date:month", "kind"], MEASURES)  # warm the caches
+        with self.assertQueryCount(sfp_salesman=1):
+            Report._read_group([], ["date:month", "kind"], MEASURES)
+
+    def test_horizon_out_of_range(self):
+        Report = self.env["sales.funnel.forecast.won.report"].with_context(
+            sales_funnel_horizon=13
+        )
+        with self.assertRaises(UserError):
+            Report.search([])
+
+    @users("sfp_salesman")
+    def test_targets_salesperson_reads_own_cannot_write(self):
+        Target = self.env["sales.funnel.target"]
+        targets = Target.search([])
+        # own, and their team's own target; not a colleague's, not another team's
+        self.assertEqual(
+            sorted(
+                (t.date, t.team_id.name, t.user_id.name or "", t.amount)
+                for t in targets
+                if t.team_id in (self.team | self.team_2)
+            ),
+            [
+                (date(2026, 2, 1), "Zespół Testowy", "", 20000.0),
+                (date(2026, 2, 1), "Zespół Testowy", "Jan Kowalski", 15000.0),
+                (date(2026, 3, 1), "Zespół Testowy", "", 10000.0),
+            ],
+        )
+        with self.assertRaises(AccessError):
+            targets[:1].write({"amount": 1})
+        with self.assertRaises(AccessError):
+            Target.create(
+                {"date": date(2026, 4, 1), "team_id": self.team.id, "amount": 1}
+            )
+        with self.assertRaises(AccessError):
+            targets[:1].unlink()
+        with self.assertRaises(AccessError):
+            self.env["sales.funnel.target.copy"].create(
+                {"target_ids": targets.ids, "months": 1}
+            )
+
+    @users("sfp_manager")
+    def test_targets_manager_copy_forward(self):
+        Target = self.env["sales.funnel.target"]
+        february = Target.search(
+            [("date", "=", date(2026, 2, 1)), ("team_id", "=", self.team.id)]
+        )
+        wizard = Form(
+            self.env["sales.funnel.target.copy"].with_context(
+                active_model="sales.funnel.target", active_ids=february.ids
+            )
+        )
+        wizard.months = 25
+        with self.assertRaises(ValidationError):
+            wizard.save()
+        wizard.months = 2
+        action = wizard.save().action_copy()
+        # March's team target (10,000) stays; the rest is copied to March and April
+        self.assertEqual(action["params"]["message"], "5 targets copied.")
+        self.assertEqual(
+            sorted(
+                (t.date, t.user_id.name or "", t.amount)
+                for t in Target.search(
+                    [("team_id", "=", self.team.id), ("date", ">", date(2026, 2, 1))]
+                )
+            ),
+            [
+                (date(2026, 3, 1), "", 10000.0),
+                (date(2026, 3, 1), "Ewa Zielińska", 2000.0),
+                (date(2026, 3, 1), "Jan Kowalski", 15000.0),
+                (date(2026, 4, 1), "", 20000.0),
+                (date(2026, 4, 1), "Ewa Zielińska", 2000.0),
+                (date(2026, 4, 1), "Jan Kowalski", 15000.0),
+            ],
+        )
+
+    @users("sfp_manager")
+    def test_targets_checks(self):
+        Target = self.env["sales.funnel.target"]
+        with self.assertRaises(ValidationError):
+            Target.create(
+                {"date": date(2026, 2, 20), "team_id": self.team.id, "amount": 5}
+            )
+        with self.assertRaises(ValidationError):
+            Target.create(
+                {"date": date(2026, 5, 1), "team_id": self.team.id, "amount": -5}
+            )
+        target = Target.create(
+            {"date": date(2026, 5, 31), "team_id": self.team.id, "amount": 5}
+        )
+        self.assertEqual(target.date, date(2026, 5, 1))
