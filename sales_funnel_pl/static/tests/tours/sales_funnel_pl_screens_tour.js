@@ -104,6 +104,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_menus", {
                 const expected = {
                     "crm.crm_menu_forecast": "Prognoza",
                     "crm.crm_opportunity_report_menu": "Lejek",
+                    "sales_funnel_pl.sales_funnel_board_menu": "Lejek sprzedaży",
                     "sales_funnel_pl.crm_lead_funnel_menu":
                         "Otwarte szanse według etapów",
                     "sales_funnel_pl.sales_funnel_forecast_report_menu":
