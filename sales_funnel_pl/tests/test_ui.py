@@ -40,6 +40,10 @@ class TestUi(HttpCase, SalesFunnelCommon):
         self.assertEqual(lead.next_activity_id.summary, "Wysłać ofertę")
         self.assertEqual(lead.next_activity_id.user_id, self.user_salesman)
         self.assertEqual(
+            lead.next_action_date,
+            fields.Date.context_today(lead.with_user(self.user_salesman)),
+        )
+        self.assertEqual(
             lead.stage_history_ids.sorted("id").mapped("stage_id"),
             self.stage_new | self.stage_meeting,
         )

@@ -125,11 +125,17 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
             run: "click",
         },
         {
+            content: "Saved",
+            trigger: ".o_form_view .o_form_button_save:not(:visible)",
+        },
+        {
             // only the server gives it a date: "28.11.2026" (18.0), "28 lis"
-            // (19.0 leaves the current year out)
+            // (19.0 leaves the current year out); in its input, or as text
+            // where the form shows the field read-only
             content: "Saved: the next action got today's date",
             trigger:
-                ".o_form_view .o_field_widget[name=next_action_date] input:value(/\\d/)",
+                ".o_form_view .o_field_widget[name=next_action_date] input:value(/\\d/), " +
+                ".o_form_view .o_field_widget[name=next_action_date]:not(:has(input)):contains(/\\d/)",
         },
         {
             content: "Open the stage history tab",
