@@ -103,7 +103,9 @@ class SalesFunnelBoard(models.AbstractModel):
             "user_id": user_id,
             "currency_id": self.env.company.currency_id.id,
             "bands": self._board_bands(reading, base, date_from, date_to, team_id),
-            "headline": self._board_headline(base, date_from, date_to),
+            "headline": self._board_headline(
+                base, date_from, date_to, team_id, user_id
+            ),
         }
 
     # ------------------------------------------------------------
@@ -371,15 +373,19 @@ class SalesFunnelBoard(models.AbstractModel):
         return bands
 
     @api.model
-    def _board_headline(self, base, date_from, date_to):
-        """The headline figures, each with the domain of its opportunities:
-        one query."""
+    def _board_headline(self, base, date_from, date_to, team_id=False, user_id=False):
+        """The headline figures, each with the domain of its opportunities
+        (the target: of its targets): one query."""
         today = fields.Date.context_today(self)
+        targets, target_domain = self._board_targets_sql(
+            date_from, date_to, team_id, user_id
+        )
         self.env.cr.execute(
             SQL(
                 """
             WITH %(rates)s, leads AS (%(leads)s)
-            SELECT count(*) FILTER (WHERE is_open),
+            SELECT (%(targets)s),
+                   count(*) FILTER (WHERE is_open),
                    COALESCE(sum(expected) FILTER (WHERE is_open), 0),
                    COALESCE(sum(prorated) FILTER (WHERE is_open), 0),
                    count(*) FILTER (WHERE is_won AND closed),
@@ -396,12 +402,14 @@ class SalesFunnelBoard(models.AbstractModel):
             """,
                 rates=self._board_rates_sql(),
                 leads=self._board_leads_sql(base + [("active", "in", [True, False])]),
+                targets=targets,
                 today=today,
                 date_from=date_from,
                 date_to=date_to,
             )
         )
         (
+            target,
             open_count,
             open_expected,
             open_prorated,
@@ -458,4 +466,46 @@ class SalesFunnelBoard(models.AbstractModel):
                 "count": missing_count,
                 "domain": open_domain + [("next_action_date", "=", False)],
             },
+            "target": {
+                "value": currency.round(float(target)) if target is not None else None,
+                "attainment": (
+                    round(100.0 * float(won_value) / float(target), 1)
+                    if target
+                    else None
+                ),
+                "domain": target_domain,
+            },
         }
+
+    @api.model
+    def _board_targets_sql(self, date_from, date_to, team_id, user_id):
+        """(SQL summing the sales targets of the period's months that the
+        user may read, in the current company's currency; the domain of
+        those targets). As "Prognoza a wykonanie" counts them: a team's
+        target is its total (its salespeople's plus the team's own share).
+        A salesperson who sees only their own opportunities is measured
+        against their own target."""
+        domain = [
+            ("date", ">=", date_from.replace(day=1)),
+            ("date", "<=", date_to),
+            ("company_id", "in", self.env.companies.ids),
+        ]
+        if team_id:
+            domain.append(("team_id", "=", team_id))
+        if user_id:
+            domain.append(("user_id", "=", user_id))
+        elif not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
+            domain.append(("user_id", "=", self.env.uid))
+        Target = self.env["sales.funnel.target"]
+        query = Target._search(domain)
+        return (
+            SQL(
+                """SELECT sum(t.amount * board_rate.rate)
+                     FROM (%(rows)s) t
+                     JOIN rates board_rate ON board_rate.company_id = t.company_id
+                    WHERE t.id IN (%(visible)s)""",
+                rows=Target._report_rows_sql(),
+                visible=query.subselect(),
+            ),
+            domain,
+        )

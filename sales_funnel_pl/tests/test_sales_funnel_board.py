@@ -128,6 +128,25 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         with freeze_time(NEXT_MONTH):
             cls.l8 = create("L8", s[0], 3000, jan)
         cls.stage_old.active = False
+        # March targets: team A 100 000 in all, 30 000 of it Jan's; April's
+        # is outside the month
+        cls.env["sales.funnel.target"].create(
+            [
+                {"date": "2026-03-01", "team_id": cls.team.id, "amount": 100000},
+                {
+                    "date": "2026-03-01",
+                    "team_id": cls.team.id,
+                    "user_id": jan,
+                    "amount": 30000,
+                },
+                {
+                    "date": "2026-04-01",
+                    "team_id": cls.team.id,
+                    "user_id": jan,
+                    "amount": 99999,
+                },
+            ]
+        )
 
     def _board(self, reading, **kwargs):
         Board = self.env["sales.funnel.board"].with_context(tz="Europe/Warsaw")
@@ -263,9 +282,15 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
                 "cycle_days": {"value": 8.0},  # 2 to 10 March
                 "overdue": {"count": 1},  # L4 (20 March)
                 "no_action": {"count": 4},  # L5, L9, L0, L8
+                # team A's March target; won 20 000 of it
+                "target": {"value": 100000.0, "attainment": 20.0},
             },
         )
         self._check_domains(data)
+        self.assertEqual(
+            self.env["sales.funnel.target"].search_count(headline["target"]["domain"]),
+            2,
+        )
 
     @users("sfp_salesman")
     def test_salesperson_sees_own(self):
@@ -288,6 +313,13 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
             ],
         )
         self._check_domains(data)
+        # measured against his own target: 20 000 won (L2) of 30 000
+        target = data["headline"]["target"]
+        self.assertEqual((target["value"], target["attainment"]), (30000.0, 66.7))
+        self.assertEqual(
+            self.env["sales.funnel.target"].search(target["domain"]).mapped("amount"),
+            [30000.0],
+        )
         # now, every team: L3, L4, L0, L8
         self.assertEqual(now["headline"]["open"]["count"], 4)
         self.assertEqual(sum(band["count"] for band in now["bands"]), 4)

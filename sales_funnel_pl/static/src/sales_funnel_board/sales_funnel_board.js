@@ -155,6 +155,12 @@ export class SalesFunnelBoard extends Component {
         return _t("Won: %(won)s, lost: %(lost)s", {won, lost});
     }
 
+    attainmentText(attainment) {
+        return _t("Won of the target: %(percent)s", {
+            percent: this.percent(attainment),
+        });
+    }
+
     // ------------------------------------------------------------------
     // Opening the opportunities
     // ------------------------------------------------------------------
@@ -186,6 +192,16 @@ export class SalesFunnelBoard extends Component {
             no_action: _t("No next action"),
         };
         return this.open(names[key], this.headline[key].domain);
+    }
+
+    openTargets() {
+        return this.actionService.doAction({
+            type: "ir.actions.act_window",
+            name: _t("Sales Target"),
+            res_model: "sales.funnel.target",
+            domain: this.headline.target.domain,
+            views: [[false, "list"]],
+        });
     }
 
     openBand(band) {

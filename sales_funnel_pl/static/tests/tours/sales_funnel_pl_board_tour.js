@@ -57,6 +57,11 @@ registry.category("web_tour.tours").add("sales_funnel_pl_board", {
             trigger:
                 ".o_sales_funnel_board_figure[data-figure='no_action'] .fs-4:contains('5')",
         },
+        {
+            content: "No sales target for the month: the figure says so, in Polish",
+            trigger:
+                ".o_sales_funnel_board_figure[data-figure='target']:contains('Cel sprzedażowy'):contains('Realizacja celu: –')",
+        },
         choose(".o_sales_funnel_board_period", "Ostatnie 12 miesięcy"),
         {
             content: "The last twelve months: the one started in the summer too",
