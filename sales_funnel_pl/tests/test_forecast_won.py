@@ -138,6 +138,18 @@ class TestForecastWon(SalesFunnelCommon):
         )
 
     @users("sfp_manager")
+    def test_archived_won_sale(self):
+        """19.0 keeps an archived won opportunity won: K stays a February
+        sale (the day its sale ended), though crm moves its closing date to
+        the day it is archived. On 18.0 archiving is losing: no win is left."""
+        with freeze_time("2026-03-20 10:00:00"):
+            self.lead_k.with_user(self.user_manager).action_archive()
+        self.env.flush_all()
+        report = self._report()
+        self.assertEqual(report["February 2026"][1], 5000.0 if compat.ODOO_19 else 0.0)
+        self.assertEqual(report["March 2026"][1], 10000.0)
+
+    @users("sfp_manager")
     def test_forecast_vs_won_per_salesperson(self):
         report = self._report(groupby="user_id")
         self.assertEqual(
