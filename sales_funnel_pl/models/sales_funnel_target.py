@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 
 class SalesFunnelTarget(models.Model):
@@ -70,7 +70,8 @@ class SalesFunnelTarget(models.Model):
                     self.env._(
                         "%(owner)s already has a target for %(month)s.",
                         owner=owner,
-                        month=date.strftime("%m/%Y"),
+                        # the month in the user's language ("luty 2026")
+                        month=format_date(self.env, date, date_format="LLLL y"),
                     )
                 )
 

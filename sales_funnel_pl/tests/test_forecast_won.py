@@ -293,10 +293,23 @@ class TestForecastWon(SalesFunnelCommon):
     @users("sfp_manager")
     def test_targets_checks(self):
         Target = self.env["sales.funnel.target"]
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as error:
             Target.create(
                 {"date": date(2026, 2, 20), "team_id": self.team.id, "amount": 5}
             )
+        self.assertEqual(
+            str(error.exception),
+            f"{self.team.display_name} already has a target for February 2026.",
+        )
+        # in Polish, the month's Polish name
+        self._load_polish()
+        with self.assertRaises(ValidationError) as error:
+            Target.with_context(lang="pl_PL").create(
+                {"date": date(2026, 2, 20), "team_id": self.team.id, "amount": 5}
+            )
+        self.assertEqual(
+            str(error.exception), f"{self.team.display_name} ma już cel na luty 2026."
+        )
         with self.assertRaises(ValidationError):
             Target.create(
                 {"date": date(2026, 5, 1), "team_id": self.team.id, "amount": -5}
