@@ -231,7 +231,10 @@ class CrmLead(models.Model):
     def _check_date_stage(self):
         today = fields.Date.context_today(self)
         for lead in self:
-            if lead.date_stage and lead.date_stage > today:
+            # the process start is its creator's day, which a writer in a
+            # time zone behind it may not have reached yet
+            latest = max(today, lead.date_process_start or today)
+            if lead.date_stage and lead.date_stage > latest:
                 raise ValidationError(
                     self.env._(
                         "The stage date of %(lead)s cannot be in the future.",
@@ -617,7 +620,9 @@ class CrmLead(models.Model):
         moves = "stage_id" in vals and lead.stage_id.id != (vals["stage_id"] or False)
         open_after = (lead.active and kind != "lost") or kind == "restore"
         if moves and "date_stage" not in vals:
-            extra["date_stage"] = today
+            # the writer's day, never before the process started: around
+            # midnight a writer behind the creator's time zone is a day behind
+            extra["date_stage"] = max(today, lead.date_process_start or today)
         if open_after and "probability" not in vals:
             if moves and vals["stage_id"]:
                 stage = self.env["crm.stage"].browse(vals["stage_id"])

@@ -90,3 +90,18 @@ class TestTimeZones(SalesFunnelCommon):
                 ),
                 [(self.stage_order, False, 1.0), (self.stage_won, 1.0, False)],
             )
+
+    def test_move_by_a_writer_behind_the_creators_day(self):
+        """At 00:30 on 1 April in Warsaw a Polish salesperson creates an
+        opportunity (its process starts on 1 April); a colleague in UTC,
+        still on 31 March, moves it at once: the move is dated 1 April, the
+        process's first day, not refused as earlier than the start."""
+        with freeze_time("2026-03-31 22:30:00"):
+            lead = self._create_opportunities(1, self.stage_new)
+            self.assertEqual(lead.date_process_start, date(2026, 4, 1))
+            self.user_manager.tz = "UTC"
+            lead.with_user(self.user_manager).write({"stage_id": self.stage_meeting.id})
+            self.assertEqual(lead.date_stage, date(2026, 4, 1))
+            self.assertEqual(
+                lead.stage_history_ids.sorted("id")[-1].date_stage, date(2026, 4, 1)
+            )
