@@ -20,6 +20,7 @@ def post_init_hook(env):
     _archive_unused_stages(env)
     _init_process_dates(env)
     _backfill_stage_history(env)
+    _fill_stage_reached(env)
     _rebuild_forecast_snapshots(env)
 
 
@@ -31,6 +32,13 @@ def _rebuild_forecast_snapshots(env):
     _logger.info(
         "sales_funnel_pl: %s forecast snapshot lines rebuilt from the history", written
     )
+
+
+def _fill_stage_reached(env):
+    """How far each opportunity got (``crm.lead.stage_reached_id``), from the
+    stage history just filled."""
+    count = env["crm.lead"]._stage_reached_refresh()
+    _logger.info("sales_funnel_pl: furthest stage set on %s opportunities", count)
 
 
 def _archive_unused_stages(env):

@@ -161,6 +161,8 @@ emit({
     ] if "crm.lead.stage.history" in env else None,
     "lead_dates": {str(lead.id): [str(lead.date_stage), str(lead.date_process_start)]
                    for lead in leads} if "date_stage" in env["crm.lead"] else None,
+    "reached": {str(lead.id): lead.stage_reached_id.id for lead in leads}
+               if "stage_reached_id" in env["crm.lead"] else None,
 })
 """
 
@@ -311,6 +313,34 @@ def test_install_fills_history_from_tracking(database):
         "2025-03-16",
         "2025-01-10",
     ]
+
+
+def _furthest_stages(snapshot):
+    """How far each opportunity got, worked out from the snapshot's history
+    and stages: its furthest active stage, by sequence, then id."""
+    settings = snapshot["stage_settings"]
+    reached = {lead_id: False for lead_id in snapshot["leads"]}
+    for lead_id, stage_id, *_rest in snapshot["history"]:
+        _name, sequence, _probability, active = settings[str(stage_id)]
+        best = reached[str(lead_id)]
+        if active and (
+            not best or (sequence, stage_id) > (settings[str(best)][1], best)
+        ):
+            reached[str(lead_id)] = stage_id
+    return reached
+
+
+@pytest.mark.parametrize("step", ["installed", "edited", "upgraded", "reinstalled"])
+def test_how_far_each_opportunity_got(database, step):
+    """Filled by the install from the history, recomputed when the company
+    reorders or archives stages (the edit moves stage 3 after stage 4 and
+    archives stage 5), kept by the upgrade and the reinstall."""
+    snapshot = database[step]
+    assert snapshot["reached"] == _furthest_stages(snapshot)
+    assert len(set(snapshot["reached"].values()) - {False}) > 3
+    if step == "installed":
+        tracked = database["tracked"]
+        assert snapshot["reached"][str(tracked["lead"])] == tracked["stages"][2]
 
 
 def test_install_gives_every_existing_opportunity_a_history(database):

@@ -8,8 +8,11 @@ customises it, then Odoo upgrades it with this tree's code.
 1.3.0 renames the transient models (``crm.stage.map``, ``crm.lead.reassign``)
 with their views, actions, menus and access rules, and gives inherited views
 the ids of the views they inherit: every record keeps its id, and what an
-administrator built on them stays."""
+administrator built on them stays. 1.4.0 fills in how far each opportunity
+got (``stage_reached_id``) from the stage history the earlier release
+wrote."""
 
+import ast
 import io
 import os
 import subprocess
@@ -61,7 +64,13 @@ env["ir.filters"].create({{
     "domain": "[]",
 }})
 env["crm.stage.map.wizard"].create({{}})
-emit({{"ids": ids, "custom_view": view.id,
+# an opportunity that got to stage 5, then went back to stage 3
+stage = lambda n: env.ref("sales_funnel_pl.stage_%02d" % n)
+lead = env["crm.lead"].create({{
+    "name": "Back and forth", "type": "opportunity", "stage_id": stage(1).id}})
+lead.stage_id = stage(5)
+lead.stage_id = stage(3)
+emit({{"ids": ids, "custom_view": view.id, "lead": lead.id,
       "version": env["ir.module.module"].search(
           [("name", "=", "sales_funnel_pl")]).latest_version}})
 """
@@ -92,6 +101,8 @@ emit({{
     "stage_map": bool(stage_map.id),
     "version": env["ir.module.module"].search(
         [("name", "=", "sales_funnel_pl")]).latest_version,
+    "lead_reached": next(iter(env["crm.lead"].browse({lead})
+                              .stage_reached_id.get_external_id().values()), None),
 }})
 """
 
@@ -151,16 +162,23 @@ def upgrade(tmp_path_factory):
             old=list(RENAMED),
             new=list(RENAMED.values()),
             custom_view=before["custom_view"],
+            lead=before["lead"],
         ),
     )
     yield before, after
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
-def test_upgrade_runs_from_1_2_0_to_1_3_0(upgrade):
+def test_upgrade_runs_from_1_2_0_to_this_version(upgrade):
     before, after = upgrade
     assert before["version"].endswith(".1.2.0")
-    assert after["version"].endswith(".1.3.0")
+    manifest = ast.literal_eval((REPO / MANIFEST).read_text())
+    assert after["version"].endswith("." + manifest["version"])
+
+
+def test_how_far_each_opportunity_got_comes_from_its_history(upgrade):
+    _before, after = upgrade
+    assert after["lead_reached"] == "sales_funnel_pl.stage_05"
 
 
 def test_renamed_records_keep_their_ids(upgrade):

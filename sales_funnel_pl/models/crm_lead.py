@@ -22,6 +22,8 @@ from .. import compat
 _logger = logging.getLogger(__name__)
 
 NEXT_ACTION_MAX_LENGTH = 500
+# precommit flag: the furthest stages wait for a recompute (stage order changed)
+REACHED_PENDING = "sales_funnel_pl.stage_reached_pending"
 
 
 class CrmLead(models.Model):
@@ -97,6 +99,16 @@ class CrmLead(models.Model):
         "crm.lead.stage.history", "lead_id", string="Stage History", readonly=True
     )
     stage_history_count = fields.Integer(compute="_compute_stage_history_count")
+    stage_reached_id = fields.Many2one(
+        "crm.stage",
+        string="Furthest Stage",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+        help="The furthest active stage, in stage order, that this opportunity "
+        "ever entered (from its stage history): how far it got. The funnel board "
+        "reads it instead of going through the history.",
+    )
     origin_lead_id = fields.Many2one(
         "crm.lead",
         string="Grew from",
@@ -299,6 +311,8 @@ class CrmLead(models.Model):
             stage = stages.browse(vals.get("stage_id"))
             if stage and "probability" not in vals:
                 vals["probability"] = stage.probability
+            if stage.active:
+                vals["stage_reached_id"] = stage.id
             if stage.is_won and vals.get("active", True):
                 # created won: its process starts and ends today
                 vals.setdefault("date_process_end", today)
@@ -312,6 +326,15 @@ class CrmLead(models.Model):
             if "stage_id" not in vals and "probability" not in vals
         ).filtered("stage_id")
         leads_without_stage._apply_stage_probability()
+        # and how far they got: that stage (written with the probability)
+        computed_stage = leads.browse(
+            lead.id
+            for lead, vals in zip(leads, vals_list, strict=True)
+            if "stage_id" not in vals
+        )
+        for stage, group in computed_stage.grouped("stage_id").items():
+            if stage.active:
+                super(CrmLead, group).write({"stage_reached_id": stage.id})
         leads._stage_history_log(
             {lead.id: (False, "create") for lead in leads if lead.stage_id}
         )
@@ -484,8 +507,13 @@ class CrmLead(models.Model):
                 )
             )
         try:
-            # loads the stage, which the write reads anyway
-            self.env["crm.stage"].browse(stage_id).probability  # noqa: B018
+            # loads the stage, which the write reads anyway, with the stages
+            # the opportunities got furthest to, which a move compares it
+            # with (``_transition_values``): one query
+            stage = self.env["crm.stage"].browse(stage_id).with_prefetch(
+                tuple({stage_id, *self.stage_reached_id.ids})
+            )
+            stage.probability  # noqa: B018
         except MissingError:
             raise ValidationError(
                 self.env._("The stage %(stage)s does not exist.", stage=stage_id)
@@ -619,6 +647,11 @@ class CrmLead(models.Model):
         extra = {}
         moves = "stage_id" in vals and lead.stage_id.id != (vals["stage_id"] or False)
         open_after = (lead.active and kind != "lost") or kind == "restore"
+        if moves and vals["stage_id"]:
+            # how far it got: the furthest active stage it entered
+            extra["stage_reached_id"] = self._stage_further(
+                lead.stage_reached_id, self.env["crm.stage"].browse(vals["stage_id"])
+            ).id
         if moves and "date_stage" not in vals:
             # the writer's day, never before the process started: around
             # midnight a writer behind the creator's time zone is a day behind
@@ -640,6 +673,65 @@ class CrmLead(models.Model):
         elif process == "reopen":
             extra.update(date_process_end=False, process_end_user_id=False)
         return moves, tuple(sorted(extra.items()))
+
+    # ------------------------------------------------------------
+    # HOW FAR EACH GOT (stage_reached_id)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _stage_further(self, reached, stage):
+        """The further of two stages in crm's stage order (sequence, then
+        id), archived stages not counting: how far an opportunity that got
+        to ``reached`` got once it enters ``stage``."""
+        if not stage.active:
+            return reached
+        if not reached or (stage.sequence, stage.id) > (reached.sequence, reached.id):
+            return stage
+        return reached
+
+    @api.model
+    def _stage_reached_refresh(self):
+        """Recompute every opportunity's ``stage_reached_id`` from the stage
+        history, in one statement, writing only those whose value changes:
+        after history rows were written in bulk (install, upgrade) or the
+        stages' order or activity changed (``_stage_reached_refresh_later``).
+        Returns how many changed."""
+        # a recompute that was waiting for the commit is this one
+        self.env.cr.precommit.data.pop(REACHED_PENDING, None)
+        self.flush_model(["stage_reached_id"])
+        self.env["crm.stage"].flush_model(["sequence", "active"])
+        self.env.cr.execute(
+            """
+            WITH reached AS (
+                SELECT DISTINCT ON (h.lead_id) h.lead_id, h.stage_id
+                  FROM crm_lead_stage_history h
+                  JOIN crm_stage s ON s.id = h.stage_id AND s.active
+                 ORDER BY h.lead_id, s.sequence DESC, s.id DESC
+            )
+            UPDATE crm_lead l SET stage_reached_id = n.stage_id
+              FROM (SELECT c.id, r.stage_id
+                      FROM crm_lead c LEFT JOIN reached r ON r.lead_id = c.id) n
+             WHERE n.id = l.id AND l.stage_reached_id IS DISTINCT FROM n.stage_id
+            """
+        )
+        self.invalidate_model(["stage_reached_id"])
+        return self.env.cr.rowcount
+
+    @api.model
+    def _stage_reached_refresh_later(self):
+        """The stages' order or activity changed: every opportunity's furthest
+        stage is recomputed once, before the transaction commits (a column
+        drag writes each stage's sequence in turn), or before the funnel board
+        reads it in this transaction (``_stage_reached_refresh_pending``)."""
+        data = self.env.cr.precommit.data
+        if not data.get(REACHED_PENDING):
+            data[REACHED_PENDING] = True
+            self.env.cr.precommit.add(self._stage_reached_refresh_pending)
+
+    @api.model
+    def _stage_reached_refresh_pending(self):
+        if self.env.cr.precommit.data.get(REACHED_PENDING):
+            self.sudo()._stage_reached_refresh()
 
     # ------------------------------------------------------------
     # STAGE HISTORY

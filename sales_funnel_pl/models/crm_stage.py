@@ -43,6 +43,18 @@ class CrmStage(models.Model):
                     )
                 )
 
+    def write(self, vals):
+        # how far each opportunity got depends on the stages' order and on
+        # which are active: recomputed once for the transaction
+        reorders = any(
+            fname in vals and any(stage[fname] != vals[fname] for stage in self)
+            for fname in ("sequence", "active")
+        )
+        result = super().write(vals)
+        if reorders:
+            self.env["crm.lead"]._stage_reached_refresh_later()
+        return result
+
     @api.model
     def _get_funnel_stages(self):
         """The stages this module created (whatever the company renamed them to)."""

@@ -23,7 +23,8 @@ class SalesFunnelBoard(models.AbstractModel):
       period (lost and won ones included), and how far each got. An
       opportunity *reached* an active stage of its team's funnel when its
       stage history holds an entry into that stage or into a later active
-      stage (by sequence, then id, as crm orders stages): a skipped stage
+      stage (by sequence, then id, as crm orders stages; kept on the
+      opportunity as its furthest stage, ``stage_reached_id``): a skipped stage
       counts as passed, so the funnel narrows from band to band and
       conversion never exceeds 100%. An
       archived stage is shown, in its place, when opportunities of the
@@ -213,6 +214,7 @@ class SalesFunnelBoard(models.AbstractModel):
             SQL("%s AS id", column("id")),
             SQL("%s AS stage_id", column("stage_id")),
             SQL("%s AS team_id", column("team_id")),
+            SQL("%s AS stage_reached_id", column("stage_reached_id")),
             SQL("%s AS next_action_date", column("next_action_date")),
             SQL("%s AS date_process_start", column("date_process_start")),
             SQL("%s AS date_process_end", column("date_process_end")),
@@ -232,16 +234,16 @@ class SalesFunnelBoard(models.AbstractModel):
                 ("date_process_start", ">=", date_from),
                 ("date_process_start", "<=", date_to),
             ]
-            # how far each got: the rank of the highest active stage it
-            # entered; the archived stages it entered
-            # (per opportunity, through the history's lead index: a plan that
-            # does not depend on how many opportunities the period holds)
-            reach = SQL(
-                """SELECT max(rk.rank) FILTER (WHERE rk.active) AS reach,
-                          array_agg(h.stage_id) FILTER (WHERE NOT rk.active) AS archived
+            # how far each got: the rank of its furthest stage, stored on it
+            # (``stage_reached_id``); the archived stages it entered, from
+            # the history rows of archived stages only
+            reach = SQL("rk.rank")
+            archived = SQL(
+                """SELECT h.lead_id, array_agg(DISTINCT h.stage_id) AS stage_ids
                      FROM crm_lead_stage_history h
-                     JOIN ranks rk ON rk.id = h.stage_id
-                    WHERE h.lead_id = l.id"""
+                     JOIN crm_stage hs ON hs.id = h.stage_id AND NOT hs.active
+                     JOIN leads hl ON hl.id = h.lead_id
+                    GROUP BY h.lead_id"""
             )
             in_band = SQL(
                 """CASE WHEN s.active THEN x.reach >= sr.rank AND %(of_team)s
@@ -255,7 +257,8 @@ class SalesFunnelBoard(models.AbstractModel):
             stages = SQL("TRUE")
         else:
             population = base + compat.open_lead_domain()
-            reach = SQL("SELECT NULL::bigint AS reach, NULL::int[] AS archived")
+            reach = SQL("NULL::bigint")
+            archived = SQL("SELECT NULL::int AS lead_id, NULL::int[] AS stage_ids")
             in_band = SQL("x.stage_id = s.id")
             archived_bands = SQL("")
             stages = SQL("s.is_won IS NOT TRUE")
@@ -264,6 +267,9 @@ class SalesFunnelBoard(models.AbstractModel):
             if team_id
             else SQL("TRUE")
         )
+        # a change of the stages' order waiting for the commit is applied
+        # first (see crm.lead._stage_reached_refresh_later)
+        self.env["crm.lead"]._stage_reached_refresh_pending()
         self.env["crm.lead"].flush_model()
         self.env["crm.stage"].flush_model()
         self.env["crm.lead.stage.history"].flush_model()
@@ -278,11 +284,15 @@ class SalesFunnelBoard(models.AbstractModel):
             ranks AS (SELECT s.id, s.active,
                              row_number() OVER (ORDER BY s.sequence, s.id) AS rank
                         FROM crm_stage s),
+            archived AS (%(archived)s),
             grouped AS (
-                SELECT l.stage_id, l.team_id, r.reach, r.archived, count(*) AS n,
+                SELECT l.stage_id, l.team_id, %(reach)s AS reach,
+                       a.stage_ids AS archived, count(*) AS n,
                        sum(l.expected) AS expected, sum(l.prorated) AS prorated
-                  FROM leads l LEFT JOIN LATERAL (%(reach)s) r ON TRUE
-                 GROUP BY l.stage_id, l.team_id, r.reach, r.archived
+                  FROM leads l
+                  LEFT JOIN ranks rk ON rk.id = l.stage_reached_id
+                  LEFT JOIN archived a ON a.lead_id = l.id
+                 GROUP BY 1, 2, 3, 4
             )
             SELECT s.id, COALESCE(s.name->>%(lang)s, s.name->>'en_US'),
                    s.sequence, s.active,
@@ -298,6 +308,7 @@ class SalesFunnelBoard(models.AbstractModel):
                 rates=self._board_rates_sql(),
                 leads=self._board_leads_sql(population),
                 reach=reach,
+                archived=archived,
                 lang=lang,
                 in_band=in_band,
                 stages=stages,

@@ -206,6 +206,30 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         self._check_domains(data)
 
     @users("sfp_manager")
+    def test_stage_archived_before_the_read(self):
+        """A stage archived in the same transaction: the board reads how far
+        each got without it. L5 got to Project Development, which goes: it
+        counts as far as Need Information, and Project Development shows as
+        an archived stage L5 entered."""
+        s = self.stages
+        s[5].active = False
+        with freeze_time(MONTH_END):
+            data = self._board("cohort", period="month", team_id=self.team.id)
+        expected = [
+            (s[0].id, 6, 106000.0, 24930.0, None),
+            (s[1].id, 5, 101000.0, 24930.0, 83.3),
+            (s[2].id, 4, 61000.0, 20930.0, 80.0),
+            (self.stage_old.id, 1, 1000.0, 30.0, None),
+            (s[3].id, 4, 61000.0, 20930.0, 100.0),
+            (s[4].id, 1, 20000.0, 20000.0, 25.0),
+            (s[5].id, 1, 40000.0, 4000.0, None),
+            (s[6].id, 1, 20000.0, 20000.0, 100.0),
+        ] + [(stage.id, 1, 20000.0, 20000.0, 100.0) for stage in s[7:]]
+        self.assertEqual(self._bands(data), expected)
+        self.assertTrue(data["bands"][6]["archived"])
+        self._check_domains(data)
+
+    @users("sfp_manager")
     def test_cohort_team_stages(self):
         """Team B's funnel holds its own stage, after Meeting; team A's not."""
         s = self.stages
