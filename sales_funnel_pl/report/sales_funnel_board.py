@@ -235,32 +235,41 @@ class SalesFunnelBoard(models.AbstractModel):
                 ("date_process_start", "<=", date_to),
             ]
             # how far each got: the rank of its furthest stage, stored on it
-            # (``stage_reached_id``); the archived stages it entered, from
-            # the history rows of archived stages only
+            # (``stage_reached_id``); an archived stage counts those of the
+            # cohort who entered it, from the history rows of archived
+            # stages only, apart (no opportunity is grouped by them)
             reach = SQL("rk.rank")
-            archived = SQL(
-                """SELECT h.lead_id, array_agg(DISTINCT h.stage_id) AS stage_ids
-                     FROM crm_lead_stage_history h
-                     JOIN crm_stage hs ON hs.id = h.stage_id AND NOT hs.active
-                     JOIN leads hl ON hl.id = h.lead_id
-                    GROUP BY h.lead_id"""
-            )
             in_band = SQL(
-                """CASE WHEN s.active THEN x.reach >= sr.rank AND %(of_team)s
-                        ELSE s.id = ANY(x.archived) END""",
-                of_team=compat.stage_of_team_sql("s", SQL("x.team_id")),
+                "s.active AND x.reach >= sr.rank AND %s",
+                compat.stage_of_team_sql("s", SQL("x.team_id")),
             )
-            archived_bands = SQL(
-                "OR (NOT s.active AND EXISTS ("
-                "SELECT 1 FROM grouped g WHERE s.id = ANY(g.archived)))"
+            # (the archived stages' ids written in, so that PostgreSQL plans
+            # with what their history holds: few rows, or none)
+            archived_ids = (
+                self.env["crm.stage"]
+                .with_context(active_test=False)
+                .search([("active", "=", False)])
+                .ids
+            )
+            archived = SQL(
+                """SELECT e.stage_id, count(*) AS n, sum(l.expected) AS expected,
+                          sum(l.prorated) AS prorated
+                     FROM (SELECT DISTINCT lead_id, stage_id
+                             FROM crm_lead_stage_history
+                            WHERE stage_id = ANY(%s)) e
+                     JOIN leads l ON l.id = e.lead_id
+                    GROUP BY e.stage_id""",
+                archived_ids,
             )
             stages = SQL("TRUE")
         else:
             population = base + compat.open_lead_domain()
             reach = SQL("NULL::bigint")
-            archived = SQL("SELECT NULL::int AS lead_id, NULL::int[] AS stage_ids")
             in_band = SQL("x.stage_id = s.id")
-            archived_bands = SQL("")
+            archived = SQL(
+                "SELECT NULL::int AS stage_id, 0 AS n, 0 AS expected, 0 AS prorated "
+                "WHERE FALSE"
+            )
             stages = SQL("s.is_won IS NOT TRUE")
         of_team = (
             compat.stage_of_team_sql("s", SQL("%s", team_id))
@@ -280,28 +289,32 @@ class SalesFunnelBoard(models.AbstractModel):
             SQL(
                 """
             WITH %(rates)s,
-            leads AS (%(leads)s),
+            -- not materialized: planned with crm_lead's statistics, which
+            -- tell how few groups there are
+            leads AS NOT MATERIALIZED (%(leads)s),
             ranks AS (SELECT s.id, s.active,
                              row_number() OVER (ORDER BY s.sequence, s.id) AS rank
                         FROM crm_stage s),
-            archived AS (%(archived)s),
             grouped AS (
-                SELECT l.stage_id, l.team_id, %(reach)s AS reach,
-                       a.stage_ids AS archived, count(*) AS n,
-                       sum(l.expected) AS expected, sum(l.prorated) AS prorated
-                  FROM leads l
-                  LEFT JOIN ranks rk ON rk.id = l.stage_reached_id
-                  LEFT JOIN archived a ON a.lead_id = l.id
-                 GROUP BY 1, 2, 3, 4
-            )
+                SELECT g.*, %(reach)s AS reach
+                  FROM (SELECT l.stage_id, l.team_id, l.stage_reached_id,
+                               count(*) AS n, sum(l.expected) AS expected,
+                               sum(l.prorated) AS prorated
+                          FROM leads l
+                         GROUP BY 1, 2, 3) g
+                  LEFT JOIN ranks rk ON rk.id = g.stage_reached_id
+            ),
+            archived AS (%(archived)s)
             SELECT s.id, COALESCE(s.name->>%(lang)s, s.name->>'en_US'),
                    s.sequence, s.active,
-                   COALESCE(sum(x.n), 0)::int, COALESCE(sum(x.expected), 0),
-                   COALESCE(sum(x.prorated), 0)
+                   COALESCE(sum(x.n), max(a.n), 0)::int,
+                   COALESCE(sum(x.expected), max(a.expected), 0),
+                   COALESCE(sum(x.prorated), max(a.prorated), 0)
               FROM crm_stage s
               JOIN ranks sr ON sr.id = s.id
               LEFT JOIN grouped x ON %(in_band)s
-             WHERE (s.active AND %(stages)s AND %(of_team)s) %(archived_bands)s
+              LEFT JOIN archived a ON a.stage_id = s.id
+             WHERE (s.active AND %(stages)s AND %(of_team)s) OR a.stage_id IS NOT NULL
              GROUP BY s.id
              ORDER BY s.sequence, s.id
             """,
@@ -313,7 +326,6 @@ class SalesFunnelBoard(models.AbstractModel):
                 in_band=in_band,
                 stages=stages,
                 of_team=of_team,
-                archived_bands=archived_bands,
             )
         )
         rows = self.env.cr.fetchall()

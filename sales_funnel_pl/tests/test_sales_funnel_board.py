@@ -475,19 +475,21 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
     def test_query_count(self):
         """Two queries per read (bands, headline figures; the stages and the
         company are in the cache), whatever the number of stages and
-        opportunities."""
+        opportunities; the cohort reading one more (the archived stages,
+        written into its statement so that it is planned for their history)."""
+        queries = {"cohort": 3, "now": 2}
         Board = self.env["sales.funnel.board"].with_context(tz="Europe/Warsaw")
         with freeze_time(MONTH_END):
             for reading in ("cohort", "now"):
                 Board.get_board_data(reading, team_id=self.team.id)  # caches warm
-                with self.assertQueryCount(2):
+                with self.assertQueryCount(queries[reading]):
                     Board.get_board_data(reading, team_id=self.team.id)
             self.env["crm.stage"].sudo().create({"name": "Extra", "sequence": 8})
             self._create_opportunities(20, self.stages[2], user=self.user_manager)
             self.env.invalidate_all()
             for reading in ("cohort", "now"):
                 Board.get_board_data(reading, team_id=self.team.id)
-                with self.assertQueryCount(2):
+                with self.assertQueryCount(queries[reading]):
                     Board.get_board_data(reading, team_id=self.team.id)
 
 
