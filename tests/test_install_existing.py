@@ -101,6 +101,21 @@ emit({
 })
 """
 
+# Prognoza a wykonanie of the demo's last 12 months (the current one and the
+# 11 before), as the administrator working in Warsaw
+DEMO_FORECAST_WON = """
+from dateutil.relativedelta import relativedelta
+from odoo import fields
+Report = env["sales.funnel.forecast.won.report"].with_user(
+    env.ref("base.user_admin")).with_context(tz="Europe/Warsaw", sales_funnel_horizon=0)
+today = fields.Date.context_today(Report)
+rows = Report._read_group(
+    [("date", ">=", today.replace(day=1) - relativedelta(months=11)),
+     ("date", "<=", today)],
+    ["date:month"], ["forecast_revenue:sum", "won_revenue:sum"])
+emit([[str(month), forecast, won] for month, forecast, won in rows])
+"""
+
 # The forecasts the install rebuilt from the stage history
 REBUILT_FORECASTS = """
 lines = env["sales.funnel.forecast.snapshot"].search([])
@@ -180,6 +195,7 @@ def database():
     _odoo("-i", "sales_funnel_pl", "--stop-after-init")
     installed = _shell(SNAPSHOT)
     demo_reports = _shell(DEMO_REPORTS)
+    demo_forecast_won = _shell(DEMO_FORECAST_WON)
     rebuilt = _shell(REBUILT_FORECASTS)
     # the company adapts the funnel, then the addon is upgraded
     _shell(EDIT_STAGES)
@@ -208,6 +224,7 @@ def database():
         "before": before,
         "installed": installed,
         "demo_reports": demo_reports,
+        "demo_forecast_won": demo_forecast_won,
         "rebuilt": rebuilt,
         "edited": edited,
         "upgraded": upgraded,
@@ -429,6 +446,17 @@ def test_demo_has_a_year_of_history(database):
     # processes started by the demo's salespeople, never by OdooBot
     assert "__system__" not in reports["starters"]
     assert {"k.wisniewska", "t.zielinski", "m.lewandowska"} <= set(reports["starters"])
+
+
+def test_demo_forecasts_and_wins_every_month(database):
+    months = database["demo_forecast_won"]
+    # each of the last 12 months had a forecast saved on its 1st and sales
+    # won in it
+    assert len(months) == 12
+    assert [month for month, forecast, won in months if forecast <= 0 or won <= 0] == []
+    # not the same every month: some months beat their forecast, some miss it
+    assert any(won > forecast for _month, forecast, won in months)
+    assert any(won < forecast for _month, forecast, won in months)
 
 
 def test_install_rebuilds_past_forecasts_from_the_history(database):

@@ -29,9 +29,12 @@ class CrmLead(models.Model):
     @api.model
     def _demo_load_history(self):
         """Give the demo a year of sales, deterministically and relative to
-        today: the demo opportunities and closed ones added here were created
-        over the last twelve months, moved through the funnel on working
-        days (some skipping stages), and were lost at every stage or won.
+        today: the demo opportunities were created over the last twelve
+        months and moved until yesterday; the closed ones added here were
+        won or lost over the last twelve months (won ones in every month,
+        see ``_demo_closings``), after months of work. All moved through
+        the funnel on working days (some skipping stages), and were lost at
+        every stage or won.
         Each move is recorded as Odoo records it (a chatter message tracking
         the stage, by the salesperson); the install's backfill then builds
         the stage history from it, as on a database with a past."""
@@ -86,24 +89,28 @@ class CrmLead(models.Model):
 
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         subtype = self.env.ref("crm.mt_lead_stage", raise_if_not_found=False)
+        closings = self._demo_closings(leads, today)
         messages, lead_dates = [], []
         for lead in leads:
             final = stages.ids.index(lead.stage_id.id)
             path = list(stages[: final + 1])
             if len(path) > 3 and rng.random() < 0.3:
                 path.pop(rng.randrange(1, len(path) - 1))  # a skipped stage
-            span = rng.randint(max(20, 9 * len(path)), 360)
-            start = today - timedelta(days=span)
-            closed = not lead.active or lead.stage_id.is_won
-            # closed ones ended any time in the year, open ones move until now
-            end = today - timedelta(
-                days=rng.randint(3, max(4, span - 6 * len(path))) if closed else 1
-            )
-            days = (
-                sorted(rng.sample(range(1, max(2, (end - start).days)), len(path) - 1))
-                if len(path) > 1
-                else []
-            )
+            closing, in_month = closings.get(lead.id, (None, False))
+            if closing:
+                # a closed one: months of work (more for a longer path) up
+                # to its closing moment, its moves on the days before it
+                span = rng.randint(max(20, 6 * len(path)), 60 + 12 * len(path))
+                start = closing.date() - timedelta(days=span)
+                end = closing.date()
+            else:
+                # an open one moves until yesterday
+                span = rng.randint(max(20, 9 * len(path)), 360)
+                start = today - timedelta(days=span)
+                end = today - timedelta(days=1)
+            # a won one's last move is its closing (into the won stage)
+            sampled = len(path) - 1 - (1 if closing and lead.stage_id.is_won else 0)
+            days = sorted(rng.sample(range(1, max(2, (end - start).days)), sampled))
             moments = sorted(
                 [self._demo_moment(rng, start)]
                 + [self._demo_moment(rng, start + timedelta(days=day)) for day in days]
@@ -112,6 +119,8 @@ class CrmLead(models.Model):
                 moments[index] = max(
                     moments[index], moments[index - 1] + timedelta(hours=1)
                 )
+            if closing and lead.stage_id.is_won:
+                moments.append(max(closing, moments[-1] + timedelta(hours=1)))
             for previous, stage, when in zip(path, path[1:], moments[1:], strict=False):
                 messages.append(
                     {
@@ -136,21 +145,23 @@ class CrmLead(models.Model):
                     }
                 )
             last = moments[-1]
-            date_closed = None
-            if not lead.active:
-                date_closed = min(
-                    last + timedelta(days=rng.randint(1, 12)),
-                    datetime.combine(today - timedelta(days=1), time(12)),
-                )
-            elif lead.stage_id.is_won:
-                date_closed = last
+            date_closed = max(closing, last) if closing else None
             # closed ones were expected to close around when they did (so
-            # that the forecasts rebuilt from this history have figures)
-            deadline = (
-                date_closed.date() + timedelta(days=rng_deadline.randint(-25, 20))
-                if date_closed and not lead.date_deadline
-                else None
-            )
+            # that the forecasts rebuilt from this history have figures):
+            # the first won sale of each month in that month, the others
+            # early or late, so that some months beat their forecast and
+            # some miss it
+            deadline = None
+            if closing and not lead.date_deadline:
+                deadline = closing.date() + timedelta(
+                    days=rng_deadline.randint(-25, 20)
+                )
+                if in_month:
+                    first = closing.date().replace(day=1)
+                    deadline = min(
+                        max(deadline, first),
+                        first + relativedelta(months=1, days=-1),
+                    )
             lead_dates.append(
                 (lead.id, lead.user_id.id, moments[0], last, date_closed, deadline)
             )
@@ -218,6 +229,40 @@ class CrmLead(models.Model):
         )
         self.env["crm.lead.stage.history"].invalidate_model()
         self.invalidate_model()
+
+    @api.model
+    def _demo_closings(self, leads, today):
+        """{lead id: (closing moment, whether it was expected in its month)}
+        of the closed ones among ``leads``, deterministically: the won sales
+        spread over the current month and the 11 before it, unevenly but at
+        least one in each month, that one expected in it (so that every
+        month of the report has a forecast and a won figure); the demo's own
+        won opportunities (which have an expected date) won lately; the lost
+        ones over the last 13 months. Closing days are past working days
+        (a weekend day or today only when the month has no other)."""
+        rng = random.Random(41)
+        closed = leads.filtered(lambda lead: not lead.active or lead.stage_id.is_won)
+        won = closed.filtered(lambda lead: lead.stage_id.is_won)
+        dated = won.filtered("date_deadline")
+        undated = won - dated
+        months = rng.sample(range(12), 12) + [rng.randrange(12) for _ in undated[12:]]
+        plan = [
+            (lead, back, index < 12)
+            for index, (lead, back) in enumerate(zip(undated, months, strict=False))
+        ]
+        plan += [(lead, rng.randrange(2), False) for lead in dated]
+        plan += [(lead, rng.randrange(13), False) for lead in closed - won]
+        closings = {}
+        for lead, back, in_month in plan:
+            first = today.replace(day=1) - relativedelta(months=back)
+            end = min(first + relativedelta(months=1), today)
+            days = [first + timedelta(days=n) for n in range((end - first).days)]
+            day = rng.choice(
+                [day for day in days if day.weekday() < 5] or days or [today]
+            )
+            moment = time(rng.randint(7, 14), rng.choice((0, 15, 30, 45)))
+            closings[lead.id] = (datetime.combine(day, moment), in_month)
+        return closings
 
     @api.model
     def _demo_load_targets(self):
