@@ -257,6 +257,38 @@ class TestForecastWon(SalesFunnelCommon):
         won_report = self._report()["February 2026"]
         self.assertEqual((won_report[4], won_report[5]), (18000.0, 27.78))
 
+    def test_forecast_salesperson_targets_per_company(self):
+        """A salesperson's target in a second company counts only when they
+        work in it (the companies chosen in the switcher)."""
+        company_2 = self.env["res.company"].create({"name": "Druga Firma"})
+        self.user_salesman.company_ids |= company_2
+        self.env["sales.funnel.target"].create(
+            {
+                "date": date(2026, 2, 1),
+                "team_id": self.team.id,
+                "user_id": self.user_salesman.id,
+                "company_id": company_2.id,
+                "amount": 4000,
+            }
+        )
+        Report = self.env["sales.funnel.forecast.report"].with_user(self.user_salesman)
+        for companies, target, attainment in (
+            (self.company, 18000.0, 27.78),
+            (company_2, 4000.0, 0.0),
+            (self.company | company_2, 22000.0, 22.73),
+        ):
+            with self.subTest(companies=companies.mapped("name")):
+                groups = compat.grouped_read(
+                    Report.with_context(allowed_company_ids=companies.ids),
+                    [("date", ">=", date(2026, 2, 1)), ("date", "<", date(2026, 3, 1))],
+                    ["date:month"],
+                    ["target_amount:sum", "attainment:avg"],
+                )
+                self.assertEqual(
+                    [(g["target_amount"], g["attainment"]) for g in groups],
+                    [(target, attainment)],
+                )
+
     @users("sfp_manager")
     def test_forecast_manager_sees_all_targets(self):
         self.assertEqual(
