@@ -19,6 +19,7 @@ import subprocess
 import tarfile
 
 import pytest
+from lxml import etree
 from odoo_cli import REPO, WITHOUT_DEMO, run, shell
 
 DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_DB", "sales_funnel_pl_upgrade")
@@ -70,12 +71,17 @@ lead = env["crm.lead"].create({{
     "name": "Back and forth", "type": "opportunity", "stage_id": stage(1).id}})
 lead.stage_id = stage(5)
 lead.stage_id = stage(3)
+rule = env.ref("sales_funnel_pl.sales_funnel_forecast_report_rule_salesman")
 emit({{"ids": ids, "custom_view": view.id, "lead": lead.id,
+      "forecast_rule": [rule.name, rule.domain_force],
       "version": env["ir.module.module"].search(
           [("name", "=", "sales_funnel_pl")]).latest_version}})
 """
 
+FORECAST_RULE = "sales_funnel_forecast_report_rule_salesman"
+
 AFTER = """
+FORECAST_RULE = {forecast_rule!r}
 ref = lambda xmlid: env.ref("sales_funnel_pl." + xmlid, raise_if_not_found=False)
 view = env["ir.ui.view"].browse({custom_view}).exists()
 env.cr.execute(
@@ -99,6 +105,7 @@ emit({{
                 ref("crm_lead_reassign_action").res_model],
     "tables": tables,
     "stage_map": bool(stage_map.id),
+    "forecast_rule": [ref(FORECAST_RULE).name, ref(FORECAST_RULE).domain_force],
     "version": env["ir.module.module"].search(
         [("name", "=", "sales_funnel_pl")]).latest_version,
     "lead_reached": next(iter(env["crm.lead"].browse({lead})
@@ -163,6 +170,7 @@ def upgrade(tmp_path_factory):
             new=list(RENAMED.values()),
             custom_view=before["custom_view"],
             lead=before["lead"],
+            forecast_rule=FORECAST_RULE,
         ),
     )
     yield before, after
@@ -209,3 +217,21 @@ def test_what_the_admin_built_on_them_stays(upgrade):
     ]
     assert after["custom_note_shown"] is True
     assert after["filter_model"] == "crm.lead.reassign"
+
+
+def test_forecast_rule_lets_salespeople_read_their_targets(upgrade):
+    """The forecast's rule for salespeople is a noupdate record: the
+    migration gives it the data file's name and domain (their own targets and
+    their teams' own, beside their opportunities), as a new install has."""
+    before, after = upgrade
+    assert before["forecast_rule"] == [
+        "Forecast: own and unassigned opportunities",
+        "['|', ('lead_id.user_id', '=', user.id), ('lead_id.user_id', '=', False)]",
+    ]
+    record = etree.parse(
+        REPO / "sales_funnel_pl/security/crm_lead_stage_history_security.xml"
+    ).find(f".//record[@id='{FORECAST_RULE}']")
+    assert after["forecast_rule"] == [
+        record.find(f"field[@name='{name}']").text.strip()
+        for name in ("name", "domain_force")
+    ]

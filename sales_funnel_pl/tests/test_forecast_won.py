@@ -191,7 +191,15 @@ class TestForecastWon(SalesFunnelCommon):
                 ("2026-03-01", "", 10000.0),
             ],
         )
-        self.assertEqual(self._forecast_targets(self.user_salesman), [])
+        # a salesperson: their own target and their team's own line
+        self.assertEqual(
+            self._forecast_targets(self.user_salesman),
+            [
+                ("2026-02-01", "", 3000.0),
+                ("2026-02-01", "Jan Kowalski", 15000.0),
+                ("2026-03-01", "", 10000.0),
+            ],
+        )
         # won in % of the target, per month
         Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
         groups = compat.grouped_read(
@@ -209,6 +217,88 @@ class TestForecastWon(SalesFunnelCommon):
                 ("February 2026", 5000.0, 20000.0, 25.0),
                 ("March 2026", 10000.0, 10000.0, 100.0),
             ],
+        )
+
+    def _forecast_months(self):
+        Report = self.env["sales.funnel.forecast.report"]
+        measures = [
+            "opportunity_count:sum",
+            "prorated_revenue:sum",
+            "won_revenue:sum",
+            "target_amount:sum",
+            "attainment:avg",
+        ]
+        groups = compat.grouped_read(
+            Report, [("date", ">=", date(2026, 2, 1))], ["date:month"], measures
+        )
+        return {
+            group["date:month"]: tuple(group[spec.split(":")[0]] for spec in measures)
+            for group in groups
+        }
+
+    @users("sfp_salesman")
+    def test_forecast_salesperson_sees_own_targets(self):
+        """ "Prognoza sprzedaży" as a salesperson, as the pivot reads it:
+        their own target and their team's own line (not a colleague's, not
+        another team's), beside their own forecast and sales (not a
+        colleague's), and what they won in % of that target."""
+        self.assertEqual(
+            self._forecast_months(),
+            {
+                # count, weighted, won, target, attainment: K won (23:30 in
+                # Warsaw); own target 15,000 and the team's 3,000 (not Ewa's
+                # 2,000 nor her F, not Zespół Drugi's 7,000)
+                "February 2026": (0, 0.0, 5000.0, 18000.0, 27.78),
+                # A open at 80%, B won at 00:30 in Warsaw; the team's target
+                "March 2026": (1, 16000.0, 10000.0, 10000.0, 100.0),
+            },
+        )
+        # as in "Prognoza a wykonanie"
+        won_report = self._report()["February 2026"]
+        self.assertEqual((won_report[4], won_report[5]), (18000.0, 27.78))
+
+    def test_forecast_salesperson_targets_per_company(self):
+        """A salesperson's target in a second company counts only when they
+        work in it (the companies chosen in the switcher)."""
+        company_2 = self.env["res.company"].create({"name": "Druga Firma"})
+        self.user_salesman.company_ids |= company_2
+        self.env["sales.funnel.target"].create(
+            {
+                "date": date(2026, 2, 1),
+                "team_id": self.team.id,
+                "user_id": self.user_salesman.id,
+                "company_id": company_2.id,
+                "amount": 4000,
+            }
+        )
+        Report = self.env["sales.funnel.forecast.report"].with_user(self.user_salesman)
+        for companies, target, attainment in (
+            (self.company, 18000.0, 27.78),
+            (company_2, 4000.0, 0.0),
+            (self.company | company_2, 22000.0, 22.73),
+        ):
+            with self.subTest(companies=companies.mapped("name")):
+                groups = compat.grouped_read(
+                    Report.with_context(allowed_company_ids=companies.ids),
+                    [("date", ">=", date(2026, 2, 1)), ("date", "<", date(2026, 3, 1))],
+                    ["date:month"],
+                    ["target_amount:sum", "attainment:avg"],
+                )
+                self.assertEqual(
+                    [(g["target_amount"], g["attainment"]) for g in groups],
+                    [(target, attainment)],
+                )
+
+    @users("sfp_manager")
+    def test_forecast_manager_sees_all_targets(self):
+        self.assertEqual(
+            self._forecast_months(),
+            {
+                # F open at 80% (Ewa's); every target: 20,000 of Zespół
+                # Testowy and 7,000 of Zespół Drugi
+                "February 2026": (1, 3200.0, 5000.0, 27000.0, 18.52),
+                "March 2026": (1, 16000.0, 10000.0, 10000.0, 100.0),
+            },
         )
 
     @users("sfp_salesman")

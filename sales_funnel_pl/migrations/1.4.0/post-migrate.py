@@ -2,12 +2,45 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """1.4.0: how far each opportunity got (``crm.lead.stage_reached_id``), the
 funnel board's cohort reading, is filled from the stage history (see
-hooks.py)."""
+hooks.py).
+
+The forecast shows the sales targets on rows of their own, without an
+opportunity: its rule for salespeople (a ``noupdate`` record, which an
+upgrade leaves as it is) now lets them read their own targets and their
+teams' own. The rule takes its name and domain from the data file, unless an
+administrator changed it since 1.2.0 and 1.3.0 wrote it."""
+
+from lxml import etree
 
 from odoo import SUPERUSER_ID, api
+from odoo.tools.misc import file_path
 
 from odoo.addons.sales_funnel_pl.hooks import _fill_stage_reached
 
+FORECAST_RULE = "sales_funnel_forecast_report_rule_salesman"
+FORECAST_RULE_FILE = "sales_funnel_pl/security/crm_lead_stage_history_security.xml"
+# the rule's domain as 1.2.0 and 1.3.0 wrote it
+FORECAST_RULE_BEFORE = (
+    "['|', ('lead_id.user_id', '=', user.id), ('lead_id.user_id', '=', False)]"
+)
+
+
+def _update_forecast_rule(env):
+    rule = env.ref(f"sales_funnel_pl.{FORECAST_RULE}", raise_if_not_found=False)
+    if not rule or rule.domain_force != FORECAST_RULE_BEFORE:
+        return
+    record = etree.parse(file_path(FORECAST_RULE_FILE)).find(
+        f".//record[@id='{FORECAST_RULE}']"
+    )
+    rule.write(
+        {
+            name: record.find(f"field[@name='{name}']").text.strip()
+            for name in ("name", "domain_force")
+        }
+    )
+
 
 def migrate(cr, version):
-    _fill_stage_reached(api.Environment(cr, SUPERUSER_ID, {}))
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    _fill_stage_reached(env)
+    _update_forecast_rule(env)
