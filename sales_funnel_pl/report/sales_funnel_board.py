@@ -52,18 +52,22 @@ class SalesFunnelBoard(models.AbstractModel):
     @api.model
     def get_board_filters(self):
         """The sales teams and salespeople the board's filters offer, and the
-        views that open the opportunities of a band or figure."""
+        views that open the opportunities of a band or figure.
+
+        Salespeople: those of the companies the user works in. A salesperson
+        who sees only their own opportunities (and the unassigned ones, as
+        crm's record rule lets them) is offered themselves alone
+        (``own_only``): any other salesperson's funnel would be empty to
+        them. Teams: every team the user may read, for everyone: an
+        opportunity may sit in a team its salesperson is no member of, and
+        the board counts the user's own opportunities in it."""
         self.env["crm.lead"].check_access("read")
-        salesman = self.env.ref("sales_team.group_sale_salesman")
+        own_only = self._board_own_only()
         teams = self.env["crm.team"].search_read([], ["name"], order="sequence, name")
-        users = self.env["res.users"].search_read(
-            [("share", "=", False), (compat.USER_ALL_GROUPS_FIELD, "in", salesman.ids)],
-            ["name"],
-            order="name",
-        )
         return {
             "teams": teams,
-            "users": users,
+            "users": self._board_users(own_only),
+            "own_only": own_only,
             # the opportunities' own list, kanban and search views, as crm opens them
             "views": {
                 "list": self.env.ref("crm.crm_case_tree_view_oppor").id,
@@ -125,6 +129,28 @@ class SalesFunnelBoard(models.AbstractModel):
                 )
             )
         return value
+
+    @api.model
+    def _board_own_only(self):
+        """Whether the user sees only their own opportunities (crm's
+        "Personal Leads" rule: no "All Documents" right)."""
+        return not self.env.user.has_group("sales_team.group_sale_salesman_all_leads")
+
+    @api.model
+    def _board_users(self, own_only):
+        """The salespeople the board's filter offers (id, name)."""
+        domain = [
+            ("share", "=", False),
+            (
+                compat.USER_ALL_GROUPS_FIELD,
+                "in",
+                self.env.ref("sales_team.group_sale_salesman").ids,
+            ),
+            ("company_ids", "in", self.env.companies.ids),
+        ]
+        if own_only:
+            domain.append(("id", "=", self.env.uid))
+        return self.env["res.users"].search_read(domain, ["name"], order="name")
 
     @api.model
     def _board_period(self, period, date_from, date_to):

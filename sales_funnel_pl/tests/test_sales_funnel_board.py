@@ -495,18 +495,184 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
 class TestSalesFunnelBoardFilters(SalesFunnelCommon):
-    @users("sfp_salesman")
-    def test_filters(self):
-        other = mail_new_test_user(
-            self.env(su=True),
-            login="sfp_board_other",
-            name="Ewa Zielińska",
-            groups="sales_team.group_sale_salesman",
+    """The board's filters: every salesperson of the companies worked in for
+    a manager, oneself for a salesperson who sees their own opportunities
+    only; every team the user may read."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # the test database may hold other teams: keep this test's only
+        cls.env["crm.team"].search([("id", "!=", cls.team.id)]).active = False
+        cls.company_2 = cls.env["res.company"].create({"name": "Stalprofil GmbH"})
+        cls.user_manager.company_ids |= cls.company_2
+        cls.team_b = cls.env["crm.team"].create({"name": "Zespół Południe"})
+        cls.team_gmbh = cls.env["crm.team"].create(
+            {"name": "Vertrieb", "company_id": cls.company_2.id}
         )
-        filters = self.env["sales.funnel.board"].get_board_filters()
-        self.assertIn({"id": self.team.id, "name": "Zespół Testowy"}, filters["teams"])
-        names = [user["name"] for user in filters["users"]]
-        # salespeople and sales managers (whose group implies it)
-        self.assertIn("Jan Kowalski", names)
-        self.assertIn("Anna Nowak", names)
-        self.assertIn(other.name, names)
+
+        def user(login, name, groups, company, **values):
+            return mail_new_test_user(
+                cls.env,
+                login=login,
+                name=name,
+                groups=groups,
+                company_id=company.id,
+                company_ids=[(6, 0, company.ids)],
+                tz="Europe/Warsaw",
+                **values,
+            )
+
+        salesman = "sales_team.group_sale_salesman"
+        # a salesperson who sees every opportunity ("All Documents"), in both
+        # companies
+        cls.user_all = user(
+            "sfp_board_all",
+            "Ewa Zielińska",
+            "sales_team.group_sale_salesman_all_leads",
+            cls.company,
+        )
+        cls.user_all.company_ids |= cls.company_2
+        # a salesperson of the second company only
+        cls.user_gmbh = user("sfp_board_gmbh", "Hans Becker", salesman, cls.company_2)
+        # not offered: an employee who does not sell, a portal user, an
+        # archived salesperson
+        user("sfp_board_employee", "Piotr Wójcik", "base.group_user", cls.company)
+        user("sfp_board_portal", "Klient Portalu", "base.group_portal", cls.company)
+        user("sfp_board_gone", "Adam Dawny", salesman, cls.company, active=False)
+        # one open opportunity each for Jan and Anna, one unassigned
+        cls._create_opportunities(1, cls.stages[0], name="Jana")
+        cls._create_opportunities(
+            1,
+            cls.stages[0],
+            user=cls.user_manager,
+            name="Anny",
+            user_id=cls.user_manager.id,
+        )
+        cls._create_opportunities(
+            1, cls.stages[0], user=cls.user_manager, name="Niczyja", user_id=False
+        )
+        cls.env["sales.funnel.target"].create(
+            [
+                {
+                    "date": "2026-03-01",
+                    "team_id": cls.team.id,
+                    "user_id": user.id,
+                    "amount": amount,
+                }
+                for user, amount in (
+                    (cls.user_salesman, 30000),
+                    (cls.user_manager, 50000),
+                )
+            ]
+        )
+
+    def _filters(self, companies=None):
+        Board = self.env["sales.funnel.board"].with_context(tz="Europe/Warsaw")
+        if companies:
+            Board = Board.with_context(allowed_company_ids=companies.ids)
+        filters = Board.get_board_filters()
+        self.assertEqual(set(filters["views"]), {"list", "kanban", "search"})
+        return {key: value for key, value in filters.items() if key != "views"}
+
+    @staticmethod
+    def _people(*users):
+        return [
+            {"id": user.id, "name": user.name}
+            for user in sorted(users, key=lambda user: user.name)
+        ]
+
+    @users("sfp_manager")
+    def test_filters_manager(self):
+        """A sales manager is offered every salesperson (sales managers
+        included) of the companies they work in."""
+        admin = self.env.ref("base.user_admin").sudo()
+        team, team_b = self.team, self.team_b
+        jan, anna, ewa = self.user_salesman, self.user_manager, self.user_all
+        self.assertEqual(
+            self._filters(self.company),
+            {
+                "teams": [
+                    {"id": team_b.id, "name": "Zespół Południe"},
+                    {"id": team.id, "name": "Zespół Testowy"},
+                ],
+                "users": self._people(admin, anna, ewa, jan),
+                "own_only": False,
+            },
+        )
+        self.assertEqual(
+            self._filters(self.company_2),
+            {
+                # the teams of no company are every company's
+                "teams": [
+                    {"id": self.team_gmbh.id, "name": "Vertrieb"},
+                    {"id": team_b.id, "name": "Zespół Południe"},
+                    {"id": team.id, "name": "Zespół Testowy"},
+                ],
+                "users": [
+                    {"id": anna.id, "name": "Anna Nowak"},
+                    {"id": ewa.id, "name": "Ewa Zielińska"},
+                    {"id": self.user_gmbh.id, "name": "Hans Becker"},
+                ],
+                "own_only": False,
+            },
+        )
+        both = self._filters(self.company | self.company_2)
+        self.assertEqual(
+            both["users"], self._people(admin, anna, ewa, self.user_gmbh, jan)
+        )
+
+    @users("sfp_board_all")
+    def test_filters_all_documents(self):
+        """A salesperson with every opportunity's right is offered every
+        salesperson of their companies, as a manager."""
+        admin = self.env.ref("base.user_admin").sudo()
+        filters = self._filters()
+        self.assertEqual(
+            (filters["users"], filters["own_only"]),
+            (
+                self._people(
+                    admin,
+                    self.user_manager,
+                    self.user_all,
+                    self.user_gmbh,
+                    self.user_salesman,
+                ),
+                False,
+            ),
+        )
+
+    @users("sfp_salesman")
+    def test_filters_salesperson(self):
+        """A salesperson who sees only their own opportunities is offered
+        themselves alone (with "mine and unassigned"), and every team; asked
+        for another salesperson's funnel, the board shows nothing of it."""
+        jan = self.user_salesman
+        self.assertEqual(
+            self._filters(),
+            {
+                "teams": [
+                    {"id": self.team_b.id, "name": "Zespół Południe"},
+                    {"id": self.team.id, "name": "Zespół Testowy"},
+                ],
+                "users": [{"id": jan.id, "name": "Jan Kowalski"}],
+                "own_only": True,
+            },
+        )
+        Board = self.env["sales.funnel.board"].with_context(tz="Europe/Warsaw")
+
+        def figures(user_id):
+            data = Board.get_board_data("now", user_id=user_id)
+            head = data["headline"]
+            return (
+                head["open"]["count"],
+                head["open"]["expected_revenue"],
+                sum(band["count"] for band in data["bands"]),
+                head["target"]["value"],
+            )
+
+        with freeze_time("2026-03-15 10:00:00"):
+            # his own and the unassigned one; his own; nothing of Anna's
+            self.assertEqual(figures(False), (2, 20000.0, 2, 30000.0))
+            self.assertEqual(figures(jan.id), (1, 10000.0, 1, 30000.0))
+            self.assertEqual(figures(self.user_manager.id), (0, 0.0, 0, None))
