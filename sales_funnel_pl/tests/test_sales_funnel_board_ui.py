@@ -8,6 +8,9 @@ from .common import SalesFunnelCommon
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
 class TestSalesFunnelBoardUi(HttpCase, SalesFunnelCommon):
+    # a laptop's screen (Odoo's default): the headline figures fit on one row
+    browser_size = "1366x768"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -18,8 +21,9 @@ class TestSalesFunnelBoardUi(HttpCase, SalesFunnelCommon):
         cls.env["crm.lead"].search([]).active = False
 
     def test_board_tour(self):
-        """A salesperson reads the funnel, changes period and team, opens a
-        band: exactly the opportunities it counts."""
+        """A salesperson reads the funnel (its headline on one row; only
+        himself to choose among the salespeople), changes period and team,
+        opens a band: exactly the opportunities it counts."""
         s = self.stages
         meeting = self._create_opportunities(1, s[0], name="Spotkanie u klienta")
         self._create_opportunities(1, s[0], name="Modernizacja hali")

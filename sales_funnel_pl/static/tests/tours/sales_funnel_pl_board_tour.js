@@ -58,6 +58,41 @@ registry.category("web_tour.tours").add("sales_funnel_pl_board", {
                 ".o_sales_funnel_board_figure[data-figure='no_action'] .fs-4:contains('5')",
         },
         {
+            content:
+                "The seven headline figures on one row, inside the board (1366 px)",
+            trigger: ".o_sales_funnel_board_figure[data-figure='no_action']",
+            run() {
+                const headline = document
+                    .querySelector(".o_sales_funnel_board_headline")
+                    .getBoundingClientRect();
+                const figures = [
+                    ...document.querySelectorAll(".o_sales_funnel_board_figure"),
+                ].map((figure) => figure.getBoundingClientRect());
+                const rows = new Set(figures.map((figure) => Math.round(figure.top)));
+                const outside = figures.filter(
+                    (figure) => figure.right > Math.ceil(headline.right)
+                );
+                if (figures.length !== 7 || rows.size !== 1 || outside.length) {
+                    throw new Error(
+                        `${figures.length} figures on ${rows.size} rows, ${outside.length} outside the board`
+                    );
+                }
+            },
+        },
+        {
+            content:
+                "Jan sees his own opportunities only: the salesperson filter offers his own and the unassigned ones, or his own",
+            trigger: ".o_sales_funnel_board_user",
+            run() {
+                const labels = [...this.anchor.options].map((option) =>
+                    option.textContent.trim()
+                );
+                if (labels.join(" | ") !== "Moje i nieprzypisane | Jan Kowalski") {
+                    throw new Error(`Salesperson filter: ${labels.join(" | ")}`);
+                }
+            },
+        },
+        {
             content: "No sales target for the month: the figure says so, in Polish",
             trigger:
                 ".o_sales_funnel_board_figure[data-figure='target']:contains('Cel sprzedażowy'):contains('Realizacja celu: –')",
