@@ -39,3 +39,17 @@ class TestSalesFunnelBoardUi(HttpCase, SalesFunnelCommon):
         meeting.stage_id = s[2]  # skips Informacje o potrzebie
         request.stage_id = s[1]
         self.start_tour("/odoo/crm", "sales_funnel_pl_board", login="sfp_salesman")
+
+    def test_board_other_salesperson(self):
+        """A link to another salesperson's board, opened by a salesperson who
+        sees only his own opportunities: his own funnel, the filter saying
+        so (the other's opportunities are not his to count)."""
+        self._create_opportunities(2, self.stages[0])
+        self._create_opportunities(
+            3, self.stages[0], user=self.user_manager, user_id=self.user_manager.id
+        )
+        self.start_tour(
+            f"/odoo/sales-funnel-board?user_id={self.user_manager.id}",
+            "sales_funnel_pl_board_other_salesperson",
+            login="sfp_salesman",
+        )

@@ -67,6 +67,14 @@ export class SalesFunnelBoard extends Component {
                 this.load(),
             ]);
             this.state.options = options;
+            const userId = this.state.filters.user_id;
+            if (userId && !options.users.some((user) => user.id === userId)) {
+                // a salesperson the filter does not offer (a link from a
+                // manager to a salesperson who sees only their own
+                // opportunities): the board shows what the filter says
+                this.state.filters.user_id = false;
+                await this.load();
+            }
         });
     }
 

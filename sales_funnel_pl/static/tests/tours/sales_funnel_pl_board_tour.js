@@ -168,3 +168,20 @@ registry.category("web_tour.tours").add("sales_funnel_pl_board", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("sales_funnel_pl_board_other_salesperson", {
+    steps: () => [
+        {
+            content:
+                "A link to another salesperson's board: Jan sees his own opportunities, as the filter says",
+            trigger: `${band("Nowy Prospekt", "2")}`,
+            run() {
+                const select = document.querySelector(".o_sales_funnel_board_user");
+                const label = select.options[select.selectedIndex].textContent.trim();
+                if (label !== "Moje i nieprzypisane") {
+                    throw new Error(`Salesperson filter: ${label}`);
+                }
+            },
+        },
+    ],
+});
