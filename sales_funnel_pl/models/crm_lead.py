@@ -510,10 +510,10 @@ class CrmLead(models.Model):
             # loads the stage, which the write reads anyway, with the stages
             # the opportunities got furthest to, which a move compares it
             # with (``_transition_values``): one query
-            stage = self.env["crm.stage"].browse(stage_id).with_prefetch(
-                tuple({stage_id, *self.stage_reached_id.ids})
+            prefetch = tuple({stage_id, *self.stage_reached_id.ids})
+            self.env["crm.stage"].browse(stage_id).with_prefetch(prefetch).mapped(
+                "probability"
             )
-            stage.probability  # noqa: B018
         except MissingError:
             raise ValidationError(
                 self.env._("The stage %(stage)s does not exist.", stage=stage_id)
