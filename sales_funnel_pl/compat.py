@@ -216,6 +216,10 @@ def lead_is_closed(lead):
     return not lead.active or lead.stage_id.is_won
 
 
+# what the SQL reports read of whether an opportunity is won, besides its
+# stage's ``is_won`` and its ``active`` (their ``_depends``)
+LEAD_WON_COLUMNS = ("won_status",) if ODOO_19 else ()
+
 LEAD_CLOSED_DEPENDS = (
     ("active", "won_status") if ODOO_19 else ("active", "stage_id.is_won")
 )

@@ -21,6 +21,29 @@ class SalesFunnelForecastReport(models.Model):
     _auto = False
     _rec_name = "lead_id"
     _order = "date"
+    # what the statement reads: pending changes are written before a read
+    _depends = {
+        "crm.lead": [
+            "active",
+            "company_id",
+            "date_closed",
+            "date_deadline",
+            "date_last_stage_update",
+            "date_process_end",
+            "expected_revenue",
+            "partner_id",
+            "prorated_revenue",
+            "stage_id",
+            "team_id",
+            "type",
+            "user_id",
+            *compat.LEAD_WON_COLUMNS,
+        ],
+        "crm.stage": ["is_won"],
+        "sales.funnel.target": ["date", "team_id", "user_id", "company_id", "amount"],
+        "res.currency.rate": ["rate", "name", "currency_id", "company_id"],
+        "res.company": ["currency_id", "parent_path"],
+    }
 
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
     stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)

@@ -26,6 +26,37 @@ class SalesFunnelForecastWonReport(models.Model):
     _description = "Sales Forecast vs. Won"
     _auto = False
     _order = "date"
+    # what the statement reads: pending changes are written before a read
+    _depends = {
+        "crm.lead": [
+            "active",
+            "company_id",
+            "date_closed",
+            "date_last_stage_update",
+            "date_process_end",
+            "expected_revenue",
+            "stage_id",
+            "team_id",
+            "type",
+            "user_id",
+            *compat.LEAD_WON_COLUMNS,
+        ],
+        "crm.stage": ["is_won"],
+        "sales.funnel.forecast.snapshot": [
+            "company_id",
+            "date_expected",
+            "date_snapshot",
+            "expected_revenue",
+            "opportunity_count",
+            "prorated_revenue",
+            "stage_id",
+            "team_id",
+            "user_id",
+        ],
+        "sales.funnel.target": ["date", "team_id", "user_id", "company_id", "amount"],
+        "res.currency.rate": ["rate", "name", "currency_id", "company_id"],
+        "res.company": ["currency_id", "parent_path"],
+    }
 
     date = fields.Date(string="Month", readonly=True)
     kind = fields.Selection(

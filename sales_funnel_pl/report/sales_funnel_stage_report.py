@@ -18,6 +18,30 @@ class SalesFunnelStageReport(models.Model):
     _auto = False
     _rec_name = "stage_id"
     _order = "date_enter desc"
+    # what the statement reads: pending changes are written before a read
+    _depends = {
+        "crm.lead.stage.history": [
+            "change_type",
+            "date_enter",
+            "date_leave",
+            "date_stage",
+            "duration_days",
+            "lead_id",
+            "left_change",
+            "moved_on",
+            "report_company_id",
+            "salesperson_id",
+            "stage_id",
+            "team_id",
+        ],
+        "crm.lead": [
+            "active",
+            "date_process_start",
+            "stage_id",
+            *compat.LEAD_WON_COLUMNS,
+        ],
+        "crm.stage": ["is_won"],
+    }
 
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
     stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)

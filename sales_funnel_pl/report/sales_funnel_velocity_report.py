@@ -24,6 +24,22 @@ class SalesFunnelVelocityReport(models.Model):
     _auto = False
     _rec_name = "user_id"
     _order = "team_id, velocity desc"
+    # what the statement reads: pending changes are written before a read
+    _depends = {
+        "crm.lead": [
+            "active",
+            "company_id",
+            "date_process_end",
+            "date_process_start",
+            "expected_revenue",
+            "stage_id",
+            "team_id",
+            "type",
+            "user_id",
+            *compat.LEAD_WON_COLUMNS,
+        ],
+        "crm.stage": ["is_won"],
+    }
 
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)

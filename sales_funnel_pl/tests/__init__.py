@@ -14,6 +14,7 @@ from . import test_sales_velocity
 from . import test_replica
 from . import test_sales_funnel_board
 from . import test_stage_reached
+from . import test_reports_pending_changes
 from . import test_sales_funnel_board_ui
 from . import test_forecast_snapshot
 from . import test_forecast_won
