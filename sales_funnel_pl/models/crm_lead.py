@@ -751,6 +751,9 @@ class CrmLead(models.Model):
         # time: compute it once for the batch
         self.mapped("company_currency")
         self.flush_model()
+        # the statement reads the stages' order and activity (skipped
+        # stages, moving on): a stage changed in this transaction counts
+        self.env["crm.stage"].flush_model()
         lead_ids = list(events)
         History = self.env["crm.lead.stage.history"]
         now = self.env.cr.now()

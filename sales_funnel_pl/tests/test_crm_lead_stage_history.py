@@ -126,6 +126,18 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
             ],
         )
 
+    @users("sfp_manager")
+    def test_skipped_stages_as_the_funnel_stands_now(self):
+        """A stage moved and an opportunity moved in the same transaction
+        (an import, a script): the move's skipped stages follow the funnel as
+        it stands, with the stage's new place."""
+        lead = self._create_opportunities(1, self.stage_new)
+        self.stages[2].sequence = 100  # First Contact goes last
+        lead.write({"stage_id": self.stage_meeting.id})
+        self.assertEqual(
+            self._rows(lead)[-1].skipped_stage_ids.mapped("name"), ["Need Information"]
+        )
+
     @users("sfp_salesman")
     def test_won_lost_restore_rows(self):
         with freeze_time("2026-02-02 09:00:00"):

@@ -34,6 +34,28 @@ class TestStageReached(SalesFunnelCommon):
         self.assertAsHistorySays()
 
     @users("sfp_salesman")
+    def test_pipeline_grouped_by_how_far_each_got(self):
+        """The pipeline's "Najdalszy etap" grouping (its search view) counts
+        each opportunity once, in the furthest stage it entered."""
+        s = self.stages
+        back = self._create_opportunities(2, s[1])
+        back.write({"stage_id": s[6].id})
+        back.write({"stage_id": s[2].id})
+        there = self._create_opportunities(1, s[2])
+        self.assertEqual(
+            self.env["crm.lead"]._read_group(
+                [("id", "in", (back | there).ids)],
+                ["stage_reached_id"],
+                ["__count"],
+            ),
+            [(s[2], 1), (s[6], 2)],
+        )
+        view = self.env["crm.lead"].get_views(
+            [(self.env.ref("crm.view_crm_case_opportunities_filter").id, "search")]
+        )
+        self.assertIn('name="stage_reached"', view["views"]["search"]["arch"])
+
+    @users("sfp_salesman")
     def test_batch_of_different_pasts(self):
         """One write, opportunities that got to different stages before."""
         s = self.stages
