@@ -690,48 +690,68 @@ class CrmLead(models.Model):
         return reached
 
     @api.model
-    def _stage_reached_refresh(self):
-        """Recompute every opportunity's ``stage_reached_id`` from the stage
-        history, in one statement, writing only those whose value changes:
-        after history rows were written in bulk (install, upgrade) or the
-        stages' order or activity changed (``_stage_reached_refresh_later``).
-        Returns how many changed."""
-        # a recompute that was waiting for the commit is this one
-        self.env.cr.precommit.data.pop(REACHED_PENDING, None)
+    def _stage_reached_refresh(self, stage_ids=None):
+        """Recompute ``stage_reached_id`` from the stage history, in one
+        statement, writing only the opportunities whose value changes: after
+        history rows were written in bulk (install, upgrade: every
+        opportunity) or the order or activity of the stages ``stage_ids``
+        changed (``_stage_reached_refresh_later``: only the opportunities
+        that entered one of them can have got further or less far). Returns
+        how many changed."""
+        if stage_ids is None:
+            # a recompute that was waiting for the commit is this one
+            self.env.cr.precommit.data.pop(REACHED_PENDING, None)
         self.flush_model(["stage_reached_id"])
         self.env["crm.stage"].flush_model(["sequence", "active"])
+        concerned = (
+            SQL(
+                """SELECT DISTINCT lead_id AS id FROM crm_lead_stage_history
+                    WHERE stage_id = ANY(%s)""",
+                list(stage_ids),
+            )
+            if stage_ids is not None
+            else SQL("SELECT id FROM crm_lead")
+        )
         self.env.cr.execute(
-            """
-            WITH reached AS (
+            SQL(
+                """
+            WITH concerned AS (%s),
+            reached AS (
                 SELECT DISTINCT ON (h.lead_id) h.lead_id, h.stage_id
                   FROM crm_lead_stage_history h
                   JOIN crm_stage s ON s.id = h.stage_id AND s.active
+                 WHERE h.lead_id IN (SELECT id FROM concerned)
                  ORDER BY h.lead_id, s.sequence DESC, s.id DESC
             )
-            UPDATE crm_lead l SET stage_reached_id = n.stage_id
-              FROM (SELECT c.id, r.stage_id
-                      FROM crm_lead c LEFT JOIN reached r ON r.lead_id = c.id) n
-             WHERE n.id = l.id AND l.stage_reached_id IS DISTINCT FROM n.stage_id
-            """
+            UPDATE crm_lead l SET stage_reached_id = r.stage_id
+              FROM concerned c LEFT JOIN reached r ON r.lead_id = c.id
+             WHERE c.id = l.id AND l.stage_reached_id IS DISTINCT FROM r.stage_id
+            """,
+                concerned,
+            )
         )
+        count = self.env.cr.rowcount
         self.invalidate_model(["stage_reached_id"])
-        return self.env.cr.rowcount
+        return count
 
     @api.model
-    def _stage_reached_refresh_later(self):
-        """The stages' order or activity changed: every opportunity's furthest
-        stage is recomputed once, before the transaction commits (a column
-        drag writes each stage's sequence in turn), or before the funnel board
-        reads it in this transaction (``_stage_reached_refresh_pending``)."""
+    def _stage_reached_refresh_later(self, stages):
+        """The order or activity of ``stages`` changed: the furthest stage of
+        the opportunities that entered them is recomputed once, before the
+        transaction commits (a column drag writes each stage's sequence in
+        turn), or before the funnel board reads it in this transaction
+        (``_stage_reached_refresh_pending``)."""
         data = self.env.cr.precommit.data
-        if not data.get(REACHED_PENDING):
-            data[REACHED_PENDING] = True
+        if REACHED_PENDING not in data:
+            data[REACHED_PENDING] = set()
             self.env.cr.precommit.add(self._stage_reached_refresh_pending)
+        data[REACHED_PENDING].update(stages.ids)
 
     @api.model
     def _stage_reached_refresh_pending(self):
-        if self.env.cr.precommit.data.get(REACHED_PENDING):
-            self.sudo()._stage_reached_refresh()
+        stage_ids = self.env.cr.precommit.data.pop(REACHED_PENDING, None)
+        if stage_ids:
+            self.sudo()._stage_reached_refresh(stage_ids)
 
     # ------------------------------------------------------------
     # STAGE HISTORY

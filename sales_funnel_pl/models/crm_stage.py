@@ -45,14 +45,17 @@ class CrmStage(models.Model):
 
     def write(self, vals):
         # how far each opportunity got depends on the stages' order and on
-        # which are active: recomputed once for the transaction
-        reorders = any(
-            fname in vals and any(stage[fname] != vals[fname] for stage in self)
-            for fname in ("sequence", "active")
+        # which are active: recomputed once for the transaction, for the
+        # opportunities that entered the stages that change
+        changed = self.filtered(
+            lambda stage: any(
+                fname in vals and stage[fname] != vals[fname]
+                for fname in ("sequence", "active")
+            )
         )
         result = super().write(vals)
-        if reorders:
-            self.env["crm.lead"]._stage_reached_refresh_later()
+        if changed:
+            self.env["crm.lead"]._stage_reached_refresh_later(changed)
         return result
 
     @api.model

@@ -109,6 +109,24 @@ class TestStageReached(SalesFunnelCommon):
         self.assertAsHistorySays()
 
     @users("sfp_manager")
+    def test_only_the_opportunities_of_the_changed_stages(self):
+        """Archiving a stage recomputes the opportunities that entered it,
+        not the others (one whose stored value was tampered with keeps it)."""
+        s = self.stages
+        entered = self._create_opportunities(1, s[1])
+        entered.stage_id = s[6]
+        elsewhere = self._create_opportunities(1, s[2])
+        self.env.cr.execute(
+            "UPDATE crm_lead SET stage_reached_id = %s WHERE id = %s",
+            [s[8].id, elsewhere.id],
+        )
+        elsewhere.invalidate_recordset(["stage_reached_id"])
+        s[6].active = False
+        self.env.cr.flush()
+        self.assertEqual(entered.stage_reached_id, s[1])
+        self.assertEqual(elsewhere.stage_reached_id, s[8])
+
+    @users("sfp_manager")
     def test_stages_reordered(self):
         """A column drag writes each stage's sequence in turn: the furthest
         stages are recomputed once, when the transaction commits, and only
