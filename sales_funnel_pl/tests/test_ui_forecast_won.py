@@ -18,7 +18,11 @@ class TestUiForecastWon(HttpCase, SalesFunnelCommon):
         cls.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
 
     def test_forecast_won_tour(self):
-        today = fields.Date.today()
+        # the manager's day in Warsaw: the month the report shows her (the
+        # UTC day is yesterday's month in the first hours of a month)
+        today = fields.Date.context_today(
+            self.user_manager.with_user(self.user_manager)
+        )
         self._create_opportunities(
             1,
             self.stage_order,
