@@ -5,6 +5,8 @@ from odoo.tests import TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from .. import compat
+
 
 class SalesFunnelCommon(TransactionCase):
     """Users, a team and opportunities built for the tests, on the funnel's
@@ -57,6 +59,71 @@ class SalesFunnelCommon(TransactionCase):
         # crm and the history date stage changes with the transaction's time
         # (cr.now()); in tests it follows the (frozen) clock
         self.patch(type(self.env.cr), "now", lambda cr: fields.Datetime.now())
+
+    @classmethod
+    def _setup_real_company(cls):
+        """Data shaped like a real company's, beside the funnel's team: a
+        second company with its own salesperson, a team working crm's own
+        stages (not the funnel's), a non-sales colleague who plans activities
+        on opportunities (an accountant), and a salesperson writing in UTC
+        (an API client, a scheduled action, a user without a time zone)."""
+        cls.company_b = cls.env["res.company"].create({"name": "Stalprofil Sever"})
+        cls.user_salesman.write(
+            {"company_ids": [(4, cls.company_b.id)]}
+        )
+        cls.user_manager.write({"company_ids": [(4, cls.company_b.id)]})
+        cls.user_salesman_utc = mail_new_test_user(
+            cls.env,
+            login="sfp_salesman_utc",
+            name="John Smith",
+            email="john.smith@example.com",
+            groups="sales_team.group_sale_salesman",
+            notification_type="inbox",
+            tz="UTC",
+        )
+        cls.user_salesman_b = mail_new_test_user(
+            cls.env,
+            login="sfp_salesman_b",
+            name="Ewa Maj",
+            email="ewa.maj@example.com",
+            groups="sales_team.group_sale_salesman",
+            notification_type="inbox",
+            company_id=cls.company_b.id,
+            company_ids=[(6, 0, cls.company_b.ids)],
+            tz="Europe/Warsaw",
+        )
+        cls.user_accountant = mail_new_test_user(
+            cls.env,
+            login="sfp_accountant",
+            name="Zofia Rachunek",
+            email="zofia.rachunek@example.com",
+            groups="base.group_user",
+            notification_type="inbox",
+            tz="Europe/Warsaw",
+        )
+        cls.team.write({"member_ids": [(4, cls.user_salesman_utc.id)]})
+        # a team with stages of its own, outside the funnel
+        cls.team_other = cls.env["crm.team"].create(
+            {"name": "Serwis", "member_ids": [(4, cls.user_salesman_utc.id)]}
+        )
+        cls.other_stages = cls.env["crm.stage"].create(
+            [
+                {
+                    "name": name,
+                    "sequence": 200 + index,
+                    "is_won": name == "Zamknięte",
+                    **compat.stage_team_values(cls.team_other),
+                }
+                for index, name in enumerate(["Zgłoszenie", "Wycena", "Zamknięte"])
+            ]
+        )
+        cls.team_b = cls.env["crm.team"].create(
+            {
+                "name": "Zespół Północ",
+                "company_id": cls.company_b.id,
+                "member_ids": [(4, cls.user_salesman_b.id)],
+            }
+        )
 
     @classmethod
     def _load_polish(cls):
