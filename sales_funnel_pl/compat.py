@@ -209,6 +209,13 @@ def lead_won_sql(lead_alias, stage_alias):
     )
 
 
+def lead_is_won(lead):
+    """Whether the sale of ``lead`` is won (:func:`won_lead_domain`)."""
+    if ODOO_19:
+        return lead.won_status == "won"
+    return lead.active and lead.stage_id.is_won
+
+
 def lead_is_closed(lead):
     """Whether the sale of ``lead`` is over (won or lost)."""
     if ODOO_19:
@@ -231,6 +238,21 @@ LEAD_CLOSED_DEPENDS = (
 # 19.0 returns ({lead id: %}, tooltip data), but still a bare {} when there
 # is nothing to score.
 # ----------------------------------------------------------------------
+
+
+def pls_pending_domain():
+    """The opportunities whose probability crm's scoring cron updates: those
+    it takes for neither won nor lost (18.0: a probability strictly between
+    0 and 100, or none; 19.0: won_status pending)."""
+    if ODOO_19:
+        return [("won_status", "=", "pending")]
+    return [
+        "|",
+        ("probability", "=", False),
+        "&",
+        ("probability", "<", 100),
+        ("probability", ">", 0),
+    ]
 
 
 def pls_probabilities(leads, **kwargs):

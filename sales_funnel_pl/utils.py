@@ -7,9 +7,28 @@ from odoo.tools import SQL
 
 def user_tz(env):
     """The time zone of the user's day: the web client's, else the user's
-    own, else UTC (a name PostgreSQL's AT TIME ZONE knows)."""
+    own; for a user without one (OdooBot running the install, a migration
+    or a scheduled action) the company's day, which is the time zone most of
+    its active internal users work in; else UTC. Always a name PostgreSQL's
+    AT TIME ZONE knows."""
     tz = env.context.get("tz") or env.user.tz
+    if tz not in pytz.all_timezones_set:
+        tz = company_tz(env)
     return tz if tz in pytz.all_timezones_set else "UTC"
+
+
+def company_tz(env):
+    """The time zone most active internal users of the database work in
+    (none: False)."""
+    env["res.users"].flush_model(["active", "share", "partner_id"])
+    env["res.partner"].flush_model(["tz"])
+    env.cr.execute(
+        """SELECT p.tz FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+            WHERE u.active AND NOT u.share AND p.tz IS NOT NULL
+            GROUP BY p.tz ORDER BY count(*) DESC, p.tz LIMIT 1"""
+    )
+    row = env.cr.fetchone()
+    return row[0] if row else False
 
 
 def success_notification(message):

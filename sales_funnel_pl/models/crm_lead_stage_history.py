@@ -1,10 +1,35 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import compat
+from ..utils import user_tz
+from .crm_stage import stage_order_sql
+
+BACKFILL_BATCH = 5000
+
+
+def moved_on_sql(change, stage_alias, next_stage_alias):
+    """SQL: whether a row of the stage aliased ``stage_alias``, left by the
+    change ``change`` (SQL) for the stage aliased ``next_stage_alias``, moved
+    on: a sales move (a stage change or a win) to a later stage in crm's
+    stage order. A mapping, a loss or a restoration never moves on. The live
+    log and the install's backfill both use it."""
+    return SQL(
+        "COALESCE(%(change)s IN ('stage', 'won') AND %(next)s > %(stage)s, false)",
+        change=change,
+        next=stage_order_sql(next_stage_alias),
+        stage=stage_order_sql(stage_alias),
+    )
+
+
+def duration_sql(day, next_day):
+    """SQL: the days spent in a stage dated ``day`` that was followed by a
+    stage dated ``next_day`` (never negative)."""
+    return SQL("GREATEST(%s - %s, 0)", next_day, day)
+
 
 HISTORY_COMPANY_TRIGGER = """
 CREATE OR REPLACE FUNCTION sales_funnel_pl_history_company() RETURNS trigger AS $$
@@ -21,6 +46,103 @@ CREATE TRIGGER sales_funnel_pl_history_company
     AFTER UPDATE OF company_id ON crm_lead
     FOR EACH ROW WHEN (OLD.company_id IS DISTINCT FROM NEW.company_id)
     EXECUTE FUNCTION sales_funnel_pl_history_company();
+"""
+
+
+BACKFILL_SQL = """
+WITH tracking AS (
+    SELECT m.res_id AS lead_id, m.date, m.create_uid AS user_id, v.id AS seq,
+           v.old_value_integer AS old_stage_id, v.new_value_integer AS new_stage_id
+      FROM mail_tracking_value v
+      JOIN mail_message m ON m.id = v.mail_message_id
+     WHERE v.field_id = %(field_id)s
+       AND m.model = 'crm.lead'
+       AND m.res_id = ANY(%(lead_ids)s)
+), first_tracking AS (
+    SELECT DISTINCT ON (lead_id) lead_id, old_stage_id
+      FROM tracking
+     ORDER BY lead_id, date, seq
+), entries AS (
+    SELECT l.id AS lead_id,
+           COALESCE(f.old_stage_id, l.stage_id) AS stage_id,
+           NULL::integer AS previous_stage_id,
+           CASE WHEN f.lead_id IS NULL
+                THEN COALESCE(l.date_last_stage_update, l.create_date)
+                ELSE l.create_date END AS date_enter,
+           l.create_uid AS user_id,
+           'create' AS change_type,
+           0 AS seq
+      FROM crm_lead l
+      LEFT JOIN first_tracking f ON f.lead_id = l.id
+     WHERE l.id = ANY(%(lead_ids)s) AND COALESCE(f.old_stage_id, l.stage_id) IS NOT NULL
+    UNION ALL
+    SELECT t.lead_id, t.new_stage_id, t.old_stage_id, t.date, t.user_id,
+           CASE WHEN st.is_won THEN 'won' ELSE 'stage' END, t.seq
+      FROM tracking t
+      LEFT JOIN crm_stage st ON st.id = t.new_stage_id
+    UNION ALL
+    -- a lost opportunity was lost in its stage when it was closed
+    SELECT l.id, l.stage_id, l.stage_id, l.date_closed,
+           COALESCE(l.write_uid, l.create_uid), 'lost', 2147483647
+      FROM crm_lead l
+     WHERE l.id = ANY(%(lead_ids)s) AND NOT l.active AND l.stage_id IS NOT NULL
+       AND l.date_closed IS NOT NULL
+       AND l.date_closed >= COALESCE(
+           (SELECT max(t.date) FROM tracking t WHERE t.lead_id = l.id), l.create_date)
+), ordered AS (
+    SELECT e.*,
+           lead(e.date_enter) OVER w AS date_leave,
+           lead(e.stage_id) OVER w AS next_stage_id,
+           lead(e.change_type) OVER w AS left_change,
+           row_number() OVER w = count(*) OVER (PARTITION BY e.lead_id) AS is_last
+      FROM entries e
+    WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.date_enter, e.seq)
+), dated AS (
+    -- the stage date of a past row is the local day (of the user who made
+    -- the change) it was entered on; the current row's is the opportunity's
+    SELECT o.*,
+           CASE WHEN o.is_last AND o.change_type <> 'lost' THEN l.date_stage
+                ELSE (o.date_enter AT TIME ZONE 'UTC'
+                      AT TIME ZONE COALESCE(p.tz, %(tz)s))::date END AS day
+      FROM ordered o
+      JOIN crm_lead l ON l.id = o.lead_id
+      LEFT JOIN res_users u ON u.id = o.user_id
+      LEFT JOIN res_partner p ON p.id = u.partner_id
+), days AS (
+    SELECT d.*, lead(d.day) OVER (PARTITION BY d.lead_id ORDER BY d.date_enter, d.seq)
+               AS next_day
+      FROM dated d
+), inserted AS (
+INSERT INTO crm_lead_stage_history (
+    lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
+    next_stage_id, left_change, moved_on, duration_days, date_stage, user_id,
+    salesperson_id, team_id, probability, expected_revenue, prorated_revenue,
+    report_company_id, create_uid, create_date, write_uid, write_date)
+SELECT o.lead_id, s.id, ps.id, o.change_type,
+       o.date_enter,
+       CASE WHEN NOT o.is_last THEN GREATEST(o.date_leave, o.date_enter) END,
+       ns.id, o.left_change,
+       %(moved_on)s,
+       CASE WHEN NOT o.is_last THEN %(duration)s END,
+       o.day,
+       o.user_id, l.user_id, l.team_id,
+       CASE WHEN o.is_last THEN l.probability ELSE s.probability END,
+       l.expected_revenue,
+       round((l.expected_revenue
+              * CASE WHEN o.is_last THEN l.probability
+                     ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
+       l.company_id, o.user_id, o.date_enter, o.user_id, o.date_enter
+  FROM days o
+  JOIN crm_lead l ON l.id = o.lead_id
+  LEFT JOIN crm_stage s ON s.id = o.stage_id
+  LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id
+  LEFT JOIN crm_stage ns ON ns.id = o.next_stage_id
+ -- ids in the order of the moves, which is how rows entered at the same
+ -- moment are told apart afterwards
+ ORDER BY o.lead_id, o.date_enter, o.seq
+RETURNING *
+)
+%(skipped)s
 """
 
 
@@ -182,15 +304,241 @@ class CrmLeadStageHistory(models.Model):
               FROM %(rows)s r
               JOIN crm_stage s ON s.id = r.stage_id
               JOIN crm_stage ps ON ps.id = r.previous_stage_id
-              JOIN crm_stage sk ON sk.sequence > ps.sequence
-                               AND sk.sequence < s.sequence
+              JOIN crm_stage sk ON %(skipped)s > %(previous)s
+                               AND %(skipped)s < %(stage)s
                                AND sk.active
                                AND %(of_team)s
              WHERE r.change_type IN ('stage', 'won')
             """,
             rows=rows,
+            skipped=stage_order_sql("sk"),
+            previous=stage_order_sql("ps"),
+            stage=stage_order_sql("s"),
             of_team=compat.stage_of_team_sql("sk", SQL("r.team_id")),
         )
+
+    # ------------------------------------------------------------
+    # WRITING THE HISTORY: the history writes itself, from the events of
+    # an opportunity's write (``_log``) or of the install (``_backfill``)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _log(self, leads, events, check_dates=False):
+        """Close the open history rows of the opportunities in ``events``
+        ({lead id: (previous stage id, change type)}, ``leads`` holding them)
+        and open a new one for each, in one query whatever their number; the
+        same statement keeps how far each got (``stage_reached_id``) and who
+        worked on it (not a mapping: a migration is nobody's work).
+
+        Days in a stage count from the business stage dates: a row is left
+        on the stage date of the row that follows it (the day of the event
+        for a loss or a restoration, never before the stage's own date)."""
+        if not events:
+            return
+        leads = leads.browse(list(events))
+        # the flush rounds crm's monetary fields with each opportunity's
+        # currency, a computed field it would compute one opportunity at a
+        # time: compute it once for the batch
+        leads.mapped("company_currency")
+        leads.flush_model()
+        # the statement reads the stages' order and activity (skipped
+        # stages, moving on): a stage changed in this transaction counts
+        self.env["crm.stage"].flush_model()
+        lead_ids = list(events)
+        now = self.env.cr.now()
+        today = fields.Date.context_today(leads)
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH events AS (
+                -- each opportunity read once, with its open row and what its
+                -- new row records
+                SELECT e.*, h.id AS open_id, h.date_stage AS open_day,
+                       CASE WHEN e.change_type IN ('lost', 'restore')
+                            THEN GREATEST(%(today)s::date,
+                                          COALESCE(l.date_stage, %(today)s::date))
+                            ELSE COALESCE(l.date_stage, %(today)s::date) END AS day,
+                       %(moved_on)s AS moved_on,
+                       l.stage_id, l.user_id, l.team_id, l.probability,
+                       l.expected_revenue, l.prorated_revenue, l.company_id
+                  FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
+                              %(kinds)s::varchar[])
+                    AS e(lead_id, previous_stage_id, change_type)
+                  JOIN crm_lead l ON l.id = e.lead_id
+                  -- the lead ids again, as an index condition: the open rows
+                  -- are then found one lookup per opportunity, never by a
+                  -- range scan of every open row (see the benchmark)
+                  LEFT JOIN crm_lead_stage_history h
+                         ON h.lead_id = e.lead_id AND h.date_leave IS NULL
+                        AND h.lead_id = ANY(%(lead_ids)s)
+                  LEFT JOIN crm_stage cs ON cs.id = h.stage_id
+                  LEFT JOIN crm_stage ns ON ns.id = l.stage_id
+            ), closed AS (
+                UPDATE crm_lead_stage_history h
+                   SET date_leave = GREATEST(%(now)s, h.date_enter),
+                       duration_days = %(duration)s,
+                       next_stage_id = e.stage_id,
+                       left_change = e.change_type,
+                       moved_on = e.moved_on,
+                       write_uid = %(uid)s, write_date = %(now)s
+                  FROM events e
+                 WHERE h.id = e.open_id
+             RETURNING h.lead_id
+            ), process_users AS (
+                -- whoever changes the stage works on the process (a
+                -- mapping is a migration, nobody's work)
+                INSERT INTO crm_lead_process_user_rel (lead_id, user_id)
+                SELECT lead_id, %(uid)s FROM events WHERE change_type <> 'map'
+                ON CONFLICT DO NOTHING
+            ), reached AS (
+                %(reached)s
+            ), inserted AS (
+                INSERT INTO crm_lead_stage_history (
+                    lead_id, stage_id, previous_stage_id, change_type, date_enter,
+                    date_stage, user_id, salesperson_id, team_id, probability,
+                    expected_revenue, prorated_revenue, report_company_id,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT e.lead_id, e.stage_id, e.previous_stage_id, e.change_type,
+                       %(now)s, e.day, %(uid)s, e.user_id, e.team_id, e.probability,
+                       e.expected_revenue, e.prorated_revenue, e.company_id,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM events e
+                RETURNING *
+            )
+            %(skipped)s
+            """,
+                now=now,
+                today=today,
+                uid=self.env.uid,
+                lead_ids=lead_ids,
+                previous=[events[lead_id][0] or None for lead_id in lead_ids],
+                kinds=[events[lead_id][1] for lead_id in lead_ids],
+                moved_on=moved_on_sql(SQL("e.change_type"), "cs", "ns"),
+                duration=duration_sql(SQL("h.date_stage"), SQL("e.day")),
+                reached=self.env["crm.lead"]._stage_reached_sql(SQL("events")),
+                skipped=self._insert_skipped_stages_sql(SQL("inserted")),
+            )
+        )
+        self.invalidate_model()
+        leads.invalidate_recordset(
+            [
+                "stage_history_ids",
+                "stage_history_count",
+                "process_user_ids",
+                "stage_reached_id",
+            ]
+        )
+        if check_dates:
+            self._check_dates(leads)
+
+    @api.model
+    def _sync_date_stage(self, leads):
+        """A backdated stage date is the date of the open history row too; the
+        days spent in the stage before follow."""
+        if not leads:
+            return
+        leads.flush_recordset(["date_stage"])
+        self.env.cr.execute(
+            """UPDATE crm_lead_stage_history h SET date_stage = l.date_stage
+                 FROM crm_lead l
+                WHERE h.lead_id = l.id AND h.date_leave IS NULL AND l.id = ANY(%s)
+                  AND h.change_type NOT IN ('lost', 'restore')
+                  AND h.date_stage IS DISTINCT FROM l.date_stage""",
+            [leads.ids],
+        )
+        self.invalidate_model(["date_stage"])
+        self._recompute_durations(leads)
+        self._check_dates(leads)
+
+    @api.model
+    def _recompute_durations(self, leads):
+        """Days in each left stage of ``leads``, from the stage dates of
+        consecutive rows (after a stage date was corrected)."""
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_lead_stage_history h
+                      SET duration_days = %(duration)s
+                     FROM (SELECT id,
+                                  lead(date_stage) OVER (
+                                      PARTITION BY lead_id ORDER BY date_enter, id
+                                  ) AS next_day
+                             FROM crm_lead_stage_history
+                            WHERE lead_id = ANY(%(lead_ids)s)) n
+                    WHERE n.id = h.id AND h.date_leave IS NOT NULL
+                      AND h.duration_days IS DISTINCT FROM %(duration)s""",
+                duration=duration_sql(SQL("h.date_stage"), SQL("n.next_day")),
+                lead_ids=leads.ids,
+            )
+        )
+        self.invalidate_model(["duration_days"])
+
+    @api.model
+    def _check_dates(self, leads):
+        """Stage dates never go backwards: no stage's date is before the date
+        of the stage the opportunity came from."""
+        self.env.cr.execute(
+            """SELECT h.lead_id, h.date_stage, p.date_stage
+                 FROM crm_lead_stage_history h
+                 JOIN LATERAL (
+                      SELECT date_stage FROM crm_lead_stage_history p
+                       WHERE p.lead_id = h.lead_id
+                         AND p.stage_id IS DISTINCT FROM h.stage_id
+                         AND (p.date_enter, p.id) < (h.date_enter, h.id)
+                       ORDER BY p.date_enter DESC, p.id DESC LIMIT 1) p ON true
+                WHERE h.lead_id = ANY(%s) AND h.date_stage < p.date_stage
+                LIMIT 1""",
+            [leads.ids],
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            lead = leads.browse(row[0])
+            raise ValidationError(
+                self.env._(
+                    "The stage date of %(lead)s (%(date)s) cannot be earlier than "
+                    "the date of its previous stage (%(previous)s).",
+                    lead=lead.name,
+                    date=tools.format_date(self.env, row[1]),
+                    previous=tools.format_date(self.env, row[2]),
+                )
+            )
+
+    @api.model
+    def _backfill(self):
+        """Fill the stage history of the opportunities that have none from
+        the chatter's tracking of ``stage_id`` (``mail.tracking.value``),
+        batch by batch, so that an opportunity created a year ago shows its
+        real past stages and dates (the install). Opportunities without
+        tracking get one row for their current stage. Returns how many
+        opportunities were filled."""
+        field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        self.env["crm.lead"].flush_model()
+        self.env["crm.stage"].flush_model()
+        self.env.cr.execute(
+            """SELECT id FROM crm_lead
+                WHERE NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h
+                                   WHERE h.lead_id = crm_lead.id)
+                ORDER BY id"""
+        )
+        lead_ids = [row[0] for row in self.env.cr.fetchall()]
+        skipped = self._insert_skipped_stages_sql(SQL("inserted"))
+        for batch in tools.split_every(BACKFILL_BATCH, lead_ids, list):
+            self.env.cr.execute(
+                SQL(
+                    BACKFILL_SQL,
+                    field_id=field.id,
+                    lead_ids=batch,
+                    skipped=skipped,
+                    tz=user_tz(self.env),
+                    moved_on=moved_on_sql(SQL("o.left_change"), "s", "ns"),
+                    duration=duration_sql(SQL("o.day"), SQL("o.next_day")),
+                )
+            )
+        self.invalidate_model()
+        # fresh statistics, so that the reports' first reads are planned well
+        self.env.cr.execute(
+            "ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip"
+        )
+        return len(lead_ids)
 
     def _compute_skipped_stage_ids(self):
         skips = (
@@ -256,8 +604,8 @@ class CrmLeadStageHistory(models.Model):
                     {"date_stage": row.date_stage}
                 )
             self.flush_recordset(["date_stage"])
-            leads._stage_history_recompute_durations()
-            leads._stage_history_check_dates()
+            self._recompute_durations(leads)
+            self._check_dates(leads)
         return result
 
     # pylint: disable=method-required-super

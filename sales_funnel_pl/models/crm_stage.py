@@ -2,9 +2,23 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from .. import compat
 from ..utils import success_notification
+
+
+def stage_order_sql(alias):
+    """crm's stage order (``crm.stage._order``: sequence, name, id) as an SQL
+    row value of the ``crm_stage`` row aliased ``alias``, compared with ``<``
+    and ``>`` or sorted on. Names are compared in their source language
+    (English), as the ORM sorts stages without a language, so that the order
+    does not depend on who reads or writes. Every comparison of stages in the
+    addon, in SQL or in Python (``crm.stage._sorted_in_order``), is this one."""
+    stage = SQL.identifier(alias)
+    return SQL(
+        "(%(stage)s.sequence, %(stage)s.name->>'en_US', %(stage)s.id)", stage=stage
+    )
 
 
 @compat.sql_constraints(
@@ -24,6 +38,15 @@ class CrmStage(models.Model):
         help="Suggested probability of winning, in percent, set on an opportunity "
         "when it enters this stage. Users may change it on the opportunity "
         "afterwards.",
+    )
+    is_funnel_stage = fields.Boolean(
+        string="In the Sales Funnel",
+        default=False,
+        help="The funnel's rules apply to the opportunities in this stage: it "
+        "proposes its probability, opportunities in it get reminders of their "
+        "next actions, winning closes their pre-sale activities. The 17 stages "
+        "of the method are; a stage of a team that works its own way is not, "
+        "and keeps crm's own behaviour.",
     )
     # Odoo shows the requirements as the tooltip of the kanban column: the
     # method's stage description lives there, so it must be translatable.
@@ -50,13 +73,29 @@ class CrmStage(models.Model):
         changed = self.filtered(
             lambda stage: any(
                 fname in vals and stage[fname] != vals[fname]
-                for fname in ("sequence", "active")
+                for fname in ("sequence", "name", "active")
             )
         )
         result = super().write(vals)
         if changed:
             self.env["crm.lead"]._stage_reached_refresh_later(changed)
         return result
+
+    def _sorted_in_order(self, reverse=False):
+        """These stages in crm's stage order (see ``stage_order_sql``): one
+        query, archived stages included."""
+        if not self:
+            return self
+        self.flush_model(["sequence", "name"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT s.id FROM crm_stage s WHERE s.id = ANY(%s) ORDER BY %s %s",
+                self.ids,
+                stage_order_sql("s"),
+                SQL("DESC" if reverse else "ASC"),
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
     def _get_funnel_stages(self):
@@ -70,12 +109,13 @@ class CrmStage(models.Model):
         return self.with_context(active_test=False).browse(stage_ids).exists()
 
     def action_apply_probability(self):
-        """Set the stage's probability on the open opportunities in this stage."""
+        """Set the stage's probability on the open opportunities in this stage
+        (a stage in the funnel only: elsewhere crm's probability stays)."""
         self.ensure_one()
         leads = self.env["crm.lead"].search(
             [
                 ("stage_id", "=", self.id),
-                ("type", "=", "opportunity"),
+                *self.env["crm.lead"]._sales_funnel_domain(),
                 ("probability", "!=", self.probability),
             ]
         )

@@ -68,9 +68,7 @@ class SalesFunnelCommon(TransactionCase):
         on opportunities (an accountant), and a salesperson writing in UTC
         (an API client, a scheduled action, a user without a time zone)."""
         cls.company_b = cls.env["res.company"].create({"name": "Stalprofil Sever"})
-        cls.user_salesman.write(
-            {"company_ids": [(4, cls.company_b.id)]}
-        )
+        cls.user_salesman.write({"company_ids": [(4, cls.company_b.id)]})
         cls.user_manager.write({"company_ids": [(4, cls.company_b.id)]})
         cls.user_salesman_utc = mail_new_test_user(
             cls.env,

@@ -15,7 +15,18 @@ from lxml import etree
 from odoo import SUPERUSER_ID, api
 from odoo.tools.misc import file_path
 
-from odoo.addons.sales_funnel_pl.hooks import _fill_stage_reached
+# how far each opportunity got, as 1.4.0 computed it (frozen here)
+FILL_STAGE_REACHED = """
+WITH reached AS (
+    SELECT DISTINCT ON (h.lead_id) h.lead_id, h.stage_id
+      FROM crm_lead_stage_history h
+      JOIN crm_stage s ON s.id = h.stage_id AND s.active
+     ORDER BY h.lead_id, s.sequence DESC, s.id DESC
+)
+UPDATE crm_lead l SET stage_reached_id = r.stage_id
+  FROM reached r
+ WHERE r.lead_id = l.id AND l.stage_reached_id IS DISTINCT FROM r.stage_id
+"""
 
 FORECAST_RULE = "sales_funnel_forecast_report_rule_salesman"
 FORECAST_RULE_FILE = "sales_funnel_pl/security/crm_lead_stage_history_security.xml"
@@ -42,5 +53,5 @@ def _update_forecast_rule(env):
 
 def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
-    _fill_stage_reached(env)
+    env.cr.execute(FILL_STAGE_REACHED)
     _update_forecast_rule(env)

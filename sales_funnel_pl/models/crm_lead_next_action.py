@@ -1,0 +1,312 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Next actions: an opportunity's next action is its earliest planned
+activity; winning closes the salesperson's pre-sale next actions and plans
+the post-sale one; a daily reminder lists each salesperson's overdue and
+missing next actions in the funnel."""
+
+import logging
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+from .. import compat
+
+_logger = logging.getLogger(__name__)
+
+NEXT_ACTION_MAX_LENGTH = 500
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    next_activity_id = fields.Many2one(
+        "mail.activity",
+        string="Next Action Activity",
+        copy=False,
+        compute="_compute_next_activity",
+        store=True,
+        index="btree_not_null",
+        help="The earliest planned activity of the opportunity, of any type.",
+    )
+    next_action = fields.Char(
+        compute="_compute_next_action",
+        inverse="_inverse_next_action",
+        help="What must be done next in this sale: the earliest planned activity "
+        "(its summary, or its type). Writing it plans or moves that activity.",
+    )
+    next_action_date = fields.Date(
+        string="Action Date",
+        compute="_compute_next_activity",
+        inverse="_inverse_next_action",
+        store=True,
+        index=True,
+        help="The deadline of the next action (the earliest planned activity).",
+    )
+    next_action_state = fields.Selection(
+        [
+            ("overdue", "Overdue"),
+            ("planned", "Planned"),
+            ("missing", "Missing"),
+            ("closed", "Closed"),
+        ],
+        string="Next Action Status",
+        compute="_compute_next_action_state",
+    )
+
+    @api.depends("activity_ids.date_deadline", "activity_ids.active")
+    def _compute_next_activity(self):
+        """The next action is the earliest planned activity, of any type, in
+        the order Odoo shows activities (deadline, then creation)."""
+        for lead in self:
+            activities = lead.activity_ids.filtered("active")
+            activity = min(
+                activities, key=lambda act: (act.date_deadline, act.id), default=None
+            )
+            lead.next_activity_id = activity
+            lead.next_action_date = activity.date_deadline if activity else False
+
+    @api.depends("next_activity_id.summary", "next_activity_id.activity_type_id")
+    def _compute_next_action(self):
+        for lead in self:
+            activity = lead.next_activity_id
+            lead.next_action = (
+                activity.summary or activity.activity_type_id.name
+                if activity
+                else False
+            )
+
+    def _inverse_next_action(self):
+        """Writing the next action plans or moves the earliest activity; a
+        To-Do is planned when there is none. Only what the user changed is
+        written: a date alone never becomes the activity's summary."""
+        todo_type = self.env.ref(
+            "mail.mail_activity_data_todo", raise_if_not_found=False
+        )
+        today = fields.Date.context_today(self)
+        to_cancel = self.env["mail.activity"]
+        for lead in self:
+            if lead.next_action and len(lead.next_action) > NEXT_ACTION_MAX_LENGTH:
+                raise ValidationError(
+                    self.env._(
+                        "The next action of %(lead)s is too long (%(length)s "
+                        "characters): write it in at most %(max)s characters and "
+                        "put the details in the notes.",
+                        lead=lead.name,
+                        length=len(lead.next_action),
+                        max=NEXT_ACTION_MAX_LENGTH,
+                    )
+                )
+            activity = lead.next_activity_id
+            if not lead.next_action and not lead.next_action_date:
+                to_cancel |= activity
+                continue
+            if activity:
+                values = {}
+                shown = activity.summary or activity.activity_type_id.name
+                if lead.next_action and lead.next_action != shown:
+                    values["summary"] = lead.next_action
+                if (
+                    lead.next_action_date
+                    and lead.next_action_date != activity.date_deadline
+                ):
+                    values["date_deadline"] = lead.next_action_date
+                if values:
+                    activity.write(values)
+            else:
+                lead.activity_schedule(
+                    activity_type_id=todo_type.id if todo_type else False,
+                    summary=lead.next_action or False,
+                    date_deadline=lead.next_action_date or today,
+                    user_id=(lead.user_id or self.env.user).id,
+                )
+        if to_cancel:
+            to_cancel.unlink()
+        # the fields written are protected from recomputation while their
+        # inverse runs: show the activity planned or moved now
+        self.invalidate_recordset(["activity_ids", "next_action"])
+        self._compute_next_activity()
+
+    @api.depends("next_action_date", "probability", *compat.LEAD_CLOSED_DEPENDS)
+    def _compute_next_action_state(self):
+        today = fields.Date.context_today(self)
+        for lead in self:
+            if compat.lead_is_closed(lead):
+                lead.next_action_state = "closed"
+            elif not lead.next_action_date:
+                lead.next_action_state = "missing"
+            elif lead.next_action_date < today:
+                lead.next_action_state = "overdue"
+            else:
+                lead.next_action_state = "planned"
+
+    # ------------------------------------------------------------
+    # WON AND LOST: what happens to the next actions
+    # ------------------------------------------------------------
+
+    def _on_won(self):
+        """Won, in the funnel: the salesperson's pre-sale next actions are
+        over and the post-sale one is planned. Elsewhere crm's behaviour."""
+        funnel = self._sales_funnel_filter()
+        funnel._close_pre_sale_activities("won")
+        funnel._plan_after_sale_activity()
+
+    def _close_pre_sale_activities(self, reason):
+        """The sale is over (``reason``: ``won`` or ``lost``): the pre-sale
+        next actions of the salesperson (the opportunity's, or the closing
+        user's when it has none) are cancelled, as a person would cancel
+        them, each opportunity's chatter saying which; the activities other
+        people planned on it (an accountant's invoice, a survey) stay."""
+        funnel = self._sales_funnel_filter()
+        if not funnel:
+            return
+        after_sale = self.env.ref(
+            "sales_funnel_pl.mail_activity_type_after_sale", raise_if_not_found=False
+        )
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", funnel.ids),
+                    ("activity_type_id", "!=", after_sale.id if after_sale else False),
+                ]
+            )
+        )
+        owner = {lead.id: (lead.user_id or self.env.user) for lead in funnel}
+        closing = activities.filtered(
+            lambda activity: activity.user_id == owner[activity.res_id]
+        )
+        if not closing:
+            return
+        heading = (
+            self.env._("Sale won: next actions closed")
+            if reason == "won"
+            else self.env._("Sale lost: next actions closed")
+        )
+        bodies = {}
+        for lead_id, lead_activities in closing.grouped("res_id").items():
+            body = Markup("<p>%s</p><ul>") % heading
+            for activity in lead_activities.sorted(
+                lambda act: (act.date_deadline, act.id)
+            ):
+                body += Markup("<li>%s (%s, %s)</li>") % (
+                    activity.summary or activity.activity_type_id.name,
+                    activity.user_id.name,
+                    tools.format_date(self.env, activity.date_deadline),
+                )
+            bodies[lead_id] = body + Markup("</ul>")
+        closing.unlink()
+        self.browse(list(bodies))._message_log_batch(
+            bodies=bodies, author_id=self.env.user.partner_id.id
+        )
+
+    def _plan_after_sale_activity(self):
+        """Won: plan the post-sale "next action" for the salesperson."""
+        if not self:
+            return
+        activity_type = self.env.ref(
+            "sales_funnel_pl.mail_activity_type_after_sale", raise_if_not_found=False
+        )
+        if not activity_type:
+            return
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sales_funnel_pl.after_sale_days", 30)
+        )
+        deadline = fields.Date.context_today(self) + timedelta(days=days)
+        for lead in self:
+            lead.activity_schedule(
+                activity_type_id=activity_type.id,
+                user_id=(lead.user_id or self.env.user).id,
+                date_deadline=deadline,
+            )
+
+    # ------------------------------------------------------------
+    # REMINDERS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _next_action_open_domain(self):
+        """The open opportunities whose next actions are reminded: those the
+        funnel applies to (the salespeople who work the funnel)."""
+        return [*self._sales_funnel_domain(), *compat.open_lead_domain()]
+
+    @api.model
+    def _cron_next_action_reminders(self):
+        """Send each salesperson one message listing their overdue next
+        actions and their open opportunities without a next action."""
+        owners = self._read_group(
+            self._next_action_open_domain()
+            + [
+                ("user_id.active", "=", True),
+                ("user_id.share", "=", False),
+                "|",
+                ("next_action_date", "=", False),
+                # today is each user's own: take the latest today on Earth,
+                # each user's reminder then keeps only what is due for them
+                ("next_action_date", "<", fields.Date.today() + timedelta(days=2)),
+            ],
+            ["user_id"],
+        )
+        sent = 0
+        for [user] in owners:
+            if self.with_user(user)._next_action_reminder_send():
+                sent += 1
+        _logger.info("sales_funnel_pl: next action reminders sent to %s users", sent)
+        return sent
+
+    def _next_action_reminder_send(self):
+        """Send the reminder of ``self.env.user``: read with their rights and
+        written in their language. Returns whether a message was sent."""
+        user = self.env.user
+        Lead = self.with_context(lang=user.lang, tz=user.tz)
+        today = fields.Date.context_today(Lead)
+        base = self._next_action_open_domain() + [("user_id", "=", user.id)]
+        overdue = Lead.search(
+            base + [("next_action_date", "<", today)], order="next_action_date, id"
+        )
+        missing = Lead.search(
+            base + [("next_action_date", "=", False)], order="date_stage, id"
+        )
+        if not overdue and not missing:
+            return False
+        env = Lead.env
+        body = Markup()
+        if overdue:
+            body += Markup("<p><b>%s</b></p><ul>") % env._("Overdue next actions")
+            for lead in overdue:
+                body += Markup("<li>%s: %s (%s)</li>") % (
+                    lead._get_html_link(),
+                    lead.next_action,
+                    tools.format_date(env, lead.next_action_date),
+                )
+            body += Markup("</ul>")
+        if missing:
+            body += Markup("<p><b>%s</b></p><ul>") % env._(
+                "Open opportunities without a next action"
+            )
+            for lead in missing:
+                body += Markup("<li>%s: %s</li>") % (
+                    lead._get_html_link(),
+                    escape(lead.stage_id.name),
+                )
+            body += Markup("</ul>")
+        # sent by OdooBot; this runs as the recipient (their rights), whom
+        # Odoo takes for the author and would not notify without the flag
+        self.env["mail.thread"].sudo().with_context(
+            mail_notify_author=True
+        ).message_notify(
+            author_id=self.env.ref("base.partner_root").id,
+            partner_ids=user.partner_id.ids,
+            subject=env._("Your sales funnel: next actions to plan"),
+            body=body,
+            model_description=env._("Opportunity"),
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+        return True
