@@ -166,7 +166,7 @@ def _init_process_dates(env):
             WITH local AS (
                 SELECT l.id, COALESCE(p.tz, %(tz)s) AS tz,
                        -- won or lost: the one rule of compat.py, never a
-                       -- typed 100%% on an open opportunity
+                       -- typed probability of an open opportunity
                        COALESCE(%(won)s OR %(lost)s, false) AS closed
                   FROM crm_lead l
                   LEFT JOIN crm_stage s ON s.id = l.stage_id

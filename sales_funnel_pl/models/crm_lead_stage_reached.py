@@ -46,9 +46,11 @@ class CrmLead(models.Model):
             """UPDATE crm_lead l SET stage_reached_id = e.stage_id
                  FROM %(events)s e
                  JOIN crm_stage ns ON ns.id = e.stage_id AND ns.active
-                 LEFT JOIN crm_stage rs ON rs.id = l.stage_reached_id
                 WHERE l.id = e.lead_id
-                  AND (rs.id IS NULL OR %(new)s > %(reached)s)""",
+                  AND (l.stage_reached_id IS NULL
+                       OR EXISTS (SELECT 1 FROM crm_stage rs
+                                   WHERE rs.id = l.stage_reached_id
+                                     AND %(new)s > %(reached)s))""",
             events=lead_sql,
             new=stage_order_sql("ns"),
             reached=stage_order_sql("rs"),

@@ -75,7 +75,7 @@ class SalesFunnelCommon(TransactionCase):
             login="sfp_salesman_utc",
             name="John Smith",
             email="john.smith@example.com",
-            groups="sales_team.group_sale_salesman",
+            groups="sales_team.group_sale_salesman_all_leads",
             notification_type="inbox",
             tz="UTC",
         )
@@ -110,6 +110,7 @@ class SalesFunnelCommon(TransactionCase):
                     "name": name,
                     "sequence": 200 + index,
                     "is_won": name == "Zamknięte",
+                    "is_funnel_stage": False,
                     **compat.stage_team_values(cls.team_other),
                 }
                 for index, name in enumerate(["Zgłoszenie", "Wycena", "Zamknięte"])

@@ -107,8 +107,10 @@ class TestCrmStage(SalesFunnelCommon):
     def test_probability_in_stage_form(self):
         with Form(self.env["crm.stage"]) as form:
             form.name = "Wizyta referencyjna"
+            form.is_funnel_stage = True
             form.probability = 12.5
         self.assertEqual(form.record.probability, 12.5)
+        self.assertTrue(form.record.is_funnel_stage)
 
     @users("sfp_salesman")
     def test_salesman_cannot_change_stage_probability(self):

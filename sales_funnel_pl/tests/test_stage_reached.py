@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import tagged, users
 
-from ..models.crm_lead import REACHED_PENDING
+from ..models.crm_lead_stage_reached import REACHED_PENDING
 from .common import SalesFunnelCommon
 
 

@@ -1,0 +1,320 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The addon on a database shaped like a real company's: a team working its
+own stages, leads, activities planned by people outside sales, batch writes
+with x2many commands, writers in two time zones, stages sharing a
+sequence. Outside the funnel, crm's behaviour stays."""
+
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from .. import compat
+from .common import SalesFunnelCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRealDatabase(SalesFunnelCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_real_company()
+
+    def _other_team_opportunity(self, **values):
+        return (
+            self.env["crm.lead"]
+            .with_user(self.user_salesman_utc)
+            .create(
+                {
+                    "name": "Serwis kotłowni",
+                    "type": "opportunity",
+                    "team_id": self.team_other.id,
+                    "user_id": self.user_salesman_utc.id,
+                    "stage_id": self.other_stages[0].id,
+                    "expected_revenue": 10000,
+                    **values,
+                }
+            )
+        )
+
+    # ------------------------------------------------------------
+    # Defect 1: crm's behaviour outside the funnel
+    # ------------------------------------------------------------
+
+    def test_other_team_stage_move_keeps_typed_probability(self):
+        """A team with its own stages: a typed 60% survives a stage move, as
+        in plain crm (the funnel's stage % never applies there)."""
+        lead = self._other_team_opportunity(probability=60)
+        self.assertEqual(lead.probability, 60)
+        lead.write({"stage_id": self.other_stages[1].id})
+        self.assertEqual(lead.probability, 60)
+        self.assertEqual(lead.prorated_revenue, 6000)
+        # and the funnel's own opportunities still follow their stage
+        funnel_lead = self._create_opportunities(1, self.stage_new, probability=60)
+        funnel_lead.write({"stage_id": self.stage_meeting.id})
+        self.assertEqual(funnel_lead.probability, 3)
+
+    def test_other_team_created_without_probability_is_crm_s(self):
+        """Created in another team's stage without a probability: crm's own
+        (predictive lead scoring's), not the stage's 0%."""
+        lead = self._other_team_opportunity()
+        self.assertEqual(lead.probability, lead.automated_probability)
+
+    def _score_stage(self, stage, won, lost):
+        """Predictive lead scoring's experience of ``stage`` (and of crm's
+        first stage, which gives its totals)."""
+        first = self.env["crm.stage"].search(
+            compat.stage_team_domain(False), order="sequence, id", limit=1
+        )
+        self.env["crm.lead.scoring.frequency"].create(
+            [
+                {
+                    "variable": "stage_id",
+                    "value": str(stage_id),
+                    "won_count": won,
+                    "lost_count": lost,
+                }
+                for stage_id in {first.id, stage.id}
+            ]
+        )
+
+    def test_lead_keeps_lead_scoring_probability(self):
+        """A lead (type 'lead') in a funnel stage is scored by crm, and its
+        probability follows the score, as in plain crm."""
+        self._score_stage(self.stage_new, won=37, lost=63)
+        lead = (
+            self.env["crm.lead"]
+            .with_user(self.user_salesman)
+            .create(
+                {
+                    "name": "Zapytanie ze strony",
+                    "type": "lead",
+                    "team_id": self.team.id,
+                    "stage_id": self.stage_new.id,
+                }
+            )
+        )
+        self.assertGreater(lead.automated_probability, 0)
+        self.assertEqual(lead.probability, lead.automated_probability)
+        # an opportunity of the same stage takes the stage's 0%
+        opportunity = self._create_opportunities(1, self.stage_new)
+        self.assertEqual(opportunity.probability, 0)
+
+    def test_lead_converted_in_funnel_stage_takes_stage_probability(self):
+        """A lead converted into an opportunity of a funnel stage enters the
+        funnel: the stage proposes its %."""
+        lead = (
+            self.env["crm.lead"]
+            .with_user(self.user_salesman)
+            .create(
+                {
+                    "name": "Zapytanie ze strony",
+                    "type": "lead",
+                    "team_id": self.team.id,
+                    "stage_id": self.stage_meeting.id,
+                    "probability": 37,
+                }
+            )
+        )
+        self.assertEqual(lead.probability, 37)
+        lead.write({"type": "opportunity"})
+        self.assertEqual(lead.probability, 3)
+
+    def test_stage_apply_probability_touches_funnel_opportunities_only(self):
+        lead = (
+            self.env["crm.lead"]
+            .with_user(self.user_salesman)
+            .create(
+                {
+                    "name": "Zapytanie",
+                    "type": "lead",
+                    "team_id": self.team.id,
+                    "stage_id": self.stage_meeting.id,
+                    "probability": 37,
+                }
+            )
+        )
+        opportunity = self._create_opportunities(1, self.stage_meeting, probability=50)
+        self.stage_meeting.with_user(self.user_manager).action_apply_probability()
+        self.assertEqual(opportunity.probability, 3)
+        self.assertEqual(lead.probability, 37)
+
+    def test_reminder_concerns_funnel_opportunities_only(self):
+        """The daily reminder lists what the funnel asks for: another team's
+        opportunity without a next action is not the funnel's business."""
+        self._other_team_opportunity()
+        self.assertEqual(self.env["crm.lead"]._cron_next_action_reminders(), 0)
+        self._create_opportunities(1, self.stage_meeting)
+        self.assertEqual(self.env["crm.lead"]._cron_next_action_reminders(), 1)
+
+    # ------------------------------------------------------------
+    # Defect 3: winning closes the salesperson's activities only
+    # ------------------------------------------------------------
+
+    def test_winning_keeps_other_people_s_activities(self):
+        lead = self._create_opportunities(1, self.stage_order)
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        mine = lead.activity_schedule(
+            activity_type_id=todo.id,
+            summary="Zadzwonić w sprawie podpisu",
+            user_id=self.user_salesman.id,
+            date_deadline=date(2026, 3, 20),
+        )
+        invoice = lead.sudo().activity_schedule(
+            activity_type_id=todo.id,
+            summary="Wystawić fakturę",
+            user_id=self.user_accountant.id,
+        )
+        survey = lead.sudo().activity_schedule(
+            activity_type_id=todo.id,
+            summary="Ankieta satysfakcji",
+            user_id=self.user_accountant.id,
+        )
+        lead.with_user(self.user_salesman).write({"stage_id": self.stage_won.id})
+        self.assertFalse(mine.exists())
+        self.assertEqual(lead.activity_ids.filtered(
+            lambda act: act.user_id == self.user_accountant
+        ), invoice | survey)
+        after_sale = self.env.ref("sales_funnel_pl.mail_activity_type_after_sale")
+        self.assertEqual(
+            (lead.activity_ids - invoice - survey).activity_type_id, after_sale
+        )
+        # the cancelled next action leaves a trace in the chatter
+        note = lead.message_ids.filtered(
+            lambda message: "Zadzwonić w sprawie podpisu" in (message.body or "")
+        )
+        self.assertEqual(len(note), 1)
+        self.assertEqual(note.author_id, self.user_salesman.partner_id)
+
+    def test_winning_outside_the_funnel_keeps_crm_activities(self):
+        lead = self._other_team_opportunity()
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        activity = lead.activity_schedule(
+            activity_type_id=todo.id, user_id=self.user_salesman_utc.id
+        )
+        lead.write({"stage_id": self.other_stages[2].id})
+        self.assertTrue(activity.exists())
+        self.assertEqual(lead.activity_ids, activity)
+
+    # ------------------------------------------------------------
+    # Defect 6: a batch write writes the caller's values once
+    # ------------------------------------------------------------
+
+    def test_batch_write_with_x2many_commands_creates_once(self):
+        leads = (
+            self._create_opportunities(2, self.stage_new)
+            | self._create_opportunities(2, self.stage_meeting)
+            | self._create_opportunities(1, self.stage_order)
+        )
+        leads.with_user(self.user_salesman).write(
+            {
+                "stage_id": self.stages[4].id,
+                "tag_ids": [Command.create({"name": "Import z targów"})],
+            }
+        )
+        tags = self.env["crm.tag"].search([("name", "=", "Import z targów")])
+        self.assertEqual(len(tags), 1)
+        self.assertEqual(leads.tag_ids, tags)
+        self.assertEqual(set(leads.mapped("probability")), {5})
+        self.assertEqual(leads.stage_id, self.stages[4])
+
+    # ------------------------------------------------------------
+    # Defect 8: stage dates never go backwards across time zones
+    # ------------------------------------------------------------
+
+    def test_move_by_writer_behind_is_not_dated_before_previous_stage(self):
+        with freeze_time("2026-03-09 22:00:00"):  # 9 March, 23:00 in Warsaw
+            lead = self._create_opportunities(1, self.stage_new)
+        with freeze_time("2026-03-09 23:30:00"):  # 10 March, 00:30 in Warsaw
+            lead.with_user(self.user_salesman).write(
+                {"stage_id": self.stages[1].id}
+            )
+            self.assertEqual(lead.date_stage, date(2026, 3, 10))
+            # still 9 March in UTC
+            lead.with_user(self.user_salesman_utc).write(
+                {"stage_id": self.stages[2].id}
+            )
+            self.assertEqual(lead.date_stage, date(2026, 3, 10))
+            rows = lead.stage_history_ids.sorted("id")
+            self.assertEqual(
+                rows.mapped("date_stage"),
+                [date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 10)],
+            )
+        with freeze_time("2026-03-11 09:00:00"):
+            # the stage date can still be corrected afterwards
+            lead.with_user(self.user_salesman).write({"date_stage": "2026-03-11"})
+            self.assertEqual(rows[-1].date_stage, date(2026, 3, 11))
+
+    # ------------------------------------------------------------
+    # Defect 9: one stage order, crm's
+    # ------------------------------------------------------------
+
+    def test_stage_sharing_a_sequence_follows_crm_order(self):
+        """"Demo", given the sequence of "Meeting", is an earlier column in
+        crm's order (sequence, name, id): moving from it to "Meeting" moves
+        on and makes "Meeting" the furthest stage."""
+        demo = self.env["crm.stage"].create(
+            {
+                "name": "Demo",
+                "sequence": self.stage_meeting.sequence,
+                "is_funnel_stage": True,
+                "probability": 3,
+            }
+        )
+        order = self.env["crm.stage"].search(
+            [("id", "in", (demo | self.stage_meeting).ids)]
+        )
+        self.assertEqual(order, demo | self.stage_meeting)
+        lead = self._create_opportunities(1, demo)
+        self.assertEqual(lead.stage_reached_id, demo)
+        lead.with_user(self.user_salesman).write({"stage_id": self.stage_meeting.id})
+        self.assertEqual(lead.stage_reached_id, self.stage_meeting)
+        first_row = lead.stage_history_ids.sorted("id")[0]
+        self.assertTrue(first_row.moved_on)
+        self.assertEqual(
+            (demo | self.stage_meeting)._sorted_in_order(), demo | self.stage_meeting
+        )
+
+    # ------------------------------------------------------------
+    # Defect 10: a mapping is a migration
+    # ------------------------------------------------------------
+
+    def test_mapping_keeps_stage_date_and_workers(self):
+        with freeze_time("2026-03-02 09:00:00"):
+            lead = self._other_team_opportunity()
+        with freeze_time("2026-03-20 09:00:00"):
+            self.env["crm.lead"].browse(lead.ids).with_user(
+                self.user_manager
+            ).with_context(sales_funnel_stage_mapping=True).write(
+                {"stage_id": self.stage_meeting.id}
+            )
+        self.assertEqual(lead.date_stage, date(2026, 3, 2))
+        self.assertEqual(lead.process_user_ids, self.user_salesman_utc)
+        self.assertEqual(lead.stage_history_ids.sorted("id")[-1].change_type, "map")
+
+    # ------------------------------------------------------------
+    # Defect 11: the install's won rule
+    # ------------------------------------------------------------
+
+    def test_install_dates_open_opportunity_at_100_is_open(self):
+        from ..hooks import _init_process_dates
+
+        lead = self._create_opportunities(1, self.stage_order, probability=100)
+        _init_process_dates(self.env)
+        self.assertFalse(lead.date_process_end)
+        with freeze_time(fields.Date.today()):
+            lead.with_user(self.user_salesman).write({"stage_id": self.stage_won.id})
+        self.assertEqual(lead.stage_history_ids.sorted("id")[-1].change_type, "won")
+        self.assertEqual(lead.process_end_user_id, self.user_salesman)
+
+    def test_install_days_of_odoobot_are_the_company_s(self):
+        """The install runs as OdooBot (no time zone): its days are those of
+        the time zone the company's users work in, not UTC's."""
+        from ..utils import user_tz
+
+        odoobot = self.env.ref("base.user_root")
+        self.assertFalse(odoobot.tz)
+        self.assertEqual(user_tz(self.env(user=odoobot, context={})), "Europe/Warsaw")
