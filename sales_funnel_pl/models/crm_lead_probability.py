@@ -110,7 +110,9 @@ class CrmLead(models.Model):
         probability follows the stage (see ``write``) and whatever the user
         typed afterwards. Elsewhere, crm's own computation."""
         funnel = self._sales_funnel_filter()
-        super(CrmLead, self - funnel)._compute_probabilities()
+        if self - funnel:
+            # (19.0's crm cannot compute an empty recordset)
+            super(CrmLead, self - funnel)._compute_probabilities()
         if not funnel:
             return
         lead_probabilities = compat.pls_probabilities(funnel)

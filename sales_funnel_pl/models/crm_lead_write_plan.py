@@ -22,11 +22,13 @@ from .. import compat
 
 @dataclass
 class WritePlan:
-    """What a write does: ``common`` (the caller's values, minus a stage
-    that some opportunities already have), written once on ``self``;
-    ``groups``: {tuple of (field, value) pairs: lead ids}, each written once
-    after; ``events``: {lead id: (previous stage id, change type)} for the
-    stage history."""
+    """What a write does: ``common`` (the caller's values but the stage),
+    written once on every opportunity; ``groups``: {tuple of (field, value)
+    pairs: lead ids}, each written once after: the stage for those that
+    move (an opportunity already in the stage is not written it, so crm
+    leaves its time in the stage alone) and each transition's own values;
+    ``events``: {lead id: (previous stage id, change type)} for the stage
+    history."""
 
     common: dict
     groups: dict = field(default_factory=dict)
@@ -63,23 +65,19 @@ class CrmLead(models.Model):
         )
         in_funnel_after = self._sales_funnel_after(vals, new_stage)
         groups = defaultdict(list)
-        anyone_moves = False
         for lead in self:
             kind, process = transitions.get(lead.id, (None, None))
             moves = "stage_id" in vals and lead.stage_id.id != (
                 vals["stage_id"] or False
             )
-            anyone_moves = anyone_moves or moves
             extra = self._transition_values(
                 vals, lead, kind, process, moves, lead in in_funnel_after, today
             )
+            if moves:
+                extra = tuple(sorted((*extra, ("stage_id", vals["stage_id"]))))
             if extra:
                 groups[extra].append(lead.id)
-        common = dict(vals)
-        if "stage_id" in vals and not anyone_moves:
-            # every opportunity is already in the stage: nothing of the stage
-            # is written (crm would restart its time in the stage)
-            common.pop("stage_id")
+        common = {key: value for key, value in vals.items() if key != "stage_id"}
         return WritePlan(
             common=common,
             groups=dict(groups),

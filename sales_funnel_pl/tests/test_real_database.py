@@ -11,6 +11,7 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .. import compat
 from .common import SalesFunnelCommon
@@ -150,6 +151,37 @@ class TestRealDatabase(SalesFunnelCommon):
         self._create_opportunities(1, self.stage_meeting)
         self.assertEqual(self.env["crm.lead"]._cron_next_action_reminders(), 1)
 
+    def test_scoring_update_skips_a_failing_batch(self):
+        """Predictive lead scoring's nightly update: a batch that fails (here
+        a row the database refuses to update) is logged and skipped, the
+        other batches are written, as crm's own cron does."""
+        self._score_stage(self.stage_new, won=37, lost=63)
+        self._score_stage(self.stage_meeting, won=10, lost=90)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm.pls_start_date", "2000-01-01"
+        )
+        refused = self._create_opportunities(1, self.stage_new)
+        updated = self._create_opportunities(1, self.stage_meeting)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET automated_probability = 99 WHERE id = ANY(%s)",
+            [(refused | updated).ids],
+        )
+        self.env.cr.execute(
+            """CREATE FUNCTION sfp_refuse() RETURNS trigger AS $$
+               BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql;
+               CREATE TRIGGER sfp_refuse BEFORE UPDATE ON crm_lead FOR EACH ROW
+               WHEN (OLD.id = %s) EXECUTE FUNCTION sfp_refuse()""",
+            [refused.id],
+        )
+        self.env.invalidate_all()
+        with mute_logger("odoo.addons.sales_funnel_pl.models.crm_lead_probability"):
+            self.env["crm.lead"]._update_automated_probabilities()
+        self.assertEqual(refused.automated_probability, 99)
+        self.assertNotEqual(updated.automated_probability, 99)
+        # the probabilities of the funnel's opportunities stay their stage's
+        self.assertEqual(updated.probability, 3)
+
     # ------------------------------------------------------------
     # Defect 3: winning closes the salesperson's activities only
     # ------------------------------------------------------------
@@ -175,9 +207,10 @@ class TestRealDatabase(SalesFunnelCommon):
         )
         lead.with_user(self.user_salesman).write({"stage_id": self.stage_won.id})
         self.assertFalse(mine.exists())
-        self.assertEqual(lead.activity_ids.filtered(
-            lambda act: act.user_id == self.user_accountant
-        ), invoice | survey)
+        self.assertEqual(
+            lead.activity_ids.filtered(lambda act: act.user_id == self.user_accountant),
+            invoice | survey,
+        )
         after_sale = self.env.ref("sales_funnel_pl.mail_activity_type_after_sale")
         self.assertEqual(
             (lead.activity_ids - invoice - survey).activity_type_id, after_sale
@@ -229,9 +262,7 @@ class TestRealDatabase(SalesFunnelCommon):
         with freeze_time("2026-03-09 22:00:00"):  # 9 March, 23:00 in Warsaw
             lead = self._create_opportunities(1, self.stage_new)
         with freeze_time("2026-03-09 23:30:00"):  # 10 March, 00:30 in Warsaw
-            lead.with_user(self.user_salesman).write(
-                {"stage_id": self.stages[1].id}
-            )
+            lead.with_user(self.user_salesman).write({"stage_id": self.stages[1].id})
             self.assertEqual(lead.date_stage, date(2026, 3, 10))
             # still 9 March in UTC
             lead.with_user(self.user_salesman_utc).write(
@@ -253,7 +284,7 @@ class TestRealDatabase(SalesFunnelCommon):
     # ------------------------------------------------------------
 
     def test_stage_sharing_a_sequence_follows_crm_order(self):
-        """"Demo", given the sequence of "Meeting", is an earlier column in
+        """ "Demo", given the sequence of "Meeting", is an earlier column in
         crm's order (sequence, name, id): moving from it to "Meeting" moves
         on and makes "Meeting" the furthest stage."""
         demo = self.env["crm.stage"].create(
