@@ -175,7 +175,9 @@ class TestRealDatabase(SalesFunnelCommon):
             [refused.id],
         )
         self.env.invalidate_all()
-        with mute_logger("odoo.addons.sales_funnel_pl.models.crm_lead_probability"):
+        with mute_logger(
+            "odoo.sql_db", "odoo.addons.sales_funnel_pl.models.crm_lead_probability"
+        ):
             self.env["crm.lead"]._update_automated_probabilities()
         self.assertEqual(refused.automated_probability, 99)
         self.assertNotEqual(updated.automated_probability, 99)
