@@ -11,3 +11,4 @@ from . import res_config_settings
 from . import crm_lead_demo
 from . import sales_funnel_forecast_snapshot
 from . import sales_funnel_target
+from . import crm_lead_merge

@@ -206,9 +206,16 @@ class CrmLeadStageHistory(models.Model):
             ("lost", "Lost"),
             ("restore", "Restored"),
             ("map", "Stage mapping"),
+            ("merge", "Merged"),
         ],
         string="Left by",
         readonly=True,
+    )
+    merged_lead_id = fields.Integer(
+        string="Merged Opportunity",
+        readonly=True,
+        help="The id of the opportunity this row was written for, when it was "
+        "merged into another: its rows keep their own succession of stages.",
     )
     moved_on = fields.Boolean(
         readonly=True,
@@ -460,11 +467,13 @@ class CrmLeadStageHistory(models.Model):
                       SET duration_days = %(duration)s
                      FROM (SELECT id,
                                   lead(date_stage) OVER (
-                                      PARTITION BY lead_id ORDER BY date_enter, id
+                                      PARTITION BY lead_id, merged_lead_id
+                                      ORDER BY date_enter, id
                                   ) AS next_day
                              FROM crm_lead_stage_history
                             WHERE lead_id = ANY(%(lead_ids)s)) n
                     WHERE n.id = h.id AND h.date_leave IS NOT NULL
+                      AND h.left_change IS DISTINCT FROM 'merge'
                       AND h.duration_days IS DISTINCT FROM %(duration)s""",
                 duration=duration_sql(SQL("h.date_stage"), SQL("n.next_day")),
                 lead_ids=leads.ids,
@@ -482,6 +491,7 @@ class CrmLeadStageHistory(models.Model):
                  JOIN LATERAL (
                       SELECT date_stage FROM crm_lead_stage_history p
                        WHERE p.lead_id = h.lead_id
+                         AND p.merged_lead_id IS NOT DISTINCT FROM h.merged_lead_id
                          AND p.stage_id IS DISTINCT FROM h.stage_id
                          AND (p.date_enter, p.id) < (h.date_enter, h.id)
                        ORDER BY p.date_enter DESC, p.id DESC LIMIT 1) p ON true
