@@ -272,9 +272,10 @@ class TestCrmLeadMerge(SalesFunnelCommon):
     @users("sfp_salesman")
     def test_query_count(self):
         """Merging the processes of one opportunity or three into the kept
-        one: the same six queries (the opportunities, their furthest stages,
-        the follow-ups to move, the history and workers, the kept one's
-        values, the follow-ups' origin)."""
+        one: the same seven queries (the opportunities, their furthest
+        stages, those stages in crm's stage order, the follow-ups to move,
+        the history and workers, the kept one's values, the follow-ups'
+        origin)."""
         s = self.stages
 
         def build(count):
@@ -294,7 +295,7 @@ class TestCrmLeadMerge(SalesFunnelCommon):
             kept, others = build(count)
             self.env.invalidate_all()
             with freeze_time("2026-02-10 08:00:00"):
-                with self.assertQueryCount(sfp_salesman=6):
+                with self.assertQueryCount(sfp_salesman=7):
                     kept._merge_dependences_process(others)
             self.assertRecordValues(
                 kept,
