@@ -20,3 +20,4 @@ from . import test_forecast_snapshot
 from . import test_forecast_won
 from . import test_ui_forecast_won
 from . import test_sales_funnel_demo
+from . import test_crm_lead_form
