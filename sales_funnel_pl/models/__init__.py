@@ -8,7 +8,7 @@ from . import crm_lead_funnel_fill
 from . import crm_lead_stage_history
 from . import mail_activity
 from . import res_config_settings
-from . import crm_lead_demo
+from . import sales_funnel_demo
 from . import sales_funnel_forecast_snapshot
 from . import sales_funnel_target
 from . import crm_lead_merge

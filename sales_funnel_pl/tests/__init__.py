@@ -21,3 +21,5 @@ from . import test_forecast_won
 from . import test_ui_forecast_won
 from . import test_real_database
 from . import test_crm_lead_merge
+from . import test_sales_funnel_demo
+from . import test_crm_lead_form

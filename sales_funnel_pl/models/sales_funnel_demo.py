@@ -23,16 +23,22 @@ DEMO_PROJECTS = [
 ]
 
 
-class CrmLead(models.Model):
-    _inherit = "crm.lead"
+class SalesFunnelDemo(models.AbstractModel):
+    """The demo's year of sales, called from the demo data
+    (``demo/crm_lead_history_demo.xml``, ``demo/sales_funnel_target_demo.xml``):
+    a model of its own, so that a database without demo data carries no code
+    that creates users or opportunities."""
+
+    _name = "sales.funnel.demo"
+    _description = "Sales Funnel PL demo data"
 
     @api.model
-    def _demo_load_history(self):
+    def _load_history(self):
         """Give the demo a year of sales, deterministically and relative to
         today: the demo opportunities were created over the last twelve
         months and moved until yesterday; the closed ones added here were
         won or lost over the last twelve months (won ones in every month,
-        see ``_demo_closings``), after months of work. All moved through
+        see ``_closings``), after months of work. All moved through
         the funnel on working days (some skipping stages), and were lost at
         every stage or won.
         Each move is recorded as Odoo records it (a chatter message tracking
@@ -42,16 +48,17 @@ class CrmLead(models.Model):
         # a generator of its own, so that the moves stay those of rng
         rng_deadline = random.Random(29)
         today = fields.Date.context_today(self)
+        Lead = self.env["crm.lead"]
         stages = self.env["crm.stage"].browse(
             self.env.ref(f"sales_funnel_pl.stage_{number:02d}").id
             for number in range(1, 18)
         )
-        people = self._demo_people()
+        people = self._people()
         data = self.env["ir.model.data"].search(
             [("module", "=", "sales_funnel_pl"), ("model", "=", "crm.lead")],
             order="name",
         )
-        leads = self.with_context(active_test=False).browse(data.mapped("res_id"))
+        leads = Lead.with_context(active_test=False).browse(data.mapped("res_id"))
         # spread the demo opportunities over the people of both teams
         for index, lead in enumerate(leads):
             user, team = people[index % len(people)]
@@ -83,13 +90,13 @@ class CrmLead(models.Model):
                     else lost_reasons[index % len(lost_reasons)].id,
                 }
             )
-        leads |= self.with_context(active_test=False, tracking_disable=True).create(
+        leads |= Lead.with_context(active_test=False, tracking_disable=True).create(
             extra_vals
         )
 
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         subtype = self.env.ref("crm.mt_lead_stage", raise_if_not_found=False)
-        closings = self._demo_closings(leads, today)
+        closings = self._closings(leads, today)
         messages, lead_dates = [], []
         for lead in leads:
             final = stages.ids.index(lead.stage_id.id)
@@ -112,8 +119,8 @@ class CrmLead(models.Model):
             sampled = len(path) - 1 - (1 if closing and lead.stage_id.is_won else 0)
             days = sorted(rng.sample(range(1, max(2, (end - start).days)), sampled))
             moments = sorted(
-                [self._demo_moment(rng, start)]
-                + [self._demo_moment(rng, start + timedelta(days=day)) for day in days]
+                [self._moment(rng, start)]
+                + [self._moment(rng, start + timedelta(days=day)) for day in days]
             )
             for index in range(1, len(moments)):  # one move at a time
                 moments[index] = max(
@@ -173,7 +180,7 @@ class CrmLead(models.Model):
                 WHERE u.partner_id = m.author_id AND m.id = ANY(%s)""",
             [created.ids],
         )
-        self.flush_model()
+        Lead.flush_model()
         self.env.cr.executemany(
             """UPDATE crm_lead
                   SET create_uid = %s, write_uid = %s, create_date = %s, date_open = %s,
@@ -228,10 +235,10 @@ class CrmLead(models.Model):
             "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)", [leads.ids]
         )
         self.env["crm.lead.stage.history"].invalidate_model()
-        self.invalidate_model()
+        Lead.invalidate_model()
 
     @api.model
-    def _demo_closings(self, leads, today):
+    def _closings(self, leads, today):
         """{lead id: (closing moment, whether it was expected in its month)}
         of the closed ones among ``leads``, deterministically: the won sales
         spread over the current month and the 11 before it, unevenly but at
@@ -265,7 +272,7 @@ class CrmLead(models.Model):
         return closings
 
     @api.model
-    def _demo_load_targets(self):
+    def _load_targets(self):
         """Monthly targets of the demo's salespeople and teams, from a year
         ago to three months ahead: each salesperson's is a little above what
         they won per month over the year (rounded to thousands), each team's
@@ -284,7 +291,7 @@ class CrmLead(models.Model):
             )
         )
         vals_list, team_totals = [], {}
-        for user, team in self._demo_people():
+        for user, team in self._people():
             amount = max(20000, round(won.get(user, 0) / 12 * 1.1, -3))
             team_totals[team] = team_totals.get(team, 0) + amount
             vals_list += [
@@ -308,7 +315,7 @@ class CrmLead(models.Model):
         self.env["sales.funnel.target"].create(vals_list)
 
     @api.model
-    def _demo_people(self):
+    def _people(self):
         """[(salesperson, team)]: the demo's own salespeople and second team
         are found by their login and name, or created: they own
         opportunities and activities, so that uninstalling the addon keeps
@@ -349,7 +356,7 @@ class CrmLead(models.Model):
         return people
 
     @api.model
-    def _demo_moment(self, rng, day):
+    def _moment(self, rng, day):
         """A working-day moment of ``day`` (UTC, office hours in Poland)."""
         while day.weekday() >= 5:
             day -= timedelta(days=1)
