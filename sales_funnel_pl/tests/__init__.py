@@ -20,3 +20,4 @@ from . import test_forecast_snapshot
 from . import test_forecast_won
 from . import test_ui_forecast_won
 from . import test_migration_1_5_0
+from . import test_stage_report_opportunities
