@@ -21,3 +21,4 @@ from . import test_forecast_won
 from . import test_ui_forecast_won
 from . import test_migration_1_5_0
 from . import test_stage_report_opportunities
+from . import test_forecast_rebuild_other_stages
