@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from .. import compat
 from ..utils import percent_sql
+from . import sql
 
 # the measures counting opportunities, not rows: an opportunity that entered
 # a stage three times is one opportunity that reached it
@@ -209,5 +210,5 @@ class SalesFunnelStageReport(models.Model):
                    NULL, NULL, NULL, NULL
               FROM crm_lead_stage_history_skip k
             """,
-            won=compat.lead_won_sql("l", "ws"),
+            won=sql.won_sql("l", "ws"),
         )
