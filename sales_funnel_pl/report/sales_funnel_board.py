@@ -342,22 +342,17 @@ class SalesFunnelBoard(models.AbstractModel):
             if reading == "now":
                 domain = population + [("stage_id", "=", stage_id)]
             elif active:
+                # the rule of the SQL's band: the furthest stage ranks at or
+                # after the band's (sequence, then id), in a stage of its team
                 domain = (
                     population
                     + compat.lead_of_stage_team_domain(stage)
                     + [
-                        (
-                            "stage_history_ids",
-                            "any",
-                            [
-                                ("stage_id.active", "=", True),
-                                "|",
-                                ("stage_id.sequence", ">", sequence),
-                                "&",
-                                ("stage_id.sequence", "=", sequence),
-                                ("stage_id", ">=", stage_id),
-                            ],
-                        ),
+                        "|",
+                        ("stage_reached_id.sequence", ">", sequence),
+                        "&",
+                        ("stage_reached_id.sequence", "=", sequence),
+                        ("stage_reached_id", ">=", stage_id),
                     ]
                 )
             else:
