@@ -6,15 +6,21 @@ Shared by the checks in tests/; every call is a separate process, so no Odoo
 registry is ever loaded into the pytest process.
 """
 
+import io
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
+
+import pytest
+from lxml import etree
 
 import odoo.release
 
 REPO = Path(__file__).resolve().parents[1]
 MARK = "@@RESULT@@"
+MANIFEST = "sales_funnel_pl/__manifest__.py"
 
 # the series of the Odoo running the checks: 18.0 or 19.0
 SERIES = odoo.release.series
@@ -78,3 +84,68 @@ def shell(db, code, addons=REPO):
     lines = [line for line in out.splitlines() if line.startswith(MARK)]
     assert len(lines) == 1, out[-3000:]
     return json.loads(lines[0][len(MARK) :])
+
+
+def _git(*args, **kwargs):
+    return subprocess.run(
+        ["git", "-C", str(REPO), *args], capture_output=True, check=True, **kwargs
+    ).stdout
+
+
+def release_before(folder, version, previous):
+    """Extract into `folder` the addon as the repository held it just before
+    its version went to `version` (the oldest commit that wrote it into the
+    manifest, whatever was merged after it), when its version was
+    `previous`; the check fails when the repository's history does not
+    hold it."""
+    try:
+        bump = _git(
+            "log",
+            "--format=%H",
+            "--reverse",
+            "-S",
+            f'"version": "{version}"',
+            "--",
+            MANIFEST,
+            text=True,
+        ).split()[0]
+        manifest = _git("show", f"{bump}^:{MANIFEST}", text=True)
+    except (OSError, IndexError, subprocess.CalledProcessError):
+        manifest = ""
+    if f'"version": "{previous}"' not in manifest:
+        pytest.fail(f"the repository's history does not hold version {previous}")
+    archive = _git("archive", "--format=tar", f"{bump}^", "sales_funnel_pl")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def upgrade_release(db, old_addons, before_code, after_code):
+    """Install the addon of the folder `old_addons` on a new database `db`,
+    run `before_code` in its shell, upgrade the addon with this tree's code,
+    then run the code `after_code(before)` gives for what `before_code`
+    emitted; returns what both emitted, (before, after)."""
+    subprocess.run(["dropdb", "--if-exists", db], check=True)
+    run(
+        db,
+        "-i",
+        "sales_funnel_pl",
+        *WITHOUT_DEMO,
+        "--stop-after-init",
+        addons=old_addons,
+    )
+    before = shell(db, before_code, addons=old_addons)
+    run(db, "-u", "sales_funnel_pl", "--stop-after-init")
+    return before, shell(db, after_code(before))
+
+
+def rule_in_data_file(path, record_id):
+    """[name, domain] of the record rule `record_id` as the addon's data file
+    `path` (in sales_funnel_pl/) writes it: what a new install has."""
+    record = etree.parse(REPO / "sales_funnel_pl" / path).find(
+        f".//record[@id='{record_id}']"
+    )
+    return [
+        record.find(f"field[@name='{name}']").text.strip()
+        for name in ("name", "domain_force")
+    ]

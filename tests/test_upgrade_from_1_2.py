@@ -13,17 +13,19 @@ got (``stage_reached_id``) from the stage history the earlier release
 wrote."""
 
 import ast
-import io
 import os
 import subprocess
-import tarfile
 
 import pytest
-from lxml import etree
-from odoo_cli import REPO, WITHOUT_DEMO, run, shell
+from odoo_cli import (
+    MANIFEST,
+    REPO,
+    release_before,
+    rule_in_data_file,
+    upgrade_release,
+)
 
 DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_DB", "sales_funnel_pl_upgrade")
-MANIFEST = "sales_funnel_pl/__manifest__.py"
 
 # xml ids in 1.2.0 -> in 1.3.0 (the migration's list, written again here)
 RENAMED = {
@@ -114,58 +116,16 @@ emit({{
 """
 
 
-def _git(*args, **kwargs):
-    return subprocess.run(
-        ["git", "-C", str(REPO), *args], capture_output=True, check=True, **kwargs
-    ).stdout
-
-
-def _previous_release(folder):
-    """Extract the addon as it was before its version went to 1.3.0 into
-    `folder`; None when the repository's history does not hold it."""
-    try:
-        # the commit that wrote version 1.3.0 into the manifest (the oldest
-        # one, whatever was merged after it), and the manifest before it
-        bump = _git(
-            "log",
-            "--format=%H",
-            "--reverse",
-            "-S",
-            '"version": "1.3.0"',
-            "--",
-            MANIFEST,
-            text=True,
-        ).split()[0]
-        manifest = _git("show", f"{bump}^:{MANIFEST}", text=True)
-    except (OSError, IndexError, subprocess.CalledProcessError):
-        return None
-    if '"version": "1.2.0"' not in manifest:
-        return None
-    archive = _git("archive", "--format=tar", f"{bump}^", "sales_funnel_pl")
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def upgrade(tmp_path_factory):
-    old_addons = _previous_release(tmp_path_factory.mktemp("sales_funnel_pl-1.2.0"))
-    if old_addons is None:
-        pytest.fail("the repository's history does not hold version 1.2.0")
-    subprocess.run(["dropdb", "--if-exists", DB], check=True)
-    run(
-        DB,
-        "-i",
-        "sales_funnel_pl",
-        *WITHOUT_DEMO,
-        "--stop-after-init",
-        addons=old_addons,
+    old_addons = release_before(
+        tmp_path_factory.mktemp("sales_funnel_pl-1.2.0"), "1.3.0", "1.2.0"
     )
-    before = shell(DB, BEFORE.format(old=list(RENAMED)), addons=old_addons)
-    run(DB, "-u", "sales_funnel_pl", "--stop-after-init")
-    after = shell(
+    before, after = upgrade_release(
         DB,
-        AFTER.format(
+        old_addons,
+        BEFORE.format(old=list(RENAMED)),
+        lambda before: AFTER.format(
             old=list(RENAMED),
             new=list(RENAMED.values()),
             custom_view=before["custom_view"],
@@ -228,10 +188,6 @@ def test_forecast_rule_lets_salespeople_read_their_targets(upgrade):
         "Forecast: own and unassigned opportunities",
         "['|', ('lead_id.user_id', '=', user.id), ('lead_id.user_id', '=', False)]",
     ]
-    record = etree.parse(
-        REPO / "sales_funnel_pl/security/crm_lead_stage_history_security.xml"
-    ).find(f".//record[@id='{FORECAST_RULE}']")
-    assert after["forecast_rule"] == [
-        record.find(f"field[@name='{name}']").text.strip()
-        for name in ("name", "domain_force")
-    ]
+    assert after["forecast_rule"] == rule_in_data_file(
+        "security/crm_lead_stage_history_security.xml", FORECAST_RULE
+    )

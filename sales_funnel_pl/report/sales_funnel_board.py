@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import compat
-from .sales_funnel_forecast_report import SalesFunnelForecastReport
+from . import sql
 
 READINGS = ("cohort", "now")
 PERIODS = ("month", "quarter", "year", "last_12_months", "custom")
@@ -183,30 +183,6 @@ class SalesFunnelBoard(models.AbstractModel):
         return date_from, date_to
 
     @api.model
-    def _board_rates_sql(self):
-        """CTE ``rates`` (company_id, rate): each allowed company's rate into
-        the current company's currency, today, as the forecast converts."""
-        day = fields.Date.context_today(self)
-        rate = SalesFunnelForecastReport._rate_sql
-        return SQL(
-            """
-            target AS (
-                SELECT c.currency_id, split_part(c.parent_path, '/', 1)::int AS root_id
-                  FROM res_company c WHERE c.id = %(company)s
-            ), rates AS (
-                SELECT c.id AS company_id,
-                       CASE WHEN c.currency_id = t.currency_id THEN 1.0
-                            ELSE %(target_rate)s / %(company_rate)s END AS rate
-                  FROM res_company c, target t
-                 WHERE c.id IN %(companies)s
-            )""",
-            company=self.env.company.id,
-            companies=tuple(self.env.companies.ids),
-            target_rate=rate(SQL("t.currency_id"), SQL("t.root_id"), day),
-            company_rate=rate(SQL("c.currency_id"), SQL("t.root_id"), day),
-        )
-
-    @api.model
     def _board_leads_sql(self, domain):
         """SELECT of the opportunities of ``domain`` the user may read (id,
         stage, team, next action date, process dates, won, lost, open and
@@ -214,7 +190,7 @@ class SalesFunnelBoard(models.AbstractModel):
         Lead = self.env["crm.lead"].with_context(active_test=False)
         query = Lead._search(domain)
         lead = query.table
-        won = compat.lead_won_sql(lead, "board_stage")
+        won = sql.won_sql(lead, "board_stage")
         query.add_join(
             "LEFT JOIN",
             "board_stage",
@@ -225,11 +201,7 @@ class SalesFunnelBoard(models.AbstractModel):
             "LEFT JOIN",
             "board_rate",
             "rates",
-            SQL(
-                "board_rate.company_id = COALESCE(%s, %s)",
-                SQL.identifier(lead, "company_id"),
-                self.env.company.id,
-            ),
+            SQL("board_rate.company_id = %s", sql.lead_company_sql(self.env, lead)),
         )
 
         def column(name):
@@ -244,9 +216,9 @@ class SalesFunnelBoard(models.AbstractModel):
             SQL("%s AS next_action_date", column("next_action_date")),
             SQL("%s AS date_process_start", column("date_process_start")),
             SQL("%s AS date_process_end", column("date_process_end")),
-            SQL("COALESCE(%s, false) AS is_won", won),
+            SQL("%s AS is_won", won),
             SQL("COALESCE(%s, false) AS is_lost", compat.lead_lost_sql(lead)),
-            SQL("(%s AND NOT COALESCE(%s, false)) AS is_open", column("active"), won),
+            SQL("(%s AND NOT %s) AS is_open", column("active"), won),
             SQL("COALESCE(%s, 0) * %s AS expected", column("expected_revenue"), rate),
             SQL("COALESCE(%s, 0) * %s AS prorated", column("prorated_revenue"), rate),
         )
@@ -344,7 +316,7 @@ class SalesFunnelBoard(models.AbstractModel):
              GROUP BY s.id
              ORDER BY s.sequence, s.id
             """,
-                rates=self._board_rates_sql(),
+                rates=sql.currency_rates_sql(self.env),
                 leads=self._board_leads_sql(population),
                 reach=reach,
                 archived=archived,
@@ -370,22 +342,17 @@ class SalesFunnelBoard(models.AbstractModel):
             if reading == "now":
                 domain = population + [("stage_id", "=", stage_id)]
             elif active:
+                # the rule of the SQL's band: the furthest stage ranks at or
+                # after the band's (sequence, then id), in a stage of its team
                 domain = (
                     population
                     + compat.lead_of_stage_team_domain(stage)
                     + [
-                        (
-                            "stage_history_ids",
-                            "any",
-                            [
-                                ("stage_id.active", "=", True),
-                                "|",
-                                ("stage_id.sequence", ">", sequence),
-                                "&",
-                                ("stage_id.sequence", "=", sequence),
-                                ("stage_id", ">=", stage_id),
-                            ],
-                        ),
+                        "|",
+                        ("stage_reached_id.sequence", ">", sequence),
+                        "&",
+                        ("stage_reached_id.sequence", "=", sequence),
+                        ("stage_reached_id", ">=", stage_id),
                     ]
                 )
             else:
@@ -449,7 +416,7 @@ class SalesFunnelBoard(models.AbstractModel):
                                AS closed
                       FROM leads) l
             """,
-                rates=self._board_rates_sql(),
+                rates=sql.currency_rates_sql(self.env),
                 leads=self._board_leads_sql(base + [("active", "in", [True, False])]),
                 targets=targets,
                 today=today,

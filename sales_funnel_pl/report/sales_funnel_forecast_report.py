@@ -5,6 +5,7 @@ from odoo.tools import SQL
 
 from .. import compat
 from ..utils import percent_sql, sum_sql, user_tz
+from . import sql
 
 
 class SalesFunnelForecastReport(models.Model):
@@ -41,8 +42,7 @@ class SalesFunnelForecastReport(models.Model):
         ],
         "crm.stage": ["is_won"],
         "sales.funnel.target": ["date", "team_id", "user_id", "company_id", "amount"],
-        "res.currency.rate": ["rate", "name", "currency_id", "company_id"],
-        "res.company": ["currency_id", "parent_path"],
+        **sql.RATES_DEPENDS,
     }
 
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
@@ -96,48 +96,6 @@ class SalesFunnelForecastReport(models.Model):
         help="What was won, in % of the target.",
     )
 
-    @staticmethod
-    def _rate_sql(currency, root_company, day):
-        """The rate of `currency` for `root_company` on `day`, as Odoo's
-        `res.currency._get_rates` finds it, as an SQL expression."""
-        rate = """SELECT r.rate FROM res_currency_rate r
-                   WHERE r.currency_id = %(currency)s
-                     AND (r.company_id IS NULL OR r.company_id = %(root)s)"""
-        return SQL(
-            f"COALESCE(({rate} AND r.name <= %(day)s"
-            " ORDER BY r.company_id, r.name DESC LIMIT 1),"
-            f" ({rate} ORDER BY r.company_id, r.name LIMIT 1), 1.0)",
-            currency=currency,
-            root=root_company,
-            day=day,
-        )
-
-    def _currency_rates_sql(self):
-        """SQL CTEs ``target`` (the current company's currency) and ``rates``
-        (per company the user works in: the factor converting its currency
-        into the current company's, at today's rate), to start a WITH."""
-        day = fields.Date.context_today(self)
-        target_rate = self._rate_sql(SQL("t.currency_id"), SQL("t.root_id"), day)
-        company_rate = self._rate_sql(SQL("c.currency_id"), SQL("t.root_id"), day)
-        return SQL(
-            """
-            target AS (
-                SELECT c.currency_id, split_part(c.parent_path, '/', 1)::int AS root_id
-                  FROM res_company c
-                 WHERE c.id = %(company)s
-            ), rates AS (
-                SELECT c.id AS company_id, t.currency_id,
-                       CASE WHEN c.currency_id = t.currency_id THEN 1.0
-                            ELSE %(target_rate)s / %(company_rate)s END AS rate
-                  FROM res_company c, target t
-                 WHERE c.id IN %(companies)s
-            )""",
-            company=self.env.company.id,
-            companies=tuple(self.env.companies.ids),
-            target_rate=target_rate,
-            company_rate=company_rate,
-        )
-
     @property
     def _table_query(self):
         # all in SQL, so that the report's read stays one query
@@ -148,13 +106,8 @@ class SalesFunnelForecastReport(models.Model):
             SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id,
                 l.partner_id,
                    l.company_id, r.currency_id AS company_currency,
-                   -- won: the day the sale ended (19.0's crm moves date_closed
-                   -- when a won opportunity is archived; the process end stays)
-                   CASE WHEN %(won)s
-                        THEN COALESCE(l.date_process_end,
-                                      (COALESCE(l.date_closed, l.date_last_stage_update)
-                                       AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date)
-                        ELSE l.date_deadline END
+                   -- won: the day the sale ended; open: the expected one
+                   CASE WHEN %(won)s THEN %(won_day)s ELSE l.date_deadline END
                        AS date,
                    CASE WHEN %(won)s THEN 'won' ELSE 'open' END AS kind,
                    (%(won)s OR l.date_deadline IS NOT NULL) AS has_date,
@@ -171,7 +124,7 @@ class SalesFunnelForecastReport(models.Model):
                    0 AS target_amount, NULL::float AS attainment
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
-              JOIN rates r ON r.company_id = COALESCE(l.company_id, %(company)s)
+              JOIN rates r ON r.company_id = %(company)s
              -- open, or won: 19.0 keeps an archived won opportunity won
              WHERE (l.active OR %(won)s) AND l.type = 'opportunity'
              UNION ALL
@@ -182,12 +135,12 @@ class SalesFunnelForecastReport(models.Model):
               FROM (%(targets)s) t
               JOIN rates r ON r.company_id = t.company_id
             """,
-            rates=self._currency_rates_sql(),
+            rates=sql.currency_rates_sql(self.env),
             targets=self.env["sales.funnel.target"]._report_rows_sql(),
-            company=self.env.company.id,
-            tz=user_tz(self.env),
+            company=sql.lead_company_sql(self.env, "l"),
+            won_day=sql.won_day_sql("l", user_tz(self.env)),
             today=day,
-            won=SQL("COALESCE(%s, false)", compat.lead_won_sql("l", "s")),
+            won=sql.won_sql("l", "s"),
         )
 
     def _read_group_select(self, aggregate_spec, query):

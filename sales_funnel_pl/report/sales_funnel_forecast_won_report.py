@@ -4,6 +4,7 @@ from odoo.tools import SQL
 
 from .. import compat
 from ..utils import percent_sql, sum_sql, user_tz
+from . import sql
 
 # how many months before its month a forecast may have been taken
 MAX_HORIZON = 12
@@ -54,8 +55,7 @@ class SalesFunnelForecastWonReport(models.Model):
             "user_id",
         ],
         "sales.funnel.target": ["date", "team_id", "user_id", "company_id", "amount"],
-        "res.currency.rate": ["rate", "name", "currency_id", "company_id"],
-        "res.company": ["currency_id", "parent_path"],
+        **sql.RATES_DEPENDS,
     }
 
     date = fields.Date(string="Month", readonly=True)
@@ -154,14 +154,9 @@ class SalesFunnelForecastWonReport(models.Model):
                            interval '1 month')::date
                 UNION ALL
                 SELECT 3 * l.id + 1, 'won',
-                       -- the day the sale ended (19.0's crm moves date_closed
-                       -- when a won opportunity is archived)
-                       date_trunc('month', COALESCE(
-                           l.date_process_end::timestamp,
-                           COALESCE(l.date_closed, l.date_last_stage_update)
-                               AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s))::date,
-                       l.team_id, l.user_id, l.stage_id, COALESCE(l.company_id,
-                           %(company)s),
+                       -- the month of the day the sale ended
+                       date_trunc('month', %(won_day)s::timestamp)::date,
+                       l.team_id, l.user_id, l.stage_id, %(company)s,
                        0, 0, 0, 1, l.expected_revenue, 0
                   FROM crm_lead l
                   JOIN crm_stage s ON s.id = l.stage_id
@@ -184,13 +179,13 @@ class SalesFunnelForecastWonReport(models.Model):
               FROM lines x
               JOIN rates r ON r.company_id = x.company_id
             """,
-            rates=self.env["sales.funnel.forecast.report"]._currency_rates_sql(),
+            rates=sql.currency_rates_sql(self.env),
             targets=self.env["sales.funnel.target"]._report_rows_sql(),
             companies=tuple(self.env.companies.ids),
-            company=self.env.company.id,
+            company=sql.lead_company_sql(self.env, "l"),
             horizon=self._horizon(),
-            tz=user_tz(self.env),
-            won=compat.lead_won_sql("l", "s"),
+            won_day=sql.won_day_sql("l", user_tz(self.env)),
+            won=sql.won_sql("l", "s"),
         )
 
     def _read_group_select(self, aggregate_spec, query):

@@ -5,13 +5,23 @@ from odoo.models import regex_order
 from odoo.tools import SQL
 
 from .. import compat
+from ..utils import percent_sql
+from . import sql
+
+# the measures counting opportunities, not rows: an opportunity that entered
+# a stage three times is one opportunity that reached it
+OPPORTUNITY_MEASURES = ("opportunity_count", "won_count")
 
 
 class SalesFunnelStageReport(models.Model):
     """Stage analytics from the stage history: one row each time an
     opportunity entered a stage, and one row for each stage it skipped on
     the way to a later one (recorded on the history row when it moved).
-    Pivot and graph read it in one query."""
+    Pivot and graph read it in one query.
+
+    Entries, skips, moves on and losses count rows (events); opportunities,
+    won ones and the conversion count each opportunity of a group once,
+    however many times it entered its stages."""
 
     _name = "sales.funnel.stage.report"
     _description = "Sales Funnel Stage Analysis"
@@ -50,6 +60,13 @@ class SalesFunnelStageReport(models.Model):
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     date_enter = fields.Datetime(string="Entered", readonly=True)
     entered_count = fields.Integer(string="Entries", readonly=True, aggregator="sum")
+    opportunity_count = fields.Integer(
+        string="Opportunities",
+        readonly=True,
+        aggregator="sum",
+        help="Opportunities that entered the stage, each counted once however "
+        "many times it entered it.",
+    )
     skipped_count = fields.Integer(string="Skipped", readonly=True, aggregator="sum")
     moved_on_count = fields.Integer(
         string="Moved On",
@@ -67,13 +84,15 @@ class SalesFunnelStageReport(models.Model):
         string="Won Eventually",
         readonly=True,
         aggregator="sum",
-        help="Entries of opportunities that are won today.",
+        help="Opportunities that entered the stage and are won today, each "
+        "counted once.",
     )
     conversion = fields.Float(
         string="Conversion to Won (%)",
         readonly=True,
         aggregator="avg",
-        help="Share of the opportunities that entered the stage and were won.",
+        help="Share of the opportunities that entered the stage and were won "
+        "(won opportunities in % of opportunities, each counted once).",
     )
     duration_days = fields.Float(
         string="Average Days in Stage",
@@ -91,10 +110,28 @@ class SalesFunnelStageReport(models.Model):
         readonly=True,
         aggregator="avg",
         help="Days from the start of the sales process to the stage date of "
-        "the win (velocity).",
+        "the win (velocity), once per won opportunity.",
     )
 
+    def _opportunities_sql(self, query, fname):
+        """SQL: the number of opportunities among a grouped read's rows whose
+        ``fname`` is 1, each counted once."""
+        return SQL(
+            "COUNT(DISTINCT %s) FILTER (WHERE %s = 1)",
+            self._field_to_sql(self._table, "lead_id", query),
+            self._field_to_sql(self._table, fname, query),
+        )
+
     def _read_group_select(self, aggregate_spec, query):
+        fname, _sep, aggregator = aggregate_spec.partition(":")
+        if fname in OPPORTUNITY_MEASURES and aggregator == "sum":
+            return self._opportunities_sql(query, fname)
+        # won opportunities in % of opportunities, not an average of rows
+        if aggregate_spec == "conversion:avg":
+            return percent_sql(
+                SQL("%s::float", self._opportunities_sql(query, "won_count")),
+                self._opportunities_sql(query, "opportunity_count"),
+            )
         # PostgreSQL's median, which Odoo's aggregates do not offer
         if aggregate_spec.endswith(":median"):
             fname = aggregate_spec.split(":")[0]
@@ -145,7 +182,7 @@ class SalesFunnelStageReport(models.Model):
             SELECT h.id, h.lead_id, h.stage_id, h.team_id,
                    h.salesperson_id AS user_id, h.report_company_id AS company_id,
                    h.date_enter,
-                   1 AS entered_count, 0 AS skipped_count,
+                   1 AS entered_count, 1 AS opportunity_count, 0 AS skipped_count,
                    CASE WHEN h.moved_on THEN 1 ELSE 0 END AS moved_on_count,
                    CASE WHEN h.left_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
                    CASE WHEN w.id IS NOT NULL THEN 1 ELSE 0 END AS won_count,
@@ -154,8 +191,10 @@ class SalesFunnelStageReport(models.Model):
                        AS duration_days,
                    CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
                        AS median_days,
-                   CASE WHEN s.is_won THEN h.date_stage - w.date_process_start END
-                       AS days_to_win
+                   -- the win that stands (its row still open), not an
+                   -- earlier one the opportunity was reopened from
+                   CASE WHEN s.is_won AND h.date_leave IS NULL
+                        THEN h.date_stage - w.date_process_start END AS days_to_win
               FROM crm_lead_stage_history h
               JOIN crm_stage s ON s.id = h.stage_id
               LEFT JOIN (
@@ -167,9 +206,9 @@ class SalesFunnelStageReport(models.Model):
              WHERE h.change_type IN ('create', 'stage', 'won', 'import', 'map')
             UNION ALL
             SELECT -k.id, k.lead_id, k.stage_id, k.team_id, k.salesperson_id,
-                   k.report_company_id, k.date_enter, 0, 1, 0, 0, 0,
+                   k.report_company_id, k.date_enter, 0, 0, 1, 0, 0, 0,
                    NULL, NULL, NULL, NULL
               FROM crm_lead_stage_history_skip k
             """,
-            won=compat.lead_won_sql("l", "ws"),
+            won=sql.won_sql("l", "ws"),
         )

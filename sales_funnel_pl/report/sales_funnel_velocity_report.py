@@ -4,6 +4,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from .. import compat
+from . import sql
 
 # the closed sales a salesperson's velocity learns from
 VELOCITY_WINDOW_DAYS = 365
@@ -136,7 +137,7 @@ class SalesFunnelVelocityReport(models.Model):
              WHERE v.is_open OR v.is_won OR v.is_lost
              GROUP BY v.user_id, v.team_id, v.company_id
             """,
-            won=SQL("COALESCE(%s, false)", compat.lead_won_sql("l", "s")),
+            won=sql.won_sql("l", "s"),
             since=fields.Date.subtract(
                 fields.Date.context_today(self), days=VELOCITY_WINDOW_DAYS
             ),

@@ -23,3 +23,6 @@ from . import test_real_database
 from . import test_crm_lead_merge
 from . import test_sales_funnel_demo
 from . import test_crm_lead_form
+from . import test_migration_1_5_0
+from . import test_stage_report_opportunities
+from . import test_forecast_rebuild_other_stages

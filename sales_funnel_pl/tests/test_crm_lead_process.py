@@ -77,9 +77,10 @@ class TestCrmLeadProcess(SalesFunnelCommon):
         )
         self.assertEqual(lost.date_stage, date(2026, 3, 9))
 
-    def _won_entries(self, lead):
-        """The stage analysis' won entries of ``lead`` (its history rows that
-        end in a win: here its Order and Payment Received rows)."""
+    def _won_opportunities(self, lead):
+        """The stage analysis' won opportunities among ``lead``'s rows: 1
+        while it is won (its Order and Payment Received entries count it
+        once), else 0."""
         self.env.flush_all()
         [[won]] = (
             self.env["sales.funnel.stage.report"]
@@ -111,7 +112,7 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             )
             self.assertEqual(self._rows(lead).mapped("change_type"), ["create", "won"])
             # still a win in the stage analysis
-            self.assertEqual(self._won_entries(lead), 2)
+            self.assertEqual(self._won_opportunities(lead), 1)
             with freeze_time("2026-03-05 09:00:00"):
                 lead.action_unarchive()
             self.assertRecordValues(
@@ -140,7 +141,7 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             self.assertEqual(
                 self._rows(lead).mapped("change_type"), ["create", "won", "lost"]
             )
-            self.assertEqual(self._won_entries(lead), 0)
+            self.assertEqual(self._won_opportunities(lead), 0)
 
     @users("sfp_manager")
     def test_mapping_moves_lost_ones_as_a_migration(self):

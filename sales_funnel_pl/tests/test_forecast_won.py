@@ -105,13 +105,13 @@ class TestForecastWon(SalesFunnelCommon):
             ]
         )
 
-    def _report(self, horizon=0, groupby="date:month"):
+    def _report(self, horizon=0, groupby="date:month", domain=None):
         Report = self.env["sales.funnel.forecast.won.report"].with_context(
             sales_funnel_horizon=horizon
         )
-        groups = compat.grouped_read(
-            Report, [("team_id", "=", self.team.id)], [groupby], MEASURES
-        )
+        if domain is None:
+            domain = [("team_id", "=", self.team.id)]
+        groups = compat.grouped_read(Report, domain, [groupby], MEASURES)
         return {
             group[groupby]: tuple(group[spec.split(":")[0]] for spec in MEASURES)
             for group in groups
@@ -165,10 +165,35 @@ class TestForecastWon(SalesFunnelCommon):
 
     @users("sfp_salesman")
     def test_forecast_vs_won_salesperson_sees_own(self):
+        """The whole report as a salesperson reads it (no team chosen): their
+        own forecast, sales and target, their team's own target line; not a
+        colleague's, not another team's (Zespół Drugi: 7,000 in February,
+        777,000 in March), as in the targets list and "Prognoza sprzedaży"."""
+        self.env["sales.funnel.target"].sudo().create(
+            {"date": date(2026, 3, 1), "team_id": self.team_2.id, "amount": 777000}
+        )
         self.assertEqual(
-            self._report()["February 2026"],
-            # own forecast (B, K), own won (K), own target and the team's share
-            (12000.0, 5000.0, -7000.0, 41.67, 18000.0, 27.78),
+            self._report(domain=[]),
+            {
+                # own forecast (B, K), own won (K), own target and the team's
+                # share (15,000 + 3,000)
+                "February 2026": (12000.0, 5000.0, -7000.0, 41.67, 18000.0, 27.78),
+                # own forecast (A), own won (B), the team's own target
+                "March 2026": (16000.0, 10000.0, -6000.0, 62.5, 10000.0, 100.0),
+            },
+        )
+        self.assertEqual(
+            self._report(domain=[], groupby="team_id"),
+            {
+                (self.team.id, "Zespół Testowy"): (
+                    28000.0,
+                    15000.0,
+                    -13000.0,
+                    53.57,
+                    28000.0,
+                    53.57,
+                )
+            },
         )
 
     def _forecast_targets(self, user):

@@ -452,6 +452,7 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                 table(
                     [
                         "Entries",
+                        "Opportunities",
                         "Skipped",
                         "Moved On",
                         "Lost Here",
@@ -459,26 +460,39 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                         "Average Days in Stage",
                         "Median Days in Stage",
                     ],
-                    # conversion: 2 won entries (C) of 7; days: A 2 and 3, B 1, C 4
-                    [7, 3, 3, 1, 28.5714, 2.5, 2.5],
+                    # conversion: 1 won opportunity (C) of 4 (A, B, C, D), each
+                    # counted once over its 7 entries; days: A 2 and 3, B 1, C 4
+                    [7, 4, 3, 3, 1, 25, 2.5, 2.5],
                     [
-                        (1, "New Prospect", (2, 0, 1, 1, 0, 1.5, 1.5)),  # A, B (lost)
+                        (
+                            1,
+                            "New Prospect",
+                            (2, 2, 0, 1, 1, 0, 1.5, 1.5),
+                        ),  # A, B (lost)
                         (
                             1,
                             "Need Information",
-                            (2, 0, 1, 0, 0, 3, 3),
+                            (2, 2, 0, 1, 0, 0, 3, 3),
                         ),  # A, D (still there)
                         # no entry: no average, exported as a FALSE boolean cell
-                        (1, "First Contact", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
+                        (
+                            1,
+                            "First Contact",
+                            (0, 0, 1, 0, 0, "FALSE", "FALSE", "FALSE"),
+                        ),
                         (
                             1,
                             "Meeting",
-                            (1, 0, 0, 0, 0, "FALSE", "FALSE"),
+                            (1, 1, 0, 0, 0, 0, "FALSE", "FALSE"),
                         ),  # A, still there
-                        (1, "Order", (1, 0, 1, 0, 100, 4, 4)),  # C
-                        (1, "Delivery", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
-                        (1, "Invoice", (0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
-                        (1, "Payment Received", (1, 0, 0, 0, 100, "FALSE", "FALSE")),
+                        (1, "Order", (1, 1, 0, 1, 0, 100, 4, 4)),  # C
+                        (1, "Delivery", (0, 0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
+                        (1, "Invoice", (0, 0, 1, 0, 0, "FALSE", "FALSE", "FALSE")),
+                        (
+                            1,
+                            "Payment Received",
+                            (1, 1, 0, 0, 0, 100, "FALSE", "FALSE"),
+                        ),
                     ],
                 ),
             ),

@@ -1,0 +1,88 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""SQL the reports share, so that each rule is written once: the currency
+conversion into the current company's, the company an opportunity counts
+in, whether it is won, and the day its won sale ended. What differs between
+18.0 and 19.0 (won, lost) is decided in ``compat.py``."""
+
+from odoo import fields
+from odoo.tools import SQL
+
+from .. import compat
+
+# what the currency conversion reads (for the reports' ``_depends``)
+RATES_DEPENDS = {
+    "res.currency.rate": ["rate", "name", "currency_id", "company_id"],
+    "res.company": ["currency_id", "parent_path"],
+}
+
+
+def _rate_sql(currency, root_company, day):
+    """The rate of ``currency`` for ``root_company`` on ``day``, as Odoo's
+    ``res.currency._get_rates`` finds it, as an SQL expression."""
+    rate = """SELECT r.rate FROM res_currency_rate r
+               WHERE r.currency_id = %(currency)s
+                 AND (r.company_id IS NULL OR r.company_id = %(root)s)"""
+    return SQL(
+        f"COALESCE(({rate} AND r.name <= %(day)s"
+        " ORDER BY r.company_id, r.name DESC LIMIT 1),"
+        f" ({rate} ORDER BY r.company_id, r.name LIMIT 1), 1.0)",
+        currency=currency,
+        root=root_company,
+        day=day,
+    )
+
+
+def currency_rates_sql(env):
+    """SQL CTEs ``target`` (the current company's currency) and ``rates``
+    (company_id, currency_id, rate: per company the user works in, the
+    factor converting its currency into the current company's, at today's
+    rate in the user's day), to start a WITH."""
+    day = fields.Date.context_today(env["res.company"])
+    return SQL(
+        """
+        target AS (
+            SELECT c.currency_id, split_part(c.parent_path, '/', 1)::int AS root_id
+              FROM res_company c
+             WHERE c.id = %(company)s
+        ), rates AS (
+            SELECT c.id AS company_id, t.currency_id,
+                   CASE WHEN c.currency_id = t.currency_id THEN 1.0
+                        ELSE %(target_rate)s / %(company_rate)s END AS rate
+              FROM res_company c, target t
+             WHERE c.id IN %(companies)s
+        )""",
+        company=env.company.id,
+        companies=tuple(env.companies.ids),
+        target_rate=_rate_sql(SQL("t.currency_id"), SQL("t.root_id"), day),
+        company_rate=_rate_sql(SQL("c.currency_id"), SQL("t.root_id"), day),
+    )
+
+
+def lead_company_sql(env, lead_alias):
+    """SQL: the company the opportunity aliased ``lead_alias`` counts in: its
+    own, else the current company."""
+    return SQL(
+        "COALESCE(%s, %s)", SQL.identifier(lead_alias, "company_id"), env.company.id
+    )
+
+
+def won_sql(lead_alias, stage_alias):
+    """SQL condition, never NULL: the opportunity aliased ``lead_alias`` (its
+    stage aliased ``stage_alias``) is won, as ``compat.lead_won_sql`` says."""
+    return SQL("COALESCE(%s, false)", compat.lead_won_sql(lead_alias, stage_alias))
+
+
+def won_day_sql(lead_alias, tz):
+    """SQL: the day the won sale of the opportunity aliased ``lead_alias``
+    ended, in the time zone ``tz``: the end of its sales process, else crm's
+    closing date (19.0's crm moves ``date_closed`` when a won opportunity is
+    archived; the process end stays)."""
+    return SQL(
+        """COALESCE(%(end)s, (COALESCE(%(closed)s, %(moved)s)
+                             AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date)""",
+        end=SQL.identifier(lead_alias, "date_process_end"),
+        closed=SQL.identifier(lead_alias, "date_closed"),
+        moved=SQL.identifier(lead_alias, "date_last_stage_update"),
+        tz=tz,
+    )
