@@ -126,10 +126,14 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
        CASE WHEN NOT o.is_last THEN %(duration)s END,
        o.day,
        o.user_id, l.user_id, l.team_id,
-       CASE WHEN o.is_last THEN l.probability ELSE s.probability END,
+       -- a past row of the funnel: its stage's probability; elsewhere crm keeps the
+       -- opportunity's own probability from stage to stage
+       CASE WHEN o.is_last OR NOT COALESCE(s.is_funnel_stage, false)
+            THEN l.probability ELSE s.probability END,
        l.expected_revenue,
        round((l.expected_revenue
-              * CASE WHEN o.is_last THEN l.probability
+              * CASE WHEN o.is_last OR NOT COALESCE(s.is_funnel_stage, false)
+                     THEN l.probability
                      ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
        l.company_id, o.user_id, o.date_enter, o.user_id, o.date_enter
   FROM days o

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import compat
+from ..models.crm_stage import stage_order_sql
 from . import sql
 
 READINGS = ("cohort", "now")
@@ -23,7 +24,7 @@ class SalesFunnelBoard(models.AbstractModel):
       period (lost and won ones included), and how far each got. An
       opportunity *reached* an active stage of its team's funnel when its
       stage history holds an entry into that stage or into a later active
-      stage (by sequence, then id, as crm orders stages; kept on the
+      stage (in crm's stage order: sequence, name, id; kept on the
       opportunity as its furthest stage, ``stage_reached_id``): a skipped stage
       counts as passed, so the funnel narrows from band to band and
       conversion never exceeds 100%. An
@@ -291,7 +292,7 @@ class SalesFunnelBoard(models.AbstractModel):
             -- tell how few groups there are
             leads AS NOT MATERIALIZED (%(leads)s),
             ranks AS (SELECT s.id, s.active,
-                             row_number() OVER (ORDER BY s.sequence, s.id) AS rank
+                             row_number() OVER (ORDER BY %(stage_order)s) AS rank
                         FROM crm_stage s),
             grouped AS (
                 SELECT g.*, %(reach)s AS reach
@@ -307,15 +308,19 @@ class SalesFunnelBoard(models.AbstractModel):
                    s.sequence, s.active,
                    COALESCE(sum(x.n), max(a.n), 0)::int,
                    COALESCE(sum(x.expected), max(a.expected), 0),
-                   COALESCE(sum(x.prorated), max(a.prorated), 0)
+                   COALESCE(sum(x.prorated), max(a.prorated), 0),
+                   max(sr.rank),
+                   -- every stage in crm's order, for the bands' domains
+                   (SELECT array_agg(r.id ORDER BY r.rank) FROM ranks r)
               FROM crm_stage s
               JOIN ranks sr ON sr.id = s.id
               LEFT JOIN grouped x ON %(in_band)s
               LEFT JOIN archived a ON a.stage_id = s.id
              WHERE (s.active AND %(stages)s AND %(of_team)s) OR a.stage_id IS NOT NULL
              GROUP BY s.id
-             ORDER BY s.sequence, s.id
+             ORDER BY %(stage_order)s
             """,
+                stage_order=stage_order_sql("s"),
                 rates=sql.currency_rates_sql(self.env),
                 leads=self._board_leads_sql(population),
                 reach=reach,
@@ -336,24 +341,18 @@ class SalesFunnelBoard(models.AbstractModel):
         bands = []
         # count of the previous band, per set of teams it belongs to
         previous = {}
-        for stage, (stage_id, name, sequence, active, count, expected, prorated) in zip(
-            stages, rows, strict=True
-        ):
+        for stage, row in zip(stages, rows, strict=True):
+            stage_id, name, _sequence, active, count, expected, prorated = row[:7]
+            rank, ordered_ids = row[7:]
             if reading == "now":
                 domain = population + [("stage_id", "=", stage_id)]
             elif active:
                 # the rule of the SQL's band: the furthest stage ranks at or
-                # after the band's (sequence, then id), in a stage of its team
+                # after the band's in crm's stage order, in a stage of its team
                 domain = (
                     population
                     + compat.lead_of_stage_team_domain(stage)
-                    + [
-                        "|",
-                        ("stage_reached_id.sequence", ">", sequence),
-                        "&",
-                        ("stage_reached_id.sequence", "=", sequence),
-                        ("stage_reached_id", ">=", stage_id),
-                    ]
+                    + [("stage_reached_id", "in", ordered_ids[rank - 1 :])]
                 )
             else:
                 domain = population + [

@@ -7,6 +7,7 @@ sequence. Outside the funnel, crm's behaviour stays."""
 
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import Command, fields
@@ -342,6 +343,46 @@ class TestRealDatabase(SalesFunnelCommon):
             lead.with_user(self.user_salesman).write({"stage_id": self.stage_won.id})
         self.assertEqual(lead.stage_history_ids.sorted("id")[-1].change_type, "won")
         self.assertEqual(lead.process_end_user_id, self.user_salesman)
+
+    def test_backfill_weighs_other_stages_at_the_opportunity_s_probability(self):
+        """The install's history of an opportunity that moved through another
+        team's stages: crm kept its probability from stage to stage, so the
+        past rows record it (not the stage's 0%), and past forecasts rebuilt
+        from them count it; a funnel opportunity's past rows record their
+        stage's %."""
+        other = self._other_team_opportunity(probability=60)
+        funnel = self._create_opportunities(1, self.stage_new)
+        with freeze_time(fields.Datetime.now() + relativedelta(seconds=5)):
+            other.with_context(tracking_disable=False).write(
+                {"stage_id": self.other_stages[1].id}
+            )
+            funnel.with_context(tracking_disable=False).write(
+                {"stage_id": self.stage_meeting.id}
+            )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)",
+            [(other | funnel).ids],
+        )
+        History = self.env["crm.lead.stage.history"]
+        History.invalidate_model()
+        self.assertEqual(History._backfill(), 2)
+        (other | funnel).invalidate_recordset()
+        self.assertEqual(
+            other.stage_history_ids.sorted("id").mapped(
+                lambda row: (row.stage_id, row.probability, row.prorated_revenue)
+            ),
+            [
+                (self.other_stages[0], 60, 6000),
+                (self.other_stages[1], 60, 6000),
+            ],
+        )
+        self.assertEqual(
+            funnel.stage_history_ids.sorted("id").mapped(
+                lambda row: (row.stage_id, row.probability)
+            ),
+            [(self.stage_new, 0), (self.stage_meeting, 3)],
+        )
 
     def test_install_days_of_odoobot_are_the_company_s(self):
         """The install runs as OdooBot (no time zone): its days are those of
