@@ -359,7 +359,8 @@ class TestRealDatabase(SalesFunnelCommon):
             funnel.with_context(tracking_disable=False).write(
                 {"stage_id": self.stage_meeting.id}
             )
-        self.env.flush_all()
+            # the chatter's tracking is written before the commit
+            self.env.cr.flush()
         self.env.cr.execute(
             "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)",
             [(other | funnel).ids],
