@@ -352,15 +352,39 @@ class TestRealDatabase(SalesFunnelCommon):
         stage's %."""
         other = self._other_team_opportunity(probability=60)
         funnel = self._create_opportunities(1, self.stage_new)
-        with freeze_time(fields.Datetime.now() + relativedelta(seconds=5)):
-            other.with_context(tracking_disable=False).write(
-                {"stage_id": self.other_stages[1].id}
-            )
-            funnel.with_context(tracking_disable=False).write(
-                {"stage_id": self.stage_meeting.id}
-            )
-            # the chatter's tracking is written before the commit
-            self.env.cr.flush()
+        moves = [
+            (other, self.other_stages[0], self.other_stages[1]),
+            (funnel, self.stage_new, self.stage_meeting),
+        ]
+        for lead, _old, new in moves:
+            lead.write({"stage_id": new.id})
+        # the chatter's tracking of those moves, as Odoo writes it (mail does
+        # not track a record created in the same transaction)
+        field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        self.env["mail.message"].create(
+            [
+                {
+                    "model": "crm.lead",
+                    "res_id": lead.id,
+                    "message_type": "notification",
+                    "body": "",
+                    "date": fields.Datetime.now() + relativedelta(seconds=5),
+                    "tracking_value_ids": [
+                        Command.create(
+                            {
+                                "field_id": field.id,
+                                "old_value_integer": old.id,
+                                "old_value_char": old.name,
+                                "new_value_integer": new.id,
+                                "new_value_char": new.name,
+                            }
+                        )
+                    ],
+                }
+                for lead, old, new in moves
+            ]
+        )
+        self.env.flush_all()
         self.env.cr.execute(
             "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)",
             [(other | funnel).ids],
