@@ -20,3 +20,4 @@ from . import test_forecast_snapshot
 from . import test_forecast_won
 from . import test_ui_forecast_won
 from . import test_readme_promises
+from . import test_sales_funnel_target
