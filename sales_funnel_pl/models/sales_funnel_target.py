@@ -1,8 +1,18 @@
+from collections import Counter
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_date
+
+# One target per month, company, team and salesperson, held by the database
+# too: two managers creating the same target at the same time both pass the
+# check in Python, the unique index lets one of them through. A team's own
+# target has no salesperson: COALESCE, as a unique index takes NULLs as
+# distinct (NULLS NOT DISTINCT is PostgreSQL 15's, older servers refuse it).
+TARGET_UNIQUE_INDEX = "sales_funnel_target_month_uniq"
+TARGET_KEY = "date, company_id, team_id, COALESCE(user_id, 0)"
 
 
 class SalesFunnelTarget(models.Model):
@@ -52,43 +62,98 @@ class SalesFunnelTarget(models.Model):
             if target.amount < 0:
                 raise ValidationError(self.env._("A sales target cannot be negative."))
 
-    @api.constrains("date", "company_id", "team_id", "user_id")
-    def _check_unique(self):
-        groups = self._read_group(
-            [("date", "in", self.mapped("date")), ("team_id", "in", self.team_id.ids)],
-            ["date:day", "company_id", "team_id", "user_id"],
-            ["__count"],
+    def init(self):
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON sales_funnel_target (%s)",
+                SQL.identifier(TARGET_UNIQUE_INDEX),
+                SQL(TARGET_KEY),
+            )
         )
-        for date, _company, team, user, count in groups:
-            if count > 1:
-                owner = (
-                    f"{team.display_name} ({user.display_name})"
-                    if user
-                    else team.display_name
-                )
-                raise ValidationError(
-                    self.env._(
-                        "%(owner)s already has a target for %(month)s.",
-                        owner=owner,
-                        # the month in the user's language ("luty 2026")
-                        month=format_date(self.env, date, date_format="LLLL y"),
-                    )
-                )
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            self._first_of_month(vals)
+        vals_list = [
+            self._first_of_month(self._add_missing_default_values(vals))
+            for vals in vals_list
+        ]
+        self._check_unique(
+            [
+                (
+                    vals.get("date"),
+                    vals.get("company_id"),
+                    vals.get("team_id"),
+                    vals.get("user_id") or False,
+                )
+                for vals in vals_list
+            ]
+        )
         return super().create(vals_list)
 
     def write(self, vals):
-        return super().write(self._first_of_month(vals))
+        vals = self._first_of_month(vals)
+        if {"date", "company_id", "team_id", "user_id"} & set(vals):
+            self._check_unique(
+                [
+                    (
+                        vals.get("date", target.date),
+                        vals.get("company_id", target.company_id.id),
+                        vals.get("team_id", target.team_id.id),
+                        vals.get("user_id", target.user_id.id) or False,
+                    )
+                    for target in self
+                ]
+            )
+        return super().write(vals)
 
     @api.model
     def _first_of_month(self, vals):
         if vals.get("date"):
             vals["date"] = fields.Date.to_date(vals["date"]).replace(day=1)
         return vals
+
+    def _check_unique(self, keys):
+        """Refuse targets ``keys`` (month, company id, team id, salesperson
+        id or False) repeating one another or a target other than ``self``
+        (one the user may not read too), with a message naming the month in
+        the user's language. Checked before the database is written: its
+        unique index (``init``) would refuse them with a technical message.
+        One query."""
+        counts = Counter(keys)
+        duplicate = next((key for key in keys if counts[key] > 1), None)
+        if duplicate is None and keys:
+            self.flush_model(["date", "company_id", "team_id", "user_id"])
+            self.env.cr.execute(
+                SQL(
+                    """SELECT date, company_id, team_id, user_id
+                         FROM sales_funnel_target
+                        WHERE (%s) IN %s AND id NOT IN %s
+                        LIMIT 1""",
+                    SQL(TARGET_KEY),
+                    tuple(
+                        (day, company, team, user or 0)
+                        for day, company, team, user in keys
+                    ),
+                    tuple(self.ids) or (0,),
+                )
+            )
+            duplicate = self.env.cr.fetchone()
+        if duplicate is None:
+            return
+        day, _company, team_id, user_id = duplicate
+        team = self.env["crm.team"].browse(team_id)
+        user = self.env["res.users"].browse(user_id)
+        owner = (
+            f"{team.display_name} ({user.display_name})" if user else team.display_name
+        )
+        raise ValidationError(
+            self.env._(
+                "%(owner)s already has a target for %(month)s.",
+                owner=owner,
+                # the month in the user's language ("luty 2026")
+                month=format_date(self.env, day, date_format="LLLL y"),
+            )
+        )
 
     def _copy_to_next_months(self, months):
         """Copy the targets to each of the ``months`` months following their

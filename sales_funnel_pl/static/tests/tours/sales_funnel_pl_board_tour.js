@@ -1,14 +1,15 @@
 /** @odoo-module **/
 
 import {registry} from "@web/core/registry";
+import {exactly} from "@sales_funnel_pl/../tests/tours/tour_utils";
 
 const BAND = ".o_sales_funnel_board .o_sales_funnel_band";
 
 function band(stage, count, conversion) {
     const conversionStep = conversion
-        ? `:has(.o_sales_funnel_band_conversion:contains('${conversion}'))`
+        ? `:has(.o_sales_funnel_band_conversion${exactly(`${conversion}\\s%`)})`
         : "";
-    return `${BAND}[title='${stage}']:has(.o_sales_funnel_band_count:contains('${count}'))${conversionStep}`;
+    return `${BAND}[title='${stage}']:has(.o_sales_funnel_band_count${exactly(count)})${conversionStep}`;
 }
 
 function choose(selector, label) {
@@ -50,12 +51,11 @@ registry.category("web_tour.tours").add("sales_funnel_pl_board", {
         },
         {
             content: "An empty stage stays, as a thin band with zeros",
-            trigger: `${BAND}.o_sales_funnel_band_empty[title='Negocjacje 2']:has(.o_sales_funnel_band_count:contains('0'))`,
+            trigger: `${BAND}.o_sales_funnel_band_empty[title='Negocjacje 2']:has(.o_sales_funnel_band_count${exactly(0)})`,
         },
         {
             content: "The headline: five open opportunities without a next action",
-            trigger:
-                ".o_sales_funnel_board_figure[data-figure='no_action'] .fs-4:contains('5')",
+            trigger: `.o_sales_funnel_board_figure[data-figure='no_action'] .fs-4${exactly(5)}`,
         },
         {
             content:

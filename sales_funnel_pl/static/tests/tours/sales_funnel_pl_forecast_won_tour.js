@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import {registry} from "@web/core/registry";
+import {amount, exactly} from "@sales_funnel_pl/../tests/tours/tour_utils";
 
 registry.category("web_tour.tours").add("sales_funnel_pl_forecast_won", {
     url: "/odoo/crm",
@@ -22,17 +23,15 @@ registry.category("web_tour.tours").add("sales_funnel_pl_forecast_won", {
         },
         {
             content: "The month's forecast saved on its first day: 80% of 1 000",
-            trigger: ".o_pivot_view .o_pivot td:contains('800,00')",
+            trigger: `.o_pivot_view .o_pivot td${amount("800,00")}`,
         },
         {
             content: "Won in the month, the difference and the accuracy",
-            trigger:
-                ".o_pivot_view .o_pivot:has(td:contains('500,00')):has(td:contains('-300,00')):has(td:contains('62,50'))",
+            trigger: `.o_pivot_view .o_pivot:has(td${amount("500,00")}):has(td${amount("-300,00")}):has(td${exactly("62,50")})`,
         },
         {
             content: "The target and its attainment",
-            trigger:
-                ".o_pivot_view .o_pivot:has(td:contains('625,00')):has(td:contains('80,00'))",
+            trigger: `.o_pivot_view .o_pivot:has(td${amount("625,00")}):has(td${exactly("80,00")})`,
         },
         {
             content: "Switch to the graph",

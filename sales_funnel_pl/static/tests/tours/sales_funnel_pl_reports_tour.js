@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import {registry} from "@web/core/registry";
+import {amount, exactly} from "@sales_funnel_pl/../tests/tours/tour_utils";
 
 function openReport(menuXmlid) {
     return [
@@ -32,20 +33,20 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
         },
         {
             content: "Two open opportunities stand in Spotkanie",
-            trigger: ".o_pivot tr:has(th:contains('Spotkanie')) td:eq(0):contains('2')",
+            trigger: `.o_pivot tr:has(th${exactly("Spotkanie")}) td:eq(0)${exactly(2)}`,
         },
         {
             content: "Empty stages are shown too",
-            trigger: ".o_pivot tr:has(th:contains('Negocjacje 2'))",
+            trigger: `.o_pivot tr:has(th${exactly("Negocjacje 2")})`,
         },
         ...openReport("sales_funnel_pl.sales_funnel_forecast_report_menu"),
         {
             content: "The weighted forecast: 3% of 20 000 and of 10 000",
-            trigger: ".o_pivot_view .o_pivot td:contains('900,00')",
+            trigger: `.o_pivot_view .o_pivot td${amount("900,00")}`,
         },
         {
             content: "The overdue opportunity (80% of 1 000) shows by default",
-            trigger: ".o_pivot_view .o_pivot td:contains('800,00')",
+            trigger: `.o_pivot_view .o_pivot td${amount("800,00")}`,
         },
         {
             content: "Open the filters",
@@ -60,14 +61,12 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
         {
             content:
                 "Upcoming closings only: the overdue month is gone, the coming one stays",
-            trigger:
-                ".o_pivot_view .o_pivot:has(td:contains('900,00')):not(:has(td:contains('800,00')))",
+            trigger: `.o_pivot_view .o_pivot:has(td${amount("900,00")}):not(:has(td${amount("800,00")}))`,
         },
         ...openReport("sales_funnel_pl.sales_funnel_stage_report_menu"),
         {
             content: "Two opportunities entered Nowy Prospekt",
-            trigger:
-                ".o_pivot tr:has(th:contains('Nowy Prospekt')) td:eq(0):contains('2')",
+            trigger: `.o_pivot tr:has(th${exactly("Nowy Prospekt")}) td:eq(0)${exactly(2)}`,
         },
         ...openReport("sales_funnel_pl.sales_funnel_velocity_menu"),
         {
@@ -77,8 +76,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reports", {
         {
             content:
                 "The manager's row: four open opportunities, nothing won yet, 0,00 a day",
-            trigger:
-                ".o_list_renderer tr.o_data_row:has(td:contains('Anna Nowak')):has(td[name='open_count']:contains('4')):has(td[name='velocity']:contains('0,00'))",
+            trigger: `.o_list_renderer tr.o_data_row:has(td${exactly("Anna Nowak")}):has(td[name='open_count']${exactly(4)}):has(td[name='velocity']${amount("0,00")})`,
         },
     ],
 });

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import {registry} from "@web/core/registry";
+import {exactly} from "@sales_funnel_pl/../tests/tours/tour_utils";
 
 const STAGES = [
     "Nowy Prospekt",
@@ -149,7 +150,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_menus", {
         },
         {
             content: "The stages of the funnel, with their probability",
-            trigger: ".o_list_view .o_data_row:contains('Należność'):contains('100')",
+            trigger: `.o_list_view .o_data_row:has(td[name=name]${exactly("Należność")}):has(td[name=probability]${exactly(100)})`,
         },
     ],
 });
@@ -280,8 +281,9 @@ registry.category("web_tour.tours").add("sales_funnel_pl_reassign", {
         },
         {
             content: "Done: the wizard is closed and the result notified",
-            trigger:
-                "body:not(:has(.modal)) .o_notification:contains('Przekazane szanse: 2')",
+            trigger: `body:not(:has(.modal)) .o_notification .o_notification_content${exactly(
+                "Przekazane szanse: 2. Poprzedni sprzedawca: Piotr Wiśniewski, nowy sprzedawca: Jan Kowalski."
+            )}`,
         },
     ],
 });
