@@ -19,3 +19,5 @@ from . import test_sales_funnel_board_ui
 from . import test_forecast_snapshot
 from . import test_forecast_won
 from . import test_ui_forecast_won
+from . import test_crm_stage_map_companies
+from . import test_crm_lead_reassign_companies
