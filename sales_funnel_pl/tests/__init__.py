@@ -21,3 +21,4 @@ from . import test_forecast_won
 from . import test_ui_forecast_won
 from . import test_crm_stage_map_companies
 from . import test_crm_lead_reassign_companies
+from . import test_ui_pipeline_grouping
