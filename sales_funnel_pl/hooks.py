@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
+from odoo import Command
 from odoo.tools import SQL
 
 from . import compat
@@ -78,6 +79,44 @@ def uninstall_hook(env):
     )
     _uninstall_keep_activities(env)
     _uninstall_keep_stages(env)
+    _uninstall_restore_crm(env)
+
+
+def _uninstall_restore_crm(env):
+    """Give crm back what the module changed on it, which Odoo does not undo.
+
+    crm's Stages menu: the module shows it to sales managers, crm in
+    developer mode only (``views/crm_menu_views.xml``).
+
+    crm's ``requirements``, a stage's description (the pipeline column's
+    tooltip): the module makes it translatable (``models/crm_stage.py``);
+    without it, it is plain text again, and Odoo keeps the English of a
+    translated column it converts back. Each stage keeps its description in
+    the language most active internal users work in (its English where it
+    has none in that language).
+    """
+    menu = env.ref("crm.menu_crm_lead_stage_act", raise_if_not_found=False)
+    if menu:
+        env.ref("sales_team.group_sale_manager").menu_access = [Command.unlink(menu.id)]
+        env.ref("base.group_no_one").menu_access = [Command.link(menu.id)]
+    env.cr.execute(
+        """SELECT p.lang FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+            WHERE u.active AND NOT u.share AND p.lang IS NOT NULL
+            GROUP BY p.lang ORDER BY count(*) DESC, p.lang LIMIT 1"""
+    )
+    row = env.cr.fetchone()
+    if row and row[0] != "en_US":
+        env["crm.stage"].flush_model(["requirements"])
+        env.cr.execute(
+            SQL(
+                """UPDATE crm_stage
+                      SET requirements = jsonb_build_object('en_US', requirements->>%s)
+                    WHERE requirements->>%s IS NOT NULL""",
+                row[0],
+                row[0],
+            )
+        )
+        env["crm.stage"].invalidate_model(["requirements"])
 
 
 def _uninstall_keep_activities(env):

@@ -28,3 +28,6 @@ from . import test_stage_report_opportunities
 from . import test_forecast_rebuild_other_stages
 from . import test_readme_promises
 from . import test_sales_funnel_target
+from . import test_crm_stage_map_companies
+from . import test_crm_lead_reassign_companies
+from . import test_ui_pipeline_grouping

@@ -21,9 +21,7 @@ class CrmStageMap(models.TransientModel):
             return res
         funnel_stage_ids = self.env["crm.stage"]._get_funnel_stages().ids
         counts = dict(
-            self.env["crm.lead"]
-            .with_context(active_test=False)
-            ._read_group(
+            self._get_lead_model()._read_group(
                 [("stage_id", "not in", funnel_stage_ids), ("stage_id", "!=", False)],
                 ["stage_id"],
                 ["__count"],
@@ -47,13 +45,11 @@ class CrmStageMap(models.TransientModel):
         if any(line.source_stage_id == line.target_stage_id for line in lines):
             raise UserError(self.env._("An old stage cannot be mapped to itself."))
         # a migration, not a sale: the history records it as a stage mapping
-        Lead = self.env["crm.lead"].with_context(
-            active_test=False, sales_funnel_stage_mapping=True
-        )
+        Lead = self._get_lead_model().with_context(sales_funnel_stage_mapping=True)
         moved = 0
-        for line in lines:
-            leads = Lead.search([("stage_id", "=", line.source_stage_id.id)])
-            leads.write({"stage_id": line.target_stage_id.id})
+        for target, target_lines in lines.grouped("target_stage_id").items():
+            leads = Lead.search([("stage_id", "in", target_lines.source_stage_id.ids)])
+            leads.write({"stage_id": target.id})
             moved += len(leads)
         lines.source_stage_id.write({"active": False})
         return success_notification(
@@ -63,6 +59,17 @@ class CrmStageMap(models.TransientModel):
                 stages=len(lines),
             )
         )
+
+    @api.model
+    def _get_lead_model(self):
+        """``crm.lead`` over every opportunity standing in a stage, to count and
+        move them: the stages are shared by every company, and an old stage is
+        archived for all of them, so its opportunities move in every company
+        (whatever the company switcher shows, even a company the sales manager
+        cannot open), lost ones too (archived: they stay lost, in the funnel
+        stage). Superuser rights for that, and only that: the user stays the
+        writer of the moves (chatter, history, "Worked on by")."""
+        return self.env["crm.lead"].sudo().with_context(active_test=False)
 
 
 class CrmStageMapLine(models.TransientModel):
@@ -77,7 +84,11 @@ class CrmStageMapLine(models.TransientModel):
         readonly=True,
         ondelete="cascade",
     )
-    lead_count = fields.Integer(string="Opportunities", compute="_compute_lead_count")
+    lead_count = fields.Integer(
+        string="Opportunities",
+        compute="_compute_lead_count",
+        help="The opportunities in the old stage, in every company, lost ones too.",
+    )
     target_stage_id = fields.Many2one(
         "crm.stage",
         string="Funnel stage",
@@ -88,8 +99,8 @@ class CrmStageMapLine(models.TransientModel):
     @api.depends("source_stage_id")
     def _compute_lead_count(self):
         counts = dict(
-            self.env["crm.lead"]
-            .with_context(active_test=False)
+            self.env["crm.stage.map"]
+            ._get_lead_model()
             ._read_group(
                 [("stage_id", "in", self.source_stage_id.ids)],
                 ["stage_id"],
