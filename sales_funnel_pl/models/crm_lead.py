@@ -195,7 +195,7 @@ class CrmLead(models.Model):
                 History._sync_date_stage(self)
             return result
         plan = self._write_plan(vals)
-        plan.write(self, lambda leads, values: super(CrmLead, leads).write(values))
+        plan.apply(self, lambda leads, values: super(CrmLead, leads).write(values))
         History._log(self, plan.events, check_dates="date_stage" in vals)
         changed = {kind: [] for kind in ("won", "lost")}
         for lead_id, (_previous, kind) in plan.events.items():

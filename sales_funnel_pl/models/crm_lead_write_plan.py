@@ -34,7 +34,7 @@ class WritePlan:
     groups: dict = field(default_factory=dict)
     events: dict = field(default_factory=dict)
 
-    def write(self, leads, write):
+    def apply(self, leads, write):
         """Write the plan on ``leads`` with ``write(records, values)`` (the
         ORM's write past the addon's override): in one write when every
         opportunity gets the same values (one opportunity, or a batch sharing

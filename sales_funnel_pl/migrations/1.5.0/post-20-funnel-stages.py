@@ -25,14 +25,19 @@ def migrate(cr, version):
               AND d.res_id = s.id AND NOT COALESCE(s.is_funnel_stage, false)"""
     )
     if release.version_info[0] >= 19:
-        still_open = "l.won_status = 'pending'"
+        cr.execute(
+            """UPDATE crm_lead l
+                  SET date_process_end = NULL, process_end_user_id = NULL
+                WHERE l.date_process_end IS NOT NULL AND l.won_status = 'pending'"""
+        )
     else:
-        still_open = """l.active AND NOT COALESCE(
-            (SELECT s.is_won FROM crm_stage s WHERE s.id = l.stage_id), false)"""
-    cr.execute(
-        f"""UPDATE crm_lead l SET date_process_end = NULL, process_end_user_id = NULL
-             WHERE l.date_process_end IS NOT NULL AND {still_open}"""  # noqa: S608
-    )
+        cr.execute(
+            """UPDATE crm_lead l
+                  SET date_process_end = NULL, process_end_user_id = NULL
+                WHERE l.date_process_end IS NOT NULL AND l.active
+                  AND NOT COALESCE((SELECT s.is_won FROM crm_stage s
+                                     WHERE s.id = l.stage_id), false)"""
+        )
     cr.execute(
         """SELECT 1 FROM crm_stage WHERE active
             GROUP BY sequence HAVING count(*) > 1 LIMIT 1"""
