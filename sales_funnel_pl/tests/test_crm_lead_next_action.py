@@ -152,6 +152,8 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
 
     @freeze_time("2026-07-01 06:00:00")
     def test_daily_reminder(self):
+        # English, with its date format, whatever language the database has
+        self.env["res.lang"]._activate_lang("en_US")
         self.user_salesman.lang = "en_US"
         overdue = self._create_opportunities(
             1, self.stage_meeting, name="Drukarnia Wisła"
@@ -315,6 +317,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
     @freeze_time("2026-07-01 06:00:00")
     def test_reminder_reaches_each_user_in_their_language(self):
         self.env["res.lang"]._activate_lang("pl_PL")
+        self.env["res.lang"]._activate_lang("en_US")
         self.env["ir.module.module"]._load_module_terms(["sales_funnel_pl"], ["pl_PL"])
         self.user_salesman.lang = "pl_PL"
         by_email = mail_new_test_user(
@@ -325,6 +328,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
             groups="sales_team.group_sale_salesman",
             notification_type="email",
             tz="Europe/Warsaw",
+            lang="en_US",
         )
         archived = mail_new_test_user(
             self.env,

@@ -28,6 +28,9 @@ class TestForecastWon(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # the reports read as a Polish user's web client reads them (its
+        # language in the context): months named in Polish
+        cls.env["res.lang"]._activate_lang("pl_PL")
         cls.user_other = mail_new_test_user(
             cls.env,
             login="sfp_other_rep",
@@ -107,7 +110,7 @@ class TestForecastWon(SalesFunnelCommon):
 
     def _report(self, horizon=0, groupby="date:month", domain=None):
         Report = self.env["sales.funnel.forecast.won.report"].with_context(
-            sales_funnel_horizon=horizon
+            lang="pl_PL", sales_funnel_horizon=horizon
         )
         if domain is None:
             domain = [("team_id", "=", self.team.id)]
@@ -124,16 +127,16 @@ class TestForecastWon(SalesFunnelCommon):
             {
                 # forecast of February 1st: B 8,000, K 4,000, F 3,200; K won
                 # (23:30 in Warsaw); target 20,000
-                "February 2026": (15200.0, 5000.0, -10200.0, 32.89, 20000.0, 25.0),
+                "lutego 2026": (15200.0, 5000.0, -10200.0, 32.89, 20000.0, 25.0),
                 # forecast of March 1st: A 16,000 (Order since February 14th),
                 # F 3,200 (overdue); B won at 00:30 in Warsaw
-                "March 2026": (19200.0, 10000.0, -9200.0, 52.08, 10000.0, 100.0),
+                "marca 2026": (19200.0, 10000.0, -9200.0, 52.08, 10000.0, 100.0),
             },
         )
         # a month ahead: March from February 1st's forecast (A at 3%), not
         # from the snapshot of February 15th
         self.assertEqual(
-            self._report(horizon=1)["March 2026"],
+            self._report(horizon=1)["marca 2026"],
             (600.0, 10000.0, 9400.0, 0.0, 10000.0, 100.0),
         )
 
@@ -146,8 +149,8 @@ class TestForecastWon(SalesFunnelCommon):
             self.lead_k.with_user(self.user_manager).action_archive()
         self.env.flush_all()
         report = self._report()
-        self.assertEqual(report["February 2026"][1], 5000.0 if compat.ODOO_19 else 0.0)
-        self.assertEqual(report["March 2026"][1], 10000.0)
+        self.assertEqual(report["lutego 2026"][1], 5000.0 if compat.ODOO_19 else 0.0)
+        self.assertEqual(report["marca 2026"][1], 10000.0)
 
     @users("sfp_manager")
     def test_forecast_vs_won_per_salesperson(self):
@@ -177,9 +180,9 @@ class TestForecastWon(SalesFunnelCommon):
             {
                 # own forecast (B, K), own won (K), own target and the team's
                 # share (15,000 + 3,000)
-                "February 2026": (12000.0, 5000.0, -7000.0, 41.67, 18000.0, 27.78),
+                "lutego 2026": (12000.0, 5000.0, -7000.0, 41.67, 18000.0, 27.78),
                 # own forecast (A), own won (B), the team's own target
-                "March 2026": (16000.0, 10000.0, -6000.0, 62.5, 10000.0, 100.0),
+                "marca 2026": (16000.0, 10000.0, -6000.0, 62.5, 10000.0, 100.0),
             },
         )
         self.assertEqual(
@@ -228,7 +231,7 @@ class TestForecastWon(SalesFunnelCommon):
         # won in % of the target, per month
         Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
         groups = compat.grouped_read(
-            Report,
+            Report.with_context(lang="pl_PL"),
             [("team_id", "=", self.team.id), ("date", ">=", date(2026, 2, 1))],
             ["date:month"],
             ["won_revenue:sum", "target_amount:sum", "attainment:avg"],
@@ -239,13 +242,13 @@ class TestForecastWon(SalesFunnelCommon):
                 for g in groups
             ],
             [
-                ("February 2026", 5000.0, 20000.0, 25.0),
-                ("March 2026", 10000.0, 10000.0, 100.0),
+                ("lutego 2026", 5000.0, 20000.0, 25.0),
+                ("marca 2026", 10000.0, 10000.0, 100.0),
             ],
         )
 
     def _forecast_months(self):
-        Report = self.env["sales.funnel.forecast.report"]
+        Report = self.env["sales.funnel.forecast.report"].with_context(lang="pl_PL")
         measures = [
             "opportunity_count:sum",
             "prorated_revenue:sum",
@@ -273,13 +276,13 @@ class TestForecastWon(SalesFunnelCommon):
                 # count, weighted, won, target, attainment: K won (23:30 in
                 # Warsaw); own target 15,000 and the team's 3,000 (not Ewa's
                 # 2,000 nor her F, not Zespół Drugi's 7,000)
-                "February 2026": (0, 0.0, 5000.0, 18000.0, 27.78),
+                "lutego 2026": (0, 0.0, 5000.0, 18000.0, 27.78),
                 # A open at 80%, B won at 00:30 in Warsaw; the team's target
-                "March 2026": (1, 16000.0, 10000.0, 10000.0, 100.0),
+                "marca 2026": (1, 16000.0, 10000.0, 10000.0, 100.0),
             },
         )
         # as in "Prognoza a wykonanie"
-        won_report = self._report()["February 2026"]
+        won_report = self._report()["lutego 2026"]
         self.assertEqual((won_report[4], won_report[5]), (18000.0, 27.78))
 
     def test_forecast_salesperson_targets_per_company(self):
@@ -321,8 +324,8 @@ class TestForecastWon(SalesFunnelCommon):
             {
                 # F open at 80% (Ewa's); every target: 20,000 of Zespół
                 # Testowy and 7,000 of Zespół Drugi
-                "February 2026": (1, 3200.0, 5000.0, 27000.0, 18.52),
-                "March 2026": (1, 16000.0, 10000.0, 10000.0, 100.0),
+                "lutego 2026": (1, 3200.0, 5000.0, 27000.0, 18.52),
+                "marca 2026": (1, 16000.0, 10000.0, 10000.0, 100.0),
             },
         )
 
@@ -408,8 +411,10 @@ class TestForecastWon(SalesFunnelCommon):
     @users("sfp_manager")
     def test_targets_checks(self):
         Target = self.env["sales.funnel.target"]
+        # in English, the month's English name (whatever the company's language)
+        self.env["res.lang"].sudo()._activate_lang("en_US")
         with self.assertRaises(ValidationError) as error:
-            Target.create(
+            Target.with_context(lang="en_US").create(
                 {"date": date(2026, 2, 20), "team_id": self.team.id, "amount": 5}
             )
         self.assertEqual(

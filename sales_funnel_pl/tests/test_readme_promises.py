@@ -90,6 +90,11 @@ class TestForecastPromises(SalesFunnelCommon):
     """ "Prognoza sprzedaży": per expected closing month, overdue months
     flagged (an expected closing month already past)."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("pl_PL")
+
     def _forecast(self, leads):
         Report = self.env["sales.funnel.forecast.report"]
         return Report.search_read(
@@ -97,8 +102,9 @@ class TestForecastPromises(SalesFunnelCommon):
         )
 
     def _months(self, lead):
+        """The month groups as a Polish user's pivot reads them."""
         groups = compat.grouped_read(
-            self.env["sales.funnel.forecast.report"],
+            self.env["sales.funnel.forecast.report"].with_context(lang="pl_PL"),
             [("lead_id", "=", lead.id)],
             ["date:month"],
             ["opportunity_count:sum"],
@@ -131,9 +137,9 @@ class TestForecastPromises(SalesFunnelCommon):
             1, self.stage_meeting, date_deadline=date(2026, 4, 15)
         )
         self.env.flush_all()
-        self.assertEqual(self._months(lead), ["April 2026"])
+        self.assertEqual(self._months(lead), ["kwietnia 2026"])
         lead.date_deadline = date(2026, 6, 20)
-        self.assertEqual(self._months(lead), ["June 2026"])
+        self.assertEqual(self._months(lead), ["czerwca 2026"])
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")

@@ -73,6 +73,17 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
             company_id=cls.company.id,
             company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
         )
+        # the sheets and snapshots below are in English, whatever language the
+        # database was created in: English active, and the users' own language
+        # (the web client's) English
+        cls.env["res.lang"]._activate_lang("en_US")
+        (
+            cls.user_salesman
+            | cls.user_manager
+            | cls.user_other
+            | cls.user_salesman_2
+            | cls.user_manager_both
+        ).lang = "en_US"
         # in a multi-company database each team belongs to a company
         cls.team.company_id = cls.company
         cls.team_other = cls.env["crm.team"].create(
