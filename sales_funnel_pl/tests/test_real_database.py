@@ -352,6 +352,9 @@ class TestRealDatabase(SalesFunnelCommon):
         stage's %."""
         other = self._other_team_opportunity(probability=60)
         funnel = self._create_opportunities(1, self.stage_new)
+        # created without tracking, as the tests' opportunities are: the
+        # tracking of their first move waits for that creation's commit
+        self.env.cr.flush()
         with freeze_time(fields.Datetime.now() + relativedelta(seconds=5)):
             other.with_context(tracking_disable=False).write(
                 {"stage_id": self.other_stages[1].id}
@@ -359,7 +362,8 @@ class TestRealDatabase(SalesFunnelCommon):
             funnel.with_context(tracking_disable=False).write(
                 {"stage_id": self.stage_meeting.id}
             )
-        self.env.flush_all()
+            # the tracking messages are written before the commit
+            self.env.cr.flush()
         self.env.cr.execute(
             "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)",
             [(other | funnel).ids],
