@@ -310,3 +310,27 @@ class TestCrmLeadMerge(SalesFunnelCommon):
             self.assertEqual(
                 kept.process_user_ids, self.user_salesman | self.user_manager
             )
+
+    @users("sfp_salesman")
+    def test_stage_date_corrected_after_merging_parallel_opportunities(self):
+        """Two opportunities worked at the same time, then merged: a stage
+        date corrected afterwards counts each one's days in a stage up to its
+        own next stage, never up to the other's row entered in between."""
+        s = self.stages
+        with freeze_time("2026-01-05 08:00:00"):
+            older = self._create_opportunities(1, s[0], name="Hala Gliwice")
+        with freeze_time("2026-02-02 08:00:00"):
+            newer = self._create_opportunities(1, s[1], name="Hala Gliwice (2)")
+        with freeze_time("2026-02-04 08:00:00"):
+            older.write({"stage_id": s[2].id})
+        with freeze_time("2026-02-06 08:00:00"):
+            newer.write({"stage_id": s[3].id})
+        with freeze_time("2026-02-10 08:00:00"):
+            merged = self._merge((older | newer).with_env(self.env))
+        self.assertEqual(merged, newer)
+        with freeze_time("2026-02-13 08:00:00"):
+            merged.with_user(self.user_manager).write({"date_stage": "2026-02-05"})
+        self.assertEqual(
+            [(row.stage_id, row.duration_days) for row in self._rows(merged)],
+            [(s[0], 30.0), (s[1], 3.0), (s[2], 0.0), (s[3], 0.0)],
+        )
