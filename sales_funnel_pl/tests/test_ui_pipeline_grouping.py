@@ -15,7 +15,10 @@ class TestUiPipelineGrouping(HttpCase, SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_manager.tour_enabled = False
+        # a Polish sales manager, as the addon's users are (whatever the
+        # languages of the test database)
+        cls._load_polish()
+        cls.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
         # the test database may hold other stages and opportunities
         cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
         cls.env["crm.lead"].search([]).active = False

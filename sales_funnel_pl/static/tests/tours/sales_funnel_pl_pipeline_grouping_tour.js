@@ -41,7 +41,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline_grouping", {
         },
         {
             content: "Group by salesperson",
-            trigger: ".o_group_by_menu .o_menu_item:contains(/^\\s*Salesperson\\s*$/)",
+            trigger: ".o_group_by_menu .o_menu_item:contains(/^\\s*Sprzedawca\\s*$/)",
             run: "click",
         },
         {
@@ -60,13 +60,13 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline_grouping", {
         {
             content: "Back to the stages",
             trigger:
-                ".o_group_by_menu .o_menu_item.selected:contains(/^\\s*Salesperson\\s*$/)",
+                ".o_group_by_menu .o_menu_item.selected:contains(/^\\s*Sprzedawca\\s*$/)",
             run: "click",
         },
         {
             content: "Grouped by stage again: every stage open",
             trigger:
-                ".o_opportunity_kanban:has(.o_kanban_group:first-child .o_column_title:contains('New Prospect')) .o_kanban_group:nth-child(17)",
+                ".o_opportunity_kanban:has(.o_kanban_group:first-child .o_column_title:contains('Nowy Prospekt')) .o_kanban_group:nth-child(17)",
             run() {
                 const {count, open} = columns();
                 if (count !== 17 || open !== 17) {
