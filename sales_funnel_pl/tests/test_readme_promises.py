@@ -8,7 +8,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged, users
 
 from .. import compat
@@ -163,3 +163,315 @@ class TestStageFormPromises(SalesFunnelCommon):
             "Probability 4% applied to 1 open opportunities.",
         )
         self.assertEqual((opportunity.probability, lead.probability), (4, 37))
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+@freeze_time("2026-03-10 10:00:00")
+class TestSnapshotScopePromises(SalesFunnelCommon):
+    """What a saved forecast holds: "open opportunities summed per expected
+    closing month [...] the overdue ones, which count in the snapshot's own
+    month and are flagged "Zaległe"" (a month already past, not a day);
+    a scheduled action stores the forecast of every company."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_real_company()
+        cls.team_west = cls.env["crm.team"].create(
+            {"name": "Zespół Zachód", "member_ids": [(4, cls.user_salesman.id)]}
+        )
+
+    def _lines(self, team, day):
+        Snapshot = self.env["sales.funnel.forecast.snapshot"]
+        return sorted(
+            (
+                line.company_id.name,
+                line.date_expected,
+                line.is_overdue,
+                line.opportunity_count,
+                line.expected_revenue,
+                line.prorated_revenue,
+            )
+            for line in Snapshot.search(
+                [("date_snapshot", "=", day), ("team_id", "=", team.id)]
+            )
+        )
+
+    @users("sfp_manager")
+    def test_open_opportunities_only_overdue_by_month(self):
+        order = self.stage_order
+        values = {"team_id": self.team_west.id, "user": self.user_manager}
+        self._create_opportunities(
+            1, order, date_deadline=date(2026, 3, 5), expected_revenue=300, **values
+        )
+        self._create_opportunities(
+            1, order, date_deadline=date(2026, 2, 27), expected_revenue=400, **values
+        )
+        lost = self._create_opportunities(
+            1, order, date_deadline=date(2026, 4, 10), expected_revenue=200, **values
+        )
+        lost.action_set_lost()
+        self._create_opportunities(
+            1,
+            order,
+            type="lead",
+            date_deadline=date(2026, 4, 10),
+            expected_revenue=100,
+            **values,
+        )
+        # the manager's button in the middle of March
+        self.env["sales.funnel.forecast.snapshot"].action_take_snapshot()
+        company = self.company.name
+        self.assertEqual(
+            self._lines(self.team_west, date(2026, 3, 10)),
+            [
+                # 5 March: this month, not overdue; 27 February: overdue
+                (company, date(2026, 3, 1), False, 1, 300.0, 240.0),
+                (company, date(2026, 3, 1), True, 1, 400.0, 320.0),
+            ],
+        )
+
+    def test_scheduled_action_saves_every_company(self):
+        self._create_opportunities(
+            1,
+            self.stage_order,
+            user=self.user_salesman_b,
+            user_id=self.user_salesman_b.id,
+            team_id=self.team_b.id,
+            company_id=self.company_b.id,
+            date_deadline=date(2026, 4, 10),
+            expected_revenue=1000,
+        )
+        with freeze_time("2026-04-01 05:00:00"):
+            # as the scheduled action runs: its user works in one company
+            self.env["sales.funnel.forecast.snapshot"].sudo().with_context(
+                allowed_company_ids=[self.company.id]
+            )._cron_take_snapshot()
+        self.assertEqual(
+            self._lines(self.team_b.sudo(), date(2026, 4, 1)),
+            [("Stalprofil Sever", date(2026, 4, 1), False, 1, 1000.0, 800.0)],
+        )
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+@freeze_time("2026-03-10 10:00:00")
+class TestReportScopePromises(SalesFunnelCommon):
+    """The reports count opportunities (leads keep crm's own behaviour) and
+    read as the README says: "Sales targets [...] what the team's target
+    exceeds them by shows as the team's own line" (never below 0)."""
+
+    @users("sfp_salesman")
+    def test_forecast_counts_opportunities_not_leads(self):
+        opportunity = self._create_opportunities(
+            1, self.stage_meeting, date_deadline=date(2026, 4, 15)
+        )
+        lead = self._create_opportunities(
+            1, self.stage_meeting, type="lead", date_deadline=date(2026, 4, 15)
+        )
+        Report = self.env["sales.funnel.forecast.report"]
+        self.assertEqual(
+            Report.search([("lead_id", "in", (opportunity | lead).ids)]).lead_id,
+            opportunity,
+        )
+
+    @users("sfp_salesman")
+    def test_won_opportunity_is_never_overdue(self):
+        """A won opportunity whose expected closing month is past counts in
+        its closing month, as won: no overdue expected date."""
+        won = self._create_opportunities(
+            1, self.stage_order, date_deadline=date(2026, 2, 10)
+        )
+        won.action_set_won()
+        self.assertEqual(
+            self.env["sales.funnel.forecast.report"].search_read(
+                [("lead_id", "=", won.id)], ["date", "kind", "is_overdue"]
+            ),
+            [
+                {
+                    "id": won.id,
+                    "date": date(2026, 3, 10),
+                    "kind": "won",
+                    "is_overdue": False,
+                }
+            ],
+        )
+
+    @users("sfp_salesman")
+    def test_velocity_counts_opportunities_not_leads(self):
+        self._create_opportunities(1, self.stage_meeting)
+        self._create_opportunities(1, self.stage_meeting, type="lead")
+        rows = self.env["sales.funnel.velocity.report"].search(
+            [("user_id", "=", self.user_salesman.id)]
+        )
+        self.assertEqual(rows.mapped("open_count"), [1])
+
+    @users("sfp_salesman")
+    def test_sale_won_the_day_it_started_took_a_day(self):
+        won = self._create_opportunities(1, self.stage_order, expected_revenue=5000)
+        won.action_set_won()
+        self._create_opportunities(1, self.stage_meeting)
+        row = self.env["sales.funnel.velocity.report"].search(
+            [("user_id", "=", self.user_salesman.id)]
+        )
+        # 1 open × 5,000 × 100% ÷ 1 day
+        self.assertEqual(
+            (row.open_count, row.won_count, row.cycle_days, row.velocity),
+            (1, 1, 1.0, 5000.0),
+        )
+
+    @users("sfp_manager")
+    def test_team_own_target_never_below_zero(self):
+        """The salespeople's targets exceed the team's: the team's own line
+        is 0, not negative."""
+        self.env["sales.funnel.target"].create(
+            [
+                {"date": date(2026, 3, 1), "team_id": self.team.id, "amount": 10000},
+                {
+                    "date": date(2026, 3, 1),
+                    "team_id": self.team.id,
+                    "user_id": self.user_salesman.id,
+                    "amount": 15000,
+                },
+            ]
+        )
+        groups = compat.grouped_read(
+            self.env["sales.funnel.forecast.won.report"],
+            [("team_id", "=", self.team.id), ("kind", "=", "target")],
+            ["user_id"],
+            ["target_amount:sum"],
+        )
+        self.assertEqual(
+            sorted(
+                (group["user_id"] and group["user_id"][1] or "", group["target_amount"])
+                for group in groups
+            ),
+            [("", 0.0), ("Jan Kowalski", 15000.0)],
+        )
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestRecordRulePromises(SalesFunnelCommon):
+    """ "Salespeople read the history of the opportunities they can read"
+    (their own and the unassigned ones); a manager reads the targets of the
+    companies they work in."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_real_company()
+
+    @users("sfp_salesman")
+    def test_salesperson_reads_history_of_own_and_unassigned(self):
+        mine = self._create_opportunities(1, self.stage_new)
+        unassigned = self._create_opportunities(
+            1, self.stage_new, user=self.user_manager, user_id=False
+        )
+        theirs = self._create_opportunities(
+            1,
+            self.stage_new,
+            user=self.user_manager,
+            user_id=self.user_salesman_utc.id,
+        )
+        History = self.env["crm.lead.stage.history"]
+        self.assertEqual(
+            History.search(
+                [("lead_id", "in", (mine | unassigned | theirs).ids)]
+            ).lead_id,
+            mine | unassigned,
+        )
+
+    @users("sfp_manager")
+    def test_manager_reads_targets_of_the_companies_worked_in(self):
+        Target = self.env["sales.funnel.target"].sudo()
+        ours = Target.create(
+            {"date": date(2026, 3, 1), "team_id": self.team.id, "amount": 1000}
+        )
+        Target.create(
+            {
+                "date": date(2026, 3, 1),
+                "team_id": self.team_b.id,
+                "company_id": self.company_b.id,
+                "amount": 2000,
+            }
+        )
+        targets = (
+            self.env["sales.funnel.target"]
+            .with_context(allowed_company_ids=[self.company.id])
+            .search([("date", "=", date(2026, 3, 1))])
+        )
+        self.assertEqual(targets, ours)
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestBoardPromises(SalesFunnelCommon):
+    """The funnel board: "open opportunities with an overdue next action"
+    (one due today is not overdue yet, in the user's day); a period's
+    cohort includes its last day."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team_west = cls.env["crm.team"].create(
+            {"name": "Zespół Zachód", "member_ids": [(4, cls.user_salesman.id)]}
+        )
+
+    def _board(self, reading, **kwargs):
+        return self.env["sales.funnel.board"].get_board_data(
+            reading, team_id=self.team_west.id, **kwargs
+        )
+
+    @users("sfp_salesman")
+    def test_overdue_next_action_is_due_before_today(self):
+        # 00:30 on 11 March in Warsaw, still 10 March in UTC
+        with freeze_time("2026-03-10 23:30:00"):
+            leads = self._create_opportunities(
+                2, self.stage_meeting, team_id=self.team_west.id
+            )
+            for lead, day in zip(
+                leads, (date(2026, 3, 10), date(2026, 3, 11)), strict=False
+            ):
+                lead.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=day,
+                    user_id=self.user_salesman.id,
+                )
+            overdue = self._board("now", period="month")["headline"]["overdue"]
+        self.assertEqual(overdue["count"], 1)
+        self.assertEqual(self.env["crm.lead"].search(overdue["domain"]), leads[0])
+
+    @users("sfp_salesman")
+    def test_cohort_includes_the_period_last_day(self):
+        with freeze_time("2026-03-10 10:00:00"):
+            self._create_opportunities(1, self.stage_new, team_id=self.team_west.id)
+        with freeze_time("2026-03-12 10:00:00"):
+            data = self._board(
+                "cohort", period="custom", date_from="2026-03-01", date_to="2026-03-10"
+            )
+        self.assertEqual(
+            [
+                band["count"]
+                for band in data["bands"]
+                if band["stage_id"] == self.stage_new.id
+            ],
+            [1],
+        )
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestTargetCopyPromises(SalesFunnelCommon):
+    """ "Kopiuj na kolejne miesiące" copies the targets "to the next 1–24
+    months"."""
+
+    @users("sfp_manager")
+    def test_copy_to_no_month_refused(self):
+        target = self.env["sales.funnel.target"].create(
+            {"date": date(2026, 3, 1), "team_id": self.team.id, "amount": 1000}
+        )
+        Copy = self.env["sales.funnel.target.copy"]
+        with self.assertRaises(ValidationError) as error:
+            Copy.create({"target_ids": target.ids, "months": 0})
+        self.assertEqual(str(error.exception), "Copy the targets to 1 to 24 months.")
+        self.assertEqual(
+            self.env["sales.funnel.target"].search([("team_id", "=", self.team.id)]),
+            target,
+        )
