@@ -75,12 +75,6 @@ class TestRealDatabase(SalesFunnelCommon):
         funnel_lead.write({"stage_id": self.stage_meeting.id})
         self.assertEqual(funnel_lead.probability, 3)
 
-    def test_other_team_created_without_probability_is_crm_s(self):
-        """Created in another team's stage without a probability: crm's own
-        (predictive lead scoring's), not the stage's 0%."""
-        lead = self._other_team_opportunity()
-        self.assertEqual(lead.probability, lead.automated_probability)
-
     def _score_stage(self, stage, won, lost):
         """Predictive lead scoring's experience of ``stage`` (and of crm's
         first stage, which gives its totals)."""
