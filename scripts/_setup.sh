@@ -243,6 +243,7 @@ series_source() {
         url="$(odoo_repo_url)"
         commit="$(fetch_git "$series" "$url" "$ref" "$dest.part" "$log")" || { rm -rf "$dest.part"; return 2; }
     fi
+    rm -f "$log"
     check_odoo_tree "$dest.part" "$series" "the source fetched from $url" || { rm -rf "$dest.part"; return 2; }
     rm -rf "$dest" "$record"
     mv "$dest.part" "$dest"
