@@ -59,30 +59,28 @@ def _bash(code, env, timeout=1200):
     )
 
 
+def _setup(*args, env, timeout=600, scripts=REPO / "scripts"):
+    """scripts/setup ARGS, as a user runs it."""
+    return subprocess.run(
+        [scripts / "setup", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def local_setup(tmp_path_factory):
     """scripts/setup from the local source tree into an empty cache folder."""
     home = tmp_path_factory.mktemp("sfp-home")
     env = _env(home, **{SOURCE_VAR: str(SOURCE)})
     started = time.monotonic()
-    first = subprocess.run(
-        [REPO / "scripts" / "setup", SERIES],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    first = _setup(SERIES, env=env, timeout=1800)
     first_seconds = time.monotonic() - started
     started = time.monotonic()
-    second = subprocess.run(
-        [REPO / "scripts" / "setup", SERIES],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    second = _setup(SERIES, env=env)
     second_seconds = time.monotonic() - started
     yield {
         "home": home,
@@ -120,15 +118,9 @@ def test_second_setup_changes_nothing_and_takes_seconds(local_setup):
     second = local_setup["second"]
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Creating" not in second.stderr and "Downloading" not in second.stderr
+    assert "Fetching" not in second.stderr
     assert local_setup["second_seconds"] < 15, local_setup["second_seconds"]
-    check = subprocess.run(
-        [REPO / "scripts" / "setup", "--check"],
-        env=local_setup["env"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    check = _setup("--check", env=local_setup["env"], timeout=60)
     assert f"ok       Odoo {SERIES} environment" in check.stdout, check.stdout
 
 
@@ -330,14 +322,7 @@ def odoo_repository(tmp_path):
 
 def _source_only(env, scripts=REPO / "scripts"):
     """scripts/setup --source SERIES: Odoo's source only, no environment."""
-    return subprocess.run(
-        [scripts / "setup", "--source", SERIES],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return _setup("--source", SERIES, env=env, scripts=scripts)
 
 
 def test_fetch_takes_the_series_branch_records_its_commit_and_reuses_it_offline(
@@ -376,14 +361,7 @@ def test_fetch_takes_the_series_branch_records_its_commit_and_reuses_it_offline(
     assert again.stderr.splitlines() == [
         f"Odoo {SERIES}: commit {commit}, fetched earlier from {url} ({dest})"
     ]
-    check = subprocess.run(
-        [REPO / "scripts" / "setup", "--check"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    check = _setup("--check", env=env, timeout=120)
     assert (
         f"ok       Odoo {SERIES} source: commit {commit} from {url}, in {dest}"
         in check.stdout.splitlines()
@@ -501,30 +479,21 @@ def test_unreachable_repository_and_nothing_cached_names_the_variable(tmp_path, 
     env = _env(tmp_path, SALES_FUNNEL_PL_ODOO_REPO_URL=url)
     if ref:
         env[REF_VAR] = ref
-    result = subprocess.run(
-        [REPO / "scripts" / "setup", SERIES],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _setup(SERIES, env=env, timeout=120)
     assert result.returncode == 2
     fetching, error = result.stderr.splitlines()
-    how = f"at {REF_VAR}={ref}" if ref else f"(branch {SERIES})"
     assert fetching.startswith(f"Fetching Odoo {SERIES} ")
     if ref:
-        expected = (
-            rf"error: cannot fetch Odoo {SERIES} {re.escape(how)} from {url} "
-            rf"\(no network, or no such commit or tag\? git: [^()]*Connection refused\): "
-            rf"check {REF_VAR}, or set {SOURCE_VAR} to an Odoo {SERIES} source tree"
-        )
+        what = f"at {REF_VAR}={ref}"
+        cause = "no network, or no such commit or tag?"
+        fix = f"check {REF_VAR}, or set {SOURCE_VAR}"
     else:
-        expected = (
-            rf"error: cannot fetch Odoo {SERIES} {re.escape(how)} from {url} "
-            rf"\(no network\? git: [^()]*Connection refused\): "
-            rf"set {SOURCE_VAR} to an Odoo {SERIES} source tree"
-        )
+        what, cause, fix = f"(branch {SERIES})", "no network?", f"set {SOURCE_VAR}"
+    expected = (
+        re.escape(f"error: cannot fetch Odoo {SERIES} {what} from {url} ({cause} git: ")
+        + r"[^()]*Connection refused"
+        + re.escape(f"): {fix} to an Odoo {SERIES} source tree")
+    )
     assert re.fullmatch(expected, error), error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
     assert list((tmp_path / "src").iterdir()) == []
