@@ -178,7 +178,7 @@ fetch_git() {  # SERIES URL REF DIR LOG
     else
         how="branch $ref"
     fi
-    say "Fetching Odoo $series ($how) from $url: one commit, no history (a few hundred MB) ..."
+    say "Fetching Odoo $series ($how) from $url: one commit, no history (about 200 MB) ..."
     if ! command -v git >/dev/null 2>&1; then
         say "error: git is missing, needed to fetch Odoo $series (apt-get install git), or set $var to an Odoo $series source tree"
         return 2

@@ -338,7 +338,7 @@ def test_fetch_takes_the_series_branch_records_its_commit_and_reuses_it_offline(
     assert first.stdout == f"{dest}\n"
     assert first.stderr.splitlines() == [
         f"Fetching Odoo {SERIES} (branch {SERIES}) from {url}: "
-        "one commit, no history (a few hundred MB) ...",
+        "one commit, no history (about 200 MB) ...",
         f"Odoo {SERIES}: commit {commit}, from {url}, in {dest}",
     ]
     record = home / "src" / f"odoo-{SERIES}.source"
@@ -382,7 +382,7 @@ def test_ref_pins_a_commit_or_a_tag_and_a_new_ref_is_fetched_anew(
     assert pinned.returncode == 0, pinned.stderr
     assert pinned.stderr.splitlines() == [
         f"Fetching Odoo {SERIES} ({REF_VAR}={first}) from {url}: "
-        "one commit, no history (a few hundred MB) ...",
+        "one commit, no history (about 200 MB) ...",
         f"Odoo {SERIES}: commit {first}, from {url}, in {dest}",
     ]
     assert record.read_text() == f"commit {first}\nsource ref {first}\nurl {url}\n"
