@@ -114,6 +114,27 @@ def test_every_referenced_screenshot_is_a_png():
                 assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
 
 
+ADDON = REPO / "sales_funnel_pl"
+
+
+def test_the_apps_page_and_the_addon_readme_name_existing_files():
+    """The addon's Apps page shows images it holds, and its readme/ fragments
+    and Apps page name guides the repository holds (by path: the Apps page
+    and the addon's README cannot link into the repository)."""
+    page = (ADDON / "static" / "description" / "index.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img\s[^>]*src="([^"]+)"', page)
+    assert images
+    for image in images:
+        assert (ADDON / "static" / "description" / image).is_file(), image
+    texts = [page] + [
+        path.read_text(encoding="utf-8") for path in (ADDON / "readme").glob("*.md")
+    ]
+    named = {name for text in texts for name in re.findall(r"docs/[\w-]+\.md", text)}
+    assert "docs/przewodnik.md" in named
+    for name in named:
+        assert (REPO / name).is_file(), name
+
+
 def test_the_checker_reports_each_kind_of_broken_link(tmp_path):
     """The checker itself: it finds a missing file, a missing image, a missing
     heading (here and in another file), a link out of the repository and an
