@@ -1,8 +1,8 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Promises of the README, each with a test that goes red when the one line
-keeping it breaks (rights, record rules, report conditions, what a report
-reads before it reads)."""
+"""Promises of docs/reference.md (the README's rules until the docs split),
+each with a test that goes red when the one line keeping it breaks (rights,
+record rules, report conditions, what a report reads before it reads)."""
 
 from datetime import date
 
@@ -257,7 +257,7 @@ class TestSnapshotScopePromises(SalesFunnelCommon):
 @freeze_time("2026-03-10 10:00:00")
 class TestReportScopePromises(SalesFunnelCommon):
     """The reports count opportunities (leads keep crm's own behaviour) and
-    read as the README says: "Sales targets [...] what the team's target
+    read as docs/reference.md says: "Sales targets [...] what the team's target
     exceeds them by shows as the team's own line" (never below 0)."""
 
     @users("sfp_salesman")
