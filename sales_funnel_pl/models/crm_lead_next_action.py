@@ -220,10 +220,15 @@ class CrmLead(models.Model):
             .get_param("sales_funnel_pl.after_sale_days", 30)
         )
         deadline = fields.Date.context_today(self) + timedelta(days=days)
-        for lead in self:
-            lead.activity_schedule(
+        # one batch per salesperson, the summary in their language (not in
+        # the language of whoever won the sale)
+        for user, leads in self.grouped(
+            lambda lead: lead.user_id or self.env.user
+        ).items():
+            leads.activity_schedule(
                 activity_type_id=activity_type.id,
-                user_id=(lead.user_id or self.env.user).id,
+                summary=activity_type.with_context(lang=user.lang).summary,
+                user_id=user.id,
                 date_deadline=deadline,
             )
 

@@ -302,7 +302,10 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
             lead,
             [
                 {
-                    "next_action": self.after_sale_type.summary,
+                    # in the salesperson's language
+                    "next_action": self.after_sale_type.with_context(
+                        lang=self.user_salesman.lang
+                    ).summary,
                     "next_action_date": date(2026, 6, 9),
                     "next_action_state": "closed",
                 }
