@@ -14,11 +14,7 @@ class TestSalesFunnelBoardUi(HttpCase, SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._load_polish()
-        cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
-        # the test database may hold other stages and opportunities
-        cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
-        cls.env["crm.lead"].search([]).active = False
+        cls._prepare_tour(cls.user_salesman)
 
     def test_board_tour(self):
         """A salesperson reads the funnel (its headline on one row; only

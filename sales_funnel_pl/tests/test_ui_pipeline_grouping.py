@@ -2,8 +2,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import SalesFunnelCommon
 
 
@@ -17,20 +15,11 @@ class TestUiPipelineGrouping(HttpCase, SalesFunnelCommon):
         super().setUpClass()
         # a Polish sales manager, as the addon's users are (whatever the
         # languages of the test database)
-        cls._load_polish()
-        cls.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
-        # the test database may hold other stages and opportunities
-        cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
-        cls.env["crm.lead"].search([]).active = False
+        cls._prepare_tour(cls.user_manager)
         # more salespeople than Odoo's kanban opens groups (10)
         salespeople = cls.user_manager | cls.env["res.users"].union(
             *(
-                mail_new_test_user(
-                    cls.env,
-                    login=f"sfp_salesman_{index:02d}",
-                    name=f"Sprzedawca {index:02d}",
-                    groups="sales_team.group_sale_salesman",
-                )
+                cls._create_user(f"sfp_salesman_{index:02d}", f"Sprzedawca {index:02d}")
                 for index in range(1, 12)
             )
         )
