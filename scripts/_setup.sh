@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Set-up functions shared by scripts/setup, scripts/demo and scripts/test
 # (sourced, not run). Everything lands in one cache folder outside the repo:
 #   $CACHE_HOME/odoo-<series>/   a Python virtual environment per Odoo series
-#   $CACHE_HOME/src/odoo-<series>/  Odoo's source when it was downloaded
+#   $CACHE_HOME/src/odoo-<series>/  Odoo's source when it was fetched, and
+#   $CACHE_HOME/src/odoo-<series>.source  its commit and where it came from
 #   $CACHE_HOME/postgresql/      a private PostgreSQL cluster, when no server answers
 CACHE_HOME="${SALES_FUNNEL_PL_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/sales_funnel_pl}"
 SETUP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -65,62 +67,212 @@ series_pin() {
         "$SETUP_DIR/odoo-sources" 2>/dev/null
 }
 
-# Print the Odoo source tree of a series, downloading it when needed.
-series_source() {
-    local series=$1 var src pin url sha dest archive
+# --- Odoo's source ------------------------------------------------------
+# In order: the tree named by ODOO_<n>_SRC; else the official archive pinned
+# in scripts/odoo-sources; else Odoo's public repository (a shallow fetch of
+# the series' branch, or of SALES_FUNNEL_PL_ODOO_<n>_REF: a commit or a tag).
+# What was fetched is kept in $CACHE_HOME/src/odoo-<series>/, its commit and
+# origin in $CACHE_HOME/src/odoo-<series>.source, and reused without network
+# as long as the set-up would fetch the same thing.
+
+odoo_repo_url() { printf '%s\n' "${SALES_FUNNEL_PL_ODOO_REPO_URL:-https://github.com/odoo/odoo}"; }
+
+series_ref_var() {  # 18.0 -> SALES_FUNNEL_PL_ODOO_18_REF
+    printf 'SALES_FUNNEL_PL_ODOO_%s_REF' "${1%%.*}"
+}
+
+fetched_dir() { printf '%s/src/odoo-%s\n' "$CACHE_HOME" "$1"; }
+fetched_record() { printf '%s/src/odoo-%s.source\n' "$CACHE_HOME" "$1"; }
+
+# A field of the record of what was fetched: commit, source or url.
+fetched_field() {
+    sed -n "s/^$2 //p" "$(fetched_record "$1")" 2>/dev/null
+}
+
+# What the set-up fetches for a series when no ODOO_<n>_SRC is set, as the
+# record keeps it: "archive <url> <sha256>" (the pin) or "ref <ref>".
+series_wanted() {
+    local ref_var pin url sha
+    pin="$(series_pin "$1")"
+    if [ -n "$pin" ]; then
+        read -r url sha <<<"$pin"
+        printf 'archive %s %s\n' "${SALES_FUNNEL_PL_ODOO_URL:-$url}" "${SALES_FUNNEL_PL_ODOO_SHA256:-$sha}"
+        return 0
+    fi
+    ref_var="$(series_ref_var "$1")"
+    printf 'ref %s\n' "${!ref_var:-$1}"
+}
+
+# Where the set-up fetches a series from: the pinned archive or the repository.
+series_origin() {
+    local kind url
+    read -r kind url _ <<<"$(series_wanted "$1")"
+    if [ "$kind" = archive ]; then
+        printf '%s\n' "$url"
+    else
+        odoo_repo_url
+    fi
+}
+
+# The series of an Odoo source tree (its odoo/release.py), or nothing.
+odoo_tree_series() {
+    python3 - "$1/odoo/release.py" 2>/dev/null <<'PY'
+import sys
+release = {}
+with open(sys.argv[1]) as file:
+    exec(file.read(), release)
+print(release.get("serie", ""))
+PY
+}
+
+# Fail, saying so, when DIR is not an Odoo source tree of SERIES.
+check_odoo_tree() {  # DIR SERIES WHAT
+    local found
+    if [ ! -f "$1/odoo/release.py" ] || [ ! -d "$1/addons/crm" ]; then
+        say "error: $3 is not an Odoo $2 source tree (no odoo/release.py or addons/crm)"
+        return 2
+    fi
+    found="$(odoo_tree_series "$1")"
+    if [ "$found" != "$2" ]; then
+        say "error: $3 is Odoo ${found:-of an unknown series}, not Odoo $2"
+        return 2
+    fi
+}
+
+# Download the pinned archive (checksum checked) and unpack it into DIR;
+# print the commit it was made from (git archive's header, as GitHub's
+# archives have it), or "unknown".
+fetch_archive() {  # SERIES URL SHA256 DIR LOG
+    local series=$1 url=$2 sha=$3 dir=$4 log=$5 archive var commit said
     var="$(series_source_var "$series")"
-    src="${!var:-}"
-    if [ -n "$src" ]; then
-        if [ ! -f "$src/odoo/release.py" ] || [ ! -d "$src/addons/crm" ]; then
-            say "error: $var=$src is not an Odoo $series source tree (no odoo/release.py or addons/crm)"
-            return 2
-        fi
-        (cd "$src" && pwd)
-        return 0
-    fi
-    dest="$CACHE_HOME/src/odoo-$series"
-    if [ -f "$dest/odoo/release.py" ]; then
-        printf '%s\n' "$dest"
-        return 0
-    fi
-    pin="$(series_pin "$series")"
-    if [ -z "$pin" ]; then
-        say "error: no Odoo $series source: set $var to an Odoo $series source tree"
-        return 2
-    fi
-    read -r url sha <<<"$pin"
-    url="${SALES_FUNNEL_PL_ODOO_URL:-$url}"
-    sha="${SALES_FUNNEL_PL_ODOO_SHA256:-$sha}"
-    mkdir -p "$CACHE_HOME/src"
-    archive="$(mktemp "$CACHE_HOME/src/odoo-$series.XXXXXX.tar.gz")"
+    archive="$dir.tar.gz"
     say "Downloading Odoo $series from $url ..."
-    if ! curl -fL --progress-bar --connect-timeout 15 -o "$archive" "$url"; then
-        rm -f "$archive"
-        say "error: cannot download Odoo $series ($url): set $var to an Odoo $series source tree"
+    if ! curl -fsSL --connect-timeout 15 -o "$archive" "$url" 2>"$log"; then
+        said="$(grep -v "^[[:space:]]*$" "$log" | tail -n1)"
+        rm -f "$archive" "$log"
+        say "error: cannot download Odoo $series from $url (no network? $said): set $var to an Odoo $series source tree"
         return 2
     fi
+    rm -f "$log"
     if [ "$(sha256sum "$archive" | cut -d' ' -f1)" != "$sha" ]; then
         rm -f "$archive"
         say "error: the Odoo $series archive from $url does not have the pinned checksum $sha"
         return 2
     fi
-    say "Unpacking Odoo $series into $dest ..."
-    rm -rf "$dest.part" && mkdir -p "$dest.part"
-    tar -xzf "$archive" -C "$dest.part" --strip-components=1
+    commit="$(gzip -dc "$archive" 2>/dev/null | git get-tar-commit-id 2>/dev/null || true)"
+    say "Unpacking Odoo $series ..."
+    mkdir -p "$dir"
+    tar -xzf "$archive" -C "$dir" --strip-components=1
     rm -f "$archive"
+    printf '%s\n' "${commit:-unknown}"
+}
+
+# Fetch REF (a branch, a tag or a commit) of Odoo's repository at URL, only
+# that commit's files (git fetch --depth 1), into DIR; print its commit.
+fetch_git() {  # SERIES URL REF DIR LOG
+    local series=$1 url=$2 ref=$3 dir=$4 log=$5 var ref_var how said
+    var="$(series_source_var "$series")"
+    ref_var="$(series_ref_var "$series")"
+    if [ -n "${!ref_var:-}" ]; then
+        how="$ref_var=$ref"
+    else
+        how="branch $ref"
+    fi
+    say "Fetching Odoo $series ($how) from $url: one commit, no history (about 200 MB) ..."
+    if ! command -v git >/dev/null 2>&1; then
+        say "error: git is missing, needed to fetch Odoo $series (apt-get install git), or set $var to an Odoo $series source tree"
+        return 2
+    fi
+    if ! {
+        git init -q "$dir" &&
+            GIT_TERMINAL_PROMPT=0 git -C "$dir" -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=60 \
+                fetch --depth 1 --no-tags "$url" "$ref" &&
+            git -C "$dir" -c advice.detachedHead=false checkout -q FETCH_HEAD
+    } >"$log" 2>&1; then
+        said="$(grep -v "^[[:space:]]*$" "$log" | tail -n1)"
+        rm -f "$log"
+        if [ -n "${!ref_var:-}" ]; then
+            say "error: cannot fetch Odoo $series at $how from $url (no network, or no such commit or tag? git: $said): check $ref_var, or set $var to an Odoo $series source tree"
+        else
+            say "error: cannot fetch Odoo $series ($how) from $url (no network? git: $said): set $var to an Odoo $series source tree"
+        fi
+        return 2
+    fi
+    git -C "$dir" rev-parse HEAD
+    # the commit is recorded; its git objects would double the tree's size
+    rm -rf "$dir/.git"
+}
+
+# Print the Odoo source tree of a series, fetching it when needed.
+series_source() {
+    local series=$1 var src dest record wanted kind url sha ref ref_var commit log
+    var="$(series_source_var "$series")"
+    src="${!var:-}"
+    if [ -n "$src" ]; then
+        check_odoo_tree "$src" "$series" "$var=$src" || return 2
+        (cd "$src" && pwd)
+        return 0
+    fi
+    dest="$(fetched_dir "$series")"
+    record="$(fetched_record "$series")"
+    wanted="$(series_wanted "$series")"
+    read -r kind url sha <<<"$wanted"
+    ref_var="$(series_ref_var "$series")"
+    if [ "$kind" = archive ] && [ -n "${!ref_var:-}" ]; then
+        say "note: scripts/odoo-sources pins Odoo $series: $ref_var is not used"
+    fi
+    if [ -f "$dest/odoo/release.py" ]; then
+        if [ ! -f "$record" ]; then
+            # an earlier set-up's download, from before the record was kept
+            printf '%s\n' "$dest"
+            return 0
+        fi
+        if [ "$(fetched_field "$series" source)" = "$wanted" ]; then
+            say "Odoo $series: commit $(fetched_field "$series" commit), fetched earlier from $(fetched_field "$series" url) ($dest)"
+            printf '%s\n' "$dest"
+            return 0
+        fi
+    fi
+    mkdir -p "$CACHE_HOME/src"
+    rm -rf "$dest.part"
+    log="$CACHE_HOME/src/odoo-$series.fetch.log"
+    if [ "$kind" = archive ]; then
+        commit="$(fetch_archive "$series" "$url" "$sha" "$dest.part" "$log")" || { rm -rf "$dest.part"; return 2; }
+    else
+        ref="$url"
+        url="$(odoo_repo_url)"
+        commit="$(fetch_git "$series" "$url" "$ref" "$dest.part" "$log")" || { rm -rf "$dest.part"; return 2; }
+    fi
+    rm -f "$log"
+    check_odoo_tree "$dest.part" "$series" "the source fetched from $url" || { rm -rf "$dest.part"; return 2; }
+    rm -rf "$dest" "$record"
     mv "$dest.part" "$dest"
+    printf 'commit %s\nsource %s\nurl %s\n' "$commit" "$wanted" "$url" >"$record"
+    say "Odoo $series: commit $commit, from $url, in $dest"
     printf '%s\n' "$dest"
+}
+
+# The environment runs on a fetched tree that is no longer what the set-up
+# would fetch (SALES_FUNNEL_PL_ODOO_<n>_REF or the pin changed since).
+series_source_changed() {
+    local series=$1 var marker
+    var="$(series_source_var "$series")"
+    marker="$CACHE_HOME/odoo-$series/.sales_funnel_pl-ready"
+    [ -z "${!var:-}" ] && [ -f "$(fetched_record "$series")" ] && [ -f "$marker" ] || return 1
+    [ "$(realpath -m "$(head -n1 "$marker")")" = "$(realpath -m "$(fetched_dir "$series")")" ] || return 1
+    [ "$(fetched_field "$series" source)" != "$(series_wanted "$series")" ]
 }
 
 # Create the virtual environment of a series (once).
 setup_series() {
-    local series=$1 src venv python constraints requirements
-    if series_ready "$series"; then
+    local series=$1 src venv python constraints requirements changed=0
+    series_source_changed "$series" && changed=1
+    if [ "$changed" = 0 ] && series_ready "$series"; then
         return 0
     fi
     venv="$CACHE_HOME/odoo-$series"
     python="$(series_python "$series")"
-    if series_has_odoo "$series"; then
+    if [ "$changed" = 0 ] && series_has_odoo "$series"; then
         # Odoo is there: requirements-test.txt changed (or was never installed)
         say "Installing requirements-test.txt into the Odoo $series environment ..."
         "$python" -m pip install --disable-pip-version-check --progress-bar on \
