@@ -5,7 +5,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import TransactionCase
+from odoo.tests import Form, HttpCase, TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -259,6 +259,21 @@ class SalesFunnelCommon(TransactionCase):
             )
         return lead_a, lead_b, lead_f
 
+    def _opportunity_form(self, name):
+        """The form of a new opportunity as a salesperson opens it from the
+        pipeline, its name and the team filled in; use it in a ``with``."""
+        form = Form(self.env["crm.lead"].with_context(default_type="opportunity"))
+        form.name = name
+        form.team_id = self.team
+        return form
+
+    @classmethod
+    def _score_on_email_only(cls):
+        """crm's predictive lead scoring learning from the e-mail's validity
+        only (phone validation depends on the optional phonenumbers
+        library)."""
+        cls.env["ir.config_parameter"].sudo().set_param("crm.pls_fields", "email_state")
+
     @classmethod
     def _create_old_stages(cls, sequences, **values):
         """Stages outside the funnel (a company's own, before the addon):
@@ -293,3 +308,21 @@ class SalesFunnelCommon(TransactionCase):
         for user in users:
             user.write({"lang": "pl_PL", "tour_enabled": False})
         cls._keep_funnel_only(opportunities)
+
+
+class SalesFunnelTourCommon(HttpCase, SalesFunnelCommon):
+    """The tours' classes: the web client of ``tour_users`` (the names of
+    the class's users) in Polish, with the funnel's stages only; the test
+    database's other opportunities archived, or kept when
+    ``tour_opportunities`` is None (see ``_keep_funnel_only``)."""
+
+    tour_users = ("user_salesman",)
+    tour_opportunities = "archive"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._prepare_tour(
+            *(getattr(cls, name) for name in cls.tour_users),
+            opportunities=cls.tour_opportunities,
+        )

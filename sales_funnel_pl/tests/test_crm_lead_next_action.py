@@ -65,11 +65,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
     @users("sfp_salesman")
     @freeze_time("2026-04-01 08:00:00")
     def test_next_action_in_form_and_cleared(self):
-        with Form(
-            self.env["crm.lead"].with_context(default_type="opportunity")
-        ) as form:
-            form.name = "Serwis drukarek"
-            form.team_id = self.team
+        with self._opportunity_form("Serwis drukarek") as form:
             form.next_action = "Spotkanie u klienta"
         lead = form.record
         self.assertEqual(lead.next_action_date, date(2026, 4, 1))

@@ -8,16 +8,17 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import SalesFunnelCommon
+from .common import SalesFunnelCommon, SalesFunnelTourCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestUi(HttpCase, SalesFunnelCommon):
+class TestUi(SalesFunnelTourCommon):
+    # the test database's opportunities stay (a company's own)
+    tour_opportunities = None
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the test database's opportunities stay (a company's own)
-        cls._prepare_tour(cls.user_salesman, opportunities=None)
         cls.user_salesman.sale_team_id = cls.team
 
     def test_pipeline_tour(self):

@@ -1,15 +1,13 @@
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import SalesFunnelCommon
+from .common import SalesFunnelTourCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestUiForecastWon(HttpCase, SalesFunnelCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._prepare_tour(cls.user_manager, opportunities=None)
+class TestUiForecastWon(SalesFunnelTourCommon):
+    tour_users = ("user_manager",)
+    tour_opportunities = None
 
     def test_forecast_won_tour(self):
         # the manager's day in Warsaw: the month the report shows her (the

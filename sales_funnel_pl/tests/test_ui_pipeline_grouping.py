@@ -1,21 +1,22 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import SalesFunnelCommon
+from .common import SalesFunnelTourCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestUiPipelineGrouping(HttpCase, SalesFunnelCommon):
+class TestUiPipelineGrouping(SalesFunnelTourCommon):
     """The pipeline opens every stage; grouped by anything else, Odoo's
     kanban keeps its own limit of open groups."""
+
+    # a Polish sales manager, as the addon's users are (whatever the
+    # languages of the test database)
+    tour_users = ("user_manager",)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # a Polish sales manager, as the addon's users are (whatever the
-        # languages of the test database)
-        cls._prepare_tour(cls.user_manager)
         # more salespeople than Odoo's kanban opens groups (10)
         salespeople = cls.user_manager | cls.env["res.users"].union(
             *(
