@@ -7,6 +7,11 @@ from odoo.tests import tagged, users
 
 from .common import SalesFunnelCommon
 
+# the lines' salespeople and months
+JAN, EWA = "Jan Kowalski", "Ewa Zielińska"
+FEB, MAR, APR = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
+FEB_2027 = date(2027, 2, 1)
+
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
 class TestForecastSnapshot(SalesFunnelCommon):
@@ -51,11 +56,11 @@ class TestForecastSnapshot(SalesFunnelCommon):
             self._create_opportunity("E", self.stage_meeting, 7000, date(2027, 2, 1))
 
     FEBRUARY = [
-        (False, False, "Jan Kowalski", "New Prospect", 1, 5000.0, 0.0, "live"),
-        (date(2026, 2, 1), False, "Ewa Zielińska", "Order", 1, 4000.0, 3200.0, "live"),
-        (date(2026, 2, 1), False, "Jan Kowalski", "Order", 1, 10000.0, 8000.0, "live"),
-        (date(2026, 2, 1), True, "Jan Kowalski", "Order", 1, 1000.0, 800.0, "live"),
-        (date(2026, 3, 1), False, "Jan Kowalski", "Meeting", 1, 20000.0, 600.0, "live"),
+        (False, False, JAN, "New Prospect", 1, 5000.0, 0.0, "live"),
+        (FEB, False, EWA, "Order", 1, 4000.0, 3200.0, "live"),
+        (FEB, False, JAN, "Order", 1, 10000.0, 8000.0, "live"),
+        (FEB, True, JAN, "Order", 1, 1000.0, 800.0, "live"),
+        (MAR, False, JAN, "Meeting", 1, 20000.0, 600.0, "live"),
     ]
 
     @users("sfp_manager")
@@ -88,49 +93,13 @@ class TestForecastSnapshot(SalesFunnelCommon):
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 3, 1)),
             [
-                (False, False, "Jan Kowalski", "New Prospect", 1, 5000.0, 0.0, "live"),
+                (False, False, JAN, "New Prospect", 1, 5000.0, 0.0, "live"),
                 # B (due in February) and D are overdue in March
-                (
-                    date(2026, 3, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Order",
-                    1,
-                    20000.0,
-                    18000.0,
-                    "live",
-                ),
-                (
-                    date(2026, 3, 1),
-                    True,
-                    "Ewa Zielińska",
-                    "Order",
-                    1,
-                    4000.0,
-                    3200.0,
-                    "live",
-                ),
-                (
-                    date(2026, 3, 1),
-                    True,
-                    "Jan Kowalski",
-                    "Order",
-                    2,
-                    11000.0,
-                    9800.0,
-                    "live",
-                ),
+                (MAR, False, JAN, "Order", 1, 20000.0, 18000.0, "live"),
+                (MAR, True, EWA, "Order", 1, 4000.0, 3200.0, "live"),
+                (MAR, True, JAN, "Order", 2, 11000.0, 9800.0, "live"),
                 # E now within the 12 months
-                (
-                    date(2027, 2, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Meeting",
-                    1,
-                    7000.0,
-                    210.0,
-                    "live",
-                ),
+                (FEB_2027, False, JAN, "Meeting", 1, 7000.0, 210.0, "live"),
             ],
         )
         # February's lines never changed
@@ -200,62 +169,17 @@ class TestForecastSnapshot(SalesFunnelCommon):
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 2, 1)),
             [
-                (
-                    date(2026, 2, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Meeting",
-                    1,
-                    3000.0,
-                    90.0,
-                    "history",
-                ),
-                (
-                    date(2026, 2, 1),
-                    False,
-                    "Jan Kowalski",
-                    "New Prospect",
-                    1,
-                    1000.0,
-                    0.0,
-                    "history",
-                ),
-                (
-                    date(2026, 4, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Meeting",
-                    1,
-                    10000.0,
-                    300.0,
-                    "history",
-                ),
+                (FEB, False, JAN, "Meeting", 1, 3000.0, 90.0, "history"),
+                (FEB, False, JAN, "New Prospect", 1, 1000.0, 0.0, "history"),
+                (APR, False, JAN, "Meeting", 1, 10000.0, 300.0, "history"),
             ],
         )
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 3, 1)),
             [
                 # J's February is overdue in March
-                (
-                    date(2026, 3, 1),
-                    True,
-                    "Jan Kowalski",
-                    "Order",
-                    1,
-                    1000.0,
-                    800.0,
-                    "history",
-                ),
-                (
-                    date(2026, 4, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Order",
-                    1,
-                    10000.0,
-                    8000.0,
-                    "history",
-                ),
+                (MAR, True, JAN, "Order", 1, 1000.0, 800.0, "history"),
+                (APR, False, JAN, "Order", 1, 10000.0, 8000.0, "history"),
             ],
         )
 
@@ -275,16 +199,7 @@ class TestForecastSnapshot(SalesFunnelCommon):
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 2, 1)),
             [
-                (
-                    date(2026, 4, 1),
-                    False,
-                    "Jan Kowalski",
-                    "New Prospect",
-                    1,
-                    10000.0,
-                    0.0,
-                    "live",
-                ),
+                (APR, False, JAN, "New Prospect", 1, 10000.0, 0.0, "live"),
             ],
         )
 
