@@ -1,7 +1,5 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import SalesFunnelCommon
 
 
@@ -14,14 +12,11 @@ class SalesFunnelCompaniesCommon(SalesFunnelCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_real_company()
-        cls.user_manager_a = mail_new_test_user(
-            cls.env,
-            login="sfp_manager_a",
-            name="Marta Wójcik",
+        cls.user_manager_a = cls._create_user(
+            "sfp_manager_a",
+            "Marta Wójcik",
+            "sales_team.group_sale_manager",
             email="marta.wojcik@example.com",
-            groups="sales_team.group_sale_manager",
-            notification_type="inbox",
-            tz="Europe/Warsaw",
         )
 
     def _env_switcher_a(self):

@@ -6,8 +6,6 @@ from freezegun import freeze_time
 
 from odoo.tests import Form, tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import SalesFunnelCommon
 
 
@@ -67,11 +65,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
     @users("sfp_salesman")
     @freeze_time("2026-04-01 08:00:00")
     def test_next_action_in_form_and_cleared(self):
-        with Form(
-            self.env["crm.lead"].with_context(default_type="opportunity")
-        ) as form:
-            form.name = "Serwis drukarek"
-            form.team_id = self.team
+        with self._opportunity_form("Serwis drukarek") as form:
             form.next_action = "Spotkanie u klienta"
         lead = form.record
         self.assertEqual(lead.next_action_date, date(2026, 4, 1))
@@ -117,12 +111,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
             planned = self._create_opportunities(1, self.stage_meeting)
             planned.write({"next_action": "B", "next_action_date": date(2026, 6, 20)})
             missing = self._create_opportunities(1, self.stage_meeting)
-            leaver = mail_new_test_user(
-                self.env,
-                login="sfp_leaver",
-                name="Odchodzący",
-                groups="sales_team.group_sale_salesman",
-            )
+            leaver = self._create_user("sfp_leaver", "Odchodzący")
             orphan = self._create_opportunities(
                 1, self.stage_meeting, user=self.user_manager, user_id=leaver.id
             )
@@ -162,12 +151,7 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self._create_opportunities(1, self.stage_order, name="Stalprofil ERP")
         planned = self._create_opportunities(1, self.stage_order, name="Zaplanowana")
         planned.write({"next_action": "Telefon", "next_action_date": date(2026, 7, 5)})
-        quiet = mail_new_test_user(
-            self.env,
-            login="sfp_quiet",
-            name="Spokojny",
-            groups="sales_team.group_sale_salesman",
-        )
+        quiet = self._create_user("sfp_quiet", "Spokojny", notification_type="email")
         quiet_lead = self._create_opportunities(
             1, self.stage_order, user=self.user_manager, user_id=quiet.id
         )
@@ -323,29 +307,25 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self.env["res.lang"]._activate_lang("en_US")
         self.env["ir.module.module"]._load_module_terms(["sales_funnel_pl"], ["pl_PL"])
         self.user_salesman.lang = "pl_PL"
-        by_email = mail_new_test_user(
-            self.env,
-            login="sfp_by_email",
-            name="Ewa Mailowa",
+        by_email = self._create_user(
+            "sfp_by_email",
+            "Ewa Mailowa",
             email="ewa@example.com",
-            groups="sales_team.group_sale_salesman",
             notification_type="email",
-            tz="Europe/Warsaw",
             lang="en_US",
         )
-        archived = mail_new_test_user(
-            self.env,
-            login="sfp_archived",
-            name="Były",
+        archived = self._create_user(
+            "sfp_archived",
+            "Były",
             email="byly@example.com",
-            groups="sales_team.group_sale_salesman",
+            notification_type="email",
         )
-        portal = mail_new_test_user(
-            self.env,
-            login="sfp_portal",
-            name="Portal",
+        portal = self._create_user(
+            "sfp_portal",
+            "Portal",
+            "base.group_portal",
             email="portal@example.com",
-            groups="base.group_portal",
+            notification_type="email",
         )
         mine = self._create_opportunities(1, self.stage_meeting, name="Drukarnia Wisła")
         mine.activity_schedule(

@@ -55,11 +55,7 @@ class TestCrmLeadProbability(SalesFunnelCommon):
 
     @users("sfp_salesman")
     def test_form_create_and_move(self):
-        with Form(
-            self.env["crm.lead"].with_context(default_type="opportunity")
-        ) as form:
-            form.name = "Modernizacja sieci LAN"
-            form.team_id = self.team
+        with self._opportunity_form("Modernizacja sieci LAN") as form:
             form.stage_id = self.stages[6]
             self.assertEqual(form.probability, 15)
         lead = form.record
@@ -138,11 +134,7 @@ class TestCrmLeadProbability(SalesFunnelCommon):
         self.assertTrue(lead.date_closed)
 
     def test_predictive_lead_scoring_does_not_overwrite(self):
-        # lead scoring on the e-mail's validity only (phone validation depends
-        # on the optional phonenumbers library)
-        self.env["ir.config_parameter"].sudo().set_param(
-            "crm.pls_fields", "email_state"
-        )
+        self._score_on_email_only()
         # a history of won and lost opportunities gives PLS something to learn
         won = self._create_opportunities(
             6, self.stage_meeting, email_from="a@example.com"

@@ -7,8 +7,6 @@ from freezegun import freeze_time
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .. import compat
 from .common import SalesFunnelCommon
 
@@ -244,10 +242,10 @@ class TestCrmLeadProcess(SalesFunnelCommon):
     def test_backward_move_is_not_moved_on(self):
         with freeze_time("2026-03-02 09:00:00"):
             lead = self._create_opportunities(1, self.stage_order)
-        with freeze_time("2026-03-03 09:00:00"):
-            lead.write({"stage_id": self.stage_meeting.id})
-        with freeze_time("2026-03-04 09:00:00"):
-            lead.write({"stage_id": self.stages[5].id})
+        self._history(
+            ("2026-03-03 09:00:00", lead, self.stage_meeting),
+            ("2026-03-04 09:00:00", lead, self.stages[5]),
+        )
         rows = self._rows(lead)
         self.assertEqual(rows.mapped("moved_on"), [False, True, False])
         # moving back skips nothing; moving on from Meeting skips one stage
@@ -399,13 +397,11 @@ class TestCrmLeadProcess(SalesFunnelCommon):
             lead.stage_history_ids,
         )
         self.assertEqual(lead.stage_history_ids.company_id, other_company)
-        other_manager = mail_new_test_user(
-            self.env,
-            login="sfp_other_company",
-            name="Ewa Druga",
-            groups="sales_team.group_sale_manager",
-            company_id=other_company.id,
-            company_ids=[other_company.id],
+        other_manager = self._create_user(
+            "sfp_other_company",
+            "Ewa Druga",
+            "sales_team.group_sale_manager",
+            company=other_company,
         )
         report = self.env["sales.funnel.stage.report"]
         self.assertEqual(
@@ -426,9 +422,7 @@ class TestCrmLeadProcess(SalesFunnelCommon):
     @users("sfp_salesman")
     def test_winning_from_zero_keeps_lead_scoring_counts(self):
         Frequency = self.env["crm.lead.scoring.frequency"].sudo()
-        self.env["ir.config_parameter"].sudo().set_param(
-            "crm.pls_fields", "email_state"
-        )
+        self._score_on_email_only()
         lost = self._create_opportunities(
             1, self.stage_meeting, email_from="a@example.com"
         )

@@ -5,8 +5,6 @@ from markupsafe import Markup
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import SalesFunnelCommon
 
 
@@ -15,38 +13,27 @@ class TestCrmLeadReassign(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_leaving = mail_new_test_user(
-            cls.env,
-            login="sfp_salesman_leaving",
-            name="Piotr Wiśniewski",
-            email="piotr.wisniewski@example.com",
-            groups="sales_team.group_sale_salesman",
-            notification_type="inbox",
-        )
-        cls.user_portal = mail_new_test_user(
-            cls.env,
-            login="sfp_portal",
-            name="Ewa Zielińska",
+        cls.user_leaving = cls._create_leaving_salesperson()
+        cls.user_portal = cls._create_user(
+            "sfp_portal",
+            "Ewa Zielińska",
+            "base.group_portal",
             email="ewa.zielinska@example.com",
-            groups="base.group_portal",
+            notification_type="email",
         )
-        cls.team.write({"member_ids": [(4, cls.user_leaving.id)]})
         # a team the new salesperson is no member of
         cls.team_other = cls.env["crm.team"].create({"name": "Zespół Eksportowy"})
 
-        cls.open_new = cls._create_opportunities_of(cls.user_leaving, 2, cls.stage_new)
-        cls.open_meeting = cls._create_opportunities_of(
-            cls.user_leaving, 2, cls.stage_meeting
-        )
+        piotr, new, meeting = cls.user_leaving, cls.stage_new, cls.stage_meeting
+        cls.open_new = cls._create_opportunities_of(piotr, new, ["N1", "N2"])
+        cls.open_meeting = cls._create_opportunities_of(piotr, meeting, ["M1", "M2"])
         cls.open_other_team = cls._create_opportunities_of(
-            cls.user_leaving, 1, cls.stage_new, team_id=cls.team_other.id
+            piotr, new, ["Eksport"], team_id=cls.team_other.id
         )
-        cls.won = cls._create_opportunities_of(cls.user_leaving, 1, cls.stage_won)
-        cls.lost = cls._create_opportunities_of(cls.user_leaving, 1, cls.stage_meeting)
+        cls.won = cls._create_opportunities_of(piotr, cls.stage_won, ["Wygrana"])
+        cls.lost = cls._create_opportunities_of(piotr, meeting, ["Przegrana"])
         cls.lost.action_set_lost()
-        cls.lead = cls._create_opportunities_of(
-            cls.user_leaving, 1, cls.stage_new, type="lead"
-        )
+        cls.lead = cls._create_opportunities_of(piotr, new, ["Lead"], type="lead")
         cls.open_leads = cls.open_new | cls.open_meeting | cls.open_other_team
         cls.leaving_leads = cls.open_leads | cls.won | cls.lost | cls.lead
         cls.own_leads = cls._create_opportunities(2, cls.stage_new)
@@ -74,24 +61,6 @@ class TestCrmLeadReassign(SalesFunnelCommon):
         # archived by a write (import, RPC): unlike the Archive action, that
         # keeps the user's activities, which must move with the opportunities
         cls.user_leaving.write({"active": False})
-
-    @classmethod
-    def _create_opportunities_of(cls, user, count, stage, **values):
-        return cls.env["crm.lead"].create(
-            [
-                {
-                    "name": f"Szansa {user.name} {index}",
-                    "type": "opportunity",
-                    "partner_id": cls.partner.id,
-                    "user_id": user.id,
-                    "team_id": cls.team.id,
-                    "stage_id": stage.id,
-                    "expected_revenue": 10000,
-                    **values,
-                }
-                for index in range(count)
-            ]
-        )
 
     def _assert_untouched(self):
         leads = self.leaving_leads.with_context(active_test=False)

@@ -7,8 +7,6 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, tagged, users
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common_companies import SalesFunnelCompaniesCommon
 
 
@@ -22,41 +20,19 @@ class TestCrmLeadReassignCompanies(SalesFunnelCompaniesCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_leaving = mail_new_test_user(
-            cls.env,
-            login="sfp_salesman_leaving",
-            name="Piotr Wiśniewski",
-            email="piotr.wisniewski@example.com",
-            groups="sales_team.group_sale_salesman",
-            notification_type="inbox",
-            company_ids=[(6, 0, (cls.company | cls.company_b).ids)],
-            tz="Europe/Warsaw",
+        cls.user_leaving = cls._create_leaving_salesperson(
+            company_ids=[(6, 0, (cls.company | cls.company_b).ids)]
         )
-        cls.team.member_ids = [(4, cls.user_leaving.id)]
-        Lead = cls.env["crm.lead"]
-        values = {
-            "type": "opportunity",
-            "partner_id": cls.partner.id,
-            "user_id": cls.user_leaving.id,
-            "stage_id": cls.stage_meeting.id,
-            "expected_revenue": 10000,
-        }
-        cls.open_a = Lead.create(
-            [
-                dict(values, name=f"Szansa A {index}", team_id=cls.team.id)
-                for index in (1, 2)
-            ]
+        piotr, meeting = cls.user_leaving, cls.stage_meeting
+        cls.open_a = cls._create_opportunities_of(
+            piotr, meeting, ["Szansa A 1", "Szansa A 2"]
         )
-        cls.open_b = Lead.create(
-            [
-                dict(
-                    values,
-                    name=f"Szansa B {index}",
-                    team_id=cls.team_b.id,
-                    company_id=cls.company_b.id,
-                )
-                for index in (1, 2)
-            ]
+        cls.open_b = cls._create_opportunities_of(
+            piotr,
+            meeting,
+            ["Szansa B 1", "Szansa B 2"],
+            team_id=cls.team_b.id,
+            company_id=cls.company_b.id,
         )
         cls.activity_b = cls.open_b[0].activity_schedule(
             "mail.mail_activity_data_todo",

@@ -7,8 +7,6 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .. import compat
 from .common import SalesFunnelCommon
 
@@ -18,12 +16,8 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_other = mail_new_test_user(
-            cls.env,
-            login="sfp_other",
-            name="Piotr Wiśniewski",
-            email="piotr@example.com",
-            groups="sales_team.group_sale_salesman",
+        cls.user_other = cls._create_user(
+            "sfp_other", "Piotr Wiśniewski", email="piotr@example.com"
         )
 
     def _rows(self, lead):

@@ -11,10 +11,9 @@ class TestCrmStageMap(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Stage = cls.env["crm.stage"]
-        cls.old_new = Stage.create({"name": "Old New", "sequence": 1})
-        cls.old_proposal = Stage.create({"name": "Old Proposition", "sequence": 3})
-        cls.old_empty = Stage.create({"name": "Old Empty", "sequence": 5})
+        cls.old_new, cls.old_proposal, cls.old_empty = cls._create_old_stages(
+            {"Old New": 1, "Old Proposition": 3, "Old Empty": 5}
+        )
         cls.in_new = cls._create_opportunities(5, cls.old_new)
         cls.in_proposal = cls._create_opportunities(3, cls.old_proposal)
         cls.in_proposal[0].action_set_lost()

@@ -18,10 +18,10 @@ class TestCrmStageMapCompanies(SalesFunnelCompaniesCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Stage = cls.env["crm.stage"]
-        cls.old_shared = Stage.create({"name": "Old Proposition", "sequence": 3})
-        # a stage only the second company's opportunities stand in
-        cls.old_b = Stage.create({"name": "Old Qualification", "sequence": 4})
+        # the second: a stage only the second company's opportunities stand in
+        cls.old_shared, cls.old_b = cls._create_old_stages(
+            {"Old Proposition": 3, "Old Qualification": 4}
+        )
         with freeze_time("2026-03-02 09:00:00"):
             in_a = cls._create_opportunities(2, cls.old_shared)
             in_b = cls._create_opportunities_b(3, cls.old_shared)

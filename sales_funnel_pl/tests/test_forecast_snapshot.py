@@ -5,9 +5,12 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import SalesFunnelCommon
+
+# the lines' salespeople and months
+JAN, EWA = "Jan Kowalski", "Ewa Zielińska"
+FEB, MAR, APR = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
+FEB_2027 = date(2027, 2, 1)
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
@@ -18,14 +21,7 @@ class TestForecastSnapshot(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_other = mail_new_test_user(
-            cls.env,
-            login="sfp_other_rep",
-            name="Ewa Zielińska",
-            groups="sales_team.group_sale_salesman",
-            tz="Europe/Warsaw",
-        )
-        cls.team.member_ids |= cls.user_other
+        cls.user_other = cls._create_other_salesperson()
 
     def _lines(self, user, day):
         Snapshot = self.env["sales.funnel.forecast.snapshot"].with_user(user)
@@ -50,54 +46,21 @@ class TestForecastSnapshot(SalesFunnelCommon):
         return sorted(lines, key=lambda line: (line[0] or date.min, *line[1:]))
 
     def _build_pipeline(self):
+        """The forecast's pipeline (A, B, F) and, the same day, Jan's C
+        (New, undated), D (Order, due last December) and E (Meeting, beyond
+        the 12 months a snapshot of February looks ahead)."""
+        self.lead_a, self.lead_b, _f = self._create_forecast_pipeline(self.user_other)
         with freeze_time("2026-01-10 09:00:00"):
-            meeting, order, new = self.stage_meeting, self.stage_order, self.stage_new
-            self.lead_a = self._create_opportunities(
-                1,
-                meeting,
-                name="A",
-                expected_revenue=20000,
-                date_deadline=date(2026, 3, 15),
-            )
-            self.lead_b = self._create_opportunities(
-                1,
-                order,
-                name="B",
-                expected_revenue=10000,
-                date_deadline=date(2026, 2, 20),
-            )
-            self._create_opportunities(1, new, name="C", expected_revenue=5000)
-            self._create_opportunities(
-                1,
-                order,
-                name="D",
-                expected_revenue=1000,
-                date_deadline=date(2025, 12, 10),
-            )
-            # beyond the 12 months a snapshot of February looks ahead
-            self._create_opportunities(
-                1,
-                meeting,
-                name="E",
-                expected_revenue=7000,
-                date_deadline=date(2027, 2, 1),
-            )
-            self._create_opportunities(
-                1,
-                order,
-                name="F",
-                expected_revenue=4000,
-                date_deadline=date(2026, 2, 5),
-                user=self.user_manager,
-                user_id=self.user_other.id,
-            )
+            self._create_opportunity("C", self.stage_new, 5000)
+            self._create_opportunity("D", self.stage_order, 1000, date(2025, 12, 10))
+            self._create_opportunity("E", self.stage_meeting, 7000, date(2027, 2, 1))
 
     FEBRUARY = [
-        (False, False, "Jan Kowalski", "New Prospect", 1, 5000.0, 0.0, "live"),
-        (date(2026, 2, 1), False, "Ewa Zielińska", "Order", 1, 4000.0, 3200.0, "live"),
-        (date(2026, 2, 1), False, "Jan Kowalski", "Order", 1, 10000.0, 8000.0, "live"),
-        (date(2026, 2, 1), True, "Jan Kowalski", "Order", 1, 1000.0, 800.0, "live"),
-        (date(2026, 3, 1), False, "Jan Kowalski", "Meeting", 1, 20000.0, 600.0, "live"),
+        (False, False, JAN, "New Prospect", 1, 5000.0, 0.0, "live"),
+        (FEB, False, EWA, "Order", 1, 4000.0, 3200.0, "live"),
+        (FEB, False, JAN, "Order", 1, 10000.0, 8000.0, "live"),
+        (FEB, True, JAN, "Order", 1, 1000.0, 800.0, "live"),
+        (MAR, False, JAN, "Meeting", 1, 20000.0, 600.0, "live"),
     ]
 
     @users("sfp_manager")
@@ -130,49 +93,13 @@ class TestForecastSnapshot(SalesFunnelCommon):
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 3, 1)),
             [
-                (False, False, "Jan Kowalski", "New Prospect", 1, 5000.0, 0.0, "live"),
+                (False, False, JAN, "New Prospect", 1, 5000.0, 0.0, "live"),
                 # B (due in February) and D are overdue in March
-                (
-                    date(2026, 3, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Order",
-                    1,
-                    20000.0,
-                    18000.0,
-                    "live",
-                ),
-                (
-                    date(2026, 3, 1),
-                    True,
-                    "Ewa Zielińska",
-                    "Order",
-                    1,
-                    4000.0,
-                    3200.0,
-                    "live",
-                ),
-                (
-                    date(2026, 3, 1),
-                    True,
-                    "Jan Kowalski",
-                    "Order",
-                    2,
-                    11000.0,
-                    9800.0,
-                    "live",
-                ),
+                (MAR, False, JAN, "Order", 1, 20000.0, 18000.0, "live"),
+                (MAR, True, EWA, "Order", 1, 4000.0, 3200.0, "live"),
+                (MAR, True, JAN, "Order", 2, 11000.0, 9800.0, "live"),
                 # E now within the 12 months
-                (
-                    date(2027, 2, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Meeting",
-                    1,
-                    7000.0,
-                    210.0,
-                    "live",
-                ),
+                (FEB_2027, False, JAN, "Meeting", 1, 7000.0, 210.0, "live"),
             ],
         )
         # February's lines never changed
@@ -214,40 +141,21 @@ class TestForecastSnapshot(SalesFunnelCommon):
         history shows it: open then, in the stage and at the % of then."""
         new, meeting, order = self.stage_new, self.stage_meeting, self.stage_order
         with freeze_time("2026-01-05 10:00:00"):
-            lead_g = self._create_opportunities(
-                1,
-                new,
-                name="G",
-                expected_revenue=10000,
-                date_deadline=date(2026, 4, 10),
-            )
+            lead_g = self._create_opportunity("G", new, 10000, date(2026, 4, 10))
         with freeze_time("2026-01-06 10:00:00"):
-            lead_h = self._create_opportunities(
-                1, order, name="H", expected_revenue=2000
-            )
+            lead_h = self._create_opportunity("H", order, 2000)
         with freeze_time("2026-01-07 10:00:00"):
-            lead_i = self._create_opportunities(
-                1,
-                meeting,
-                name="I",
-                expected_revenue=3000,
-                date_deadline=date(2026, 2, 15),
-            )
+            lead_i = self._create_opportunity("I", meeting, 3000, date(2026, 2, 15))
         with freeze_time("2026-01-10 10:00:00"):
-            lead_j = self._create_opportunities(
-                1, new, name="J", expected_revenue=1000, date_deadline=date(2026, 2, 10)
-            )
-        with freeze_time("2026-01-20 10:00:00"):
-            lead_g.write({"stage_id": meeting.id})
-        with freeze_time("2026-01-25 10:00:00"):
-            lead_h.action_set_lost()
-        # 00:30 on February 1st in Warsaw: after the snapshot's midnight
-        with freeze_time("2026-01-31 23:30:00"):
-            lead_j.write({"stage_id": order.id})
-        with freeze_time("2026-02-10 10:00:00"):
-            lead_g.write({"stage_id": order.id})
-        with freeze_time("2026-02-20 10:00:00"):
-            lead_i.action_set_won()
+            lead_j = self._create_opportunity("J", new, 1000, date(2026, 2, 10))
+        self._history(
+            ("2026-01-20 10:00:00", lead_g, meeting),
+            ("2026-01-25 10:00:00", lead_h, "lost"),
+            # 00:30 on February 1st in Warsaw: after the snapshot's midnight
+            ("2026-01-31 23:30:00", lead_j, order),
+            ("2026-02-10 10:00:00", lead_g, order),
+            ("2026-02-20 10:00:00", lead_i, "won"),
+        )
         # the stage's % changes afterwards: the history keeps the % of then
         self.stage_meeting.sudo().probability = 7
         Snapshot = self.env["sales.funnel.forecast.snapshot"].sudo()
@@ -261,74 +169,25 @@ class TestForecastSnapshot(SalesFunnelCommon):
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 2, 1)),
             [
-                (
-                    date(2026, 2, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Meeting",
-                    1,
-                    3000.0,
-                    90.0,
-                    "history",
-                ),
-                (
-                    date(2026, 2, 1),
-                    False,
-                    "Jan Kowalski",
-                    "New Prospect",
-                    1,
-                    1000.0,
-                    0.0,
-                    "history",
-                ),
-                (
-                    date(2026, 4, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Meeting",
-                    1,
-                    10000.0,
-                    300.0,
-                    "history",
-                ),
+                (FEB, False, JAN, "Meeting", 1, 3000.0, 90.0, "history"),
+                (FEB, False, JAN, "New Prospect", 1, 1000.0, 0.0, "history"),
+                (APR, False, JAN, "Meeting", 1, 10000.0, 300.0, "history"),
             ],
         )
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 3, 1)),
             [
                 # J's February is overdue in March
-                (
-                    date(2026, 3, 1),
-                    True,
-                    "Jan Kowalski",
-                    "Order",
-                    1,
-                    1000.0,
-                    800.0,
-                    "history",
-                ),
-                (
-                    date(2026, 4, 1),
-                    False,
-                    "Jan Kowalski",
-                    "Order",
-                    1,
-                    10000.0,
-                    8000.0,
-                    "history",
-                ),
+                (MAR, True, JAN, "Order", 1, 1000.0, 800.0, "history"),
+                (APR, False, JAN, "Order", 1, 10000.0, 8000.0, "history"),
             ],
         )
 
     @users("sfp_manager")
     def test_rebuild_keeps_a_taken_snapshot(self):
         with freeze_time("2026-01-05 10:00:00"):
-            lead = self._create_opportunities(
-                1,
-                self.stage_new,
-                name="G",
-                expected_revenue=10000,
-                date_deadline=date(2026, 4, 10),
+            lead = self._create_opportunity(
+                "G", self.stage_new, 10000, date(2026, 4, 10)
             )
         with freeze_time("2026-02-01 05:00:00"):
             self.env["sales.funnel.forecast.snapshot"].action_take_snapshot()
@@ -340,16 +199,7 @@ class TestForecastSnapshot(SalesFunnelCommon):
         self.assertEqual(
             self._lines(self.user_manager, date(2026, 2, 1)),
             [
-                (
-                    date(2026, 4, 1),
-                    False,
-                    "Jan Kowalski",
-                    "New Prospect",
-                    1,
-                    10000.0,
-                    0.0,
-                    "live",
-                ),
+                (APR, False, JAN, "New Prospect", 1, 10000.0, 0.0, "live"),
             ],
         )
 
@@ -366,19 +216,16 @@ class TestForecastSnapshot(SalesFunnelCommon):
         )
         self.user_manager.company_ids |= company_2
         with freeze_time("2026-01-10 09:00:00"):
-            self._create_opportunities(
-                1,
+            self._create_opportunity(
+                "M1",
                 self.stage_order,
+                1000,
                 user=self.user_manager,
-                name="M1",
-                expected_revenue=1000,
                 team_id=False,
                 user_id=self.user_manager.id,
                 company_id=company_2.id,
             )
-            self._create_opportunities(
-                1, self.stage_order, name="M2", expected_revenue=500
-            )
+            self._create_opportunity("M2", self.stage_order, 500)
         Snapshot = self.env["sales.funnel.forecast.snapshot"]
         with freeze_time("2026-02-01 05:00:00"):
             self.assertEqual(Snapshot._take_snapshot(self.company, date(2026, 2, 1)), 1)

@@ -5,8 +5,6 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .. import compat
 from .common import SalesFunnelCommon
 
@@ -31,60 +29,24 @@ class TestForecastWon(SalesFunnelCommon):
         # the reports read as a Polish user's web client reads them (its
         # language in the context): months named in Polish
         cls.env["res.lang"]._activate_lang("pl_PL")
-        cls.user_other = mail_new_test_user(
-            cls.env,
-            login="sfp_other_rep",
-            name="Ewa Zielińska",
-            groups="sales_team.group_sale_salesman",
-            tz="Europe/Warsaw",
-        )
-        cls.team.member_ids |= cls.user_other
+        cls.user_other = cls._create_other_salesperson()
         cls.team_2 = cls.env["crm.team"].create({"name": "Zespół Drugi"})
-        order, meeting = cls.stage_order, cls.stage_meeting
+        order = cls.stage_order
+        cls.lead_a, cls.lead_b, _f = cls._create_forecast_pipeline(cls.user_other)
         with freeze_time("2026-01-10 09:00:00"):
-            cls.lead_a = cls._create_opportunities(
-                1,
-                meeting,
-                name="A",
-                expected_revenue=20000,
-                date_deadline=date(2026, 3, 15),
-            )
-            cls.lead_b = cls._create_opportunities(
-                1,
-                order,
-                name="B",
-                expected_revenue=10000,
-                date_deadline=date(2026, 2, 20),
-            )
-            cls.lead_k = cls._create_opportunities(
-                1,
-                order,
-                name="K",
-                expected_revenue=5000,
-                date_deadline=date(2026, 2, 10),
-            )
-            cls._create_opportunities(
-                1,
-                order,
-                name="F",
-                expected_revenue=4000,
-                date_deadline=date(2026, 2, 5),
-                user=cls.user_manager,
-                user_id=cls.user_other.id,
-            )
+            cls.lead_k = cls._create_opportunity("K", order, 5000, date(2026, 2, 10))
         Snapshot = cls.env["sales.funnel.forecast.snapshot"]
         with freeze_time("2026-02-01 05:00:00"):
             Snapshot._cron_take_snapshot()
-        with freeze_time("2026-02-14 10:00:00"):
-            cls.lead_a.write({"stage_id": order.id})
+        cls._history(("2026-02-14 10:00:00", cls.lead_a, order))
         with freeze_time("2026-02-15 10:00:00"):
             # a snapshot in the middle of the month: not the month's forecast
             Snapshot._cron_take_snapshot()
-        # 23:30 on February 28th in Warsaw, and 00:30 on March 1st
-        with freeze_time("2026-02-28 22:30:00"):
-            cls.lead_k.action_set_won()
-        with freeze_time("2026-02-28 23:30:00"):
-            cls.lead_b.action_set_won()
+        cls._history(
+            # 23:30 on February 28th in Warsaw, and 00:30 on March 1st
+            ("2026-02-28 22:30:00", cls.lead_k, "won"),
+            ("2026-02-28 23:30:00", cls.lead_b, "won"),
+        )
         with freeze_time("2026-03-01 05:00:00"):
             Snapshot._cron_take_snapshot()
         Target = cls.env["sales.funnel.target"]

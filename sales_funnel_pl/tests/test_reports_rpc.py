@@ -17,8 +17,6 @@ from odoo.tests import HttpCase, JsonRpcException, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .. import compat
 from .common import SalesFunnelCommon
 
@@ -51,27 +49,18 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
         cls.company_2 = cls.env["res.company"].create(
             {"name": "Stalbud Kraków Sp. z o.o."}
         )
-        cls.user_other = mail_new_test_user(
-            cls.env,
-            login="sfp_other_rep",
-            name="Ewa Zielińska",
-            groups="sales_team.group_sale_salesman",
+        # users without a time zone of their own (UTC)
+        cls.user_other = cls._create_other_salesperson(team=False, tz=False)
+        cls.user_salesman_2 = cls._create_user(
+            "sfp_krakow_rep", "Piotr Wiśniewski", company=cls.company_2, tz=False
         )
-        cls.user_salesman_2 = mail_new_test_user(
-            cls.env,
-            login="sfp_krakow_rep",
-            name="Piotr Wiśniewski",
-            groups="sales_team.group_sale_salesman",
-            company_id=cls.company_2.id,
-            company_ids=[(6, 0, cls.company_2.ids)],
-        )
-        cls.user_manager_both = mail_new_test_user(
-            cls.env,
-            login="sfp_manager_both",
-            name="Barbara Lewandowska",
-            groups="sales_team.group_sale_manager",
+        cls.user_manager_both = cls._create_user(
+            "sfp_manager_both",
+            "Barbara Lewandowska",
+            "sales_team.group_sale_manager",
             company_id=cls.company.id,
             company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
+            tz=False,
         )
         # the sheets and snapshots below are in English, whatever language the
         # database was created in: English active, and the users' own language

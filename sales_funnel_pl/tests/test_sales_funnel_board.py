@@ -5,8 +5,6 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .. import compat
 from .common import SalesFunnelCommon
 
@@ -512,16 +510,8 @@ class TestSalesFunnelBoardFilters(SalesFunnelCommon):
         )
 
         def user(login, name, groups, company, **values):
-            return mail_new_test_user(
-                cls.env,
-                login=login,
-                name=name,
-                groups=groups,
-                company_id=company.id,
-                company_ids=[(6, 0, company.ids)],
-                tz="Europe/Warsaw",
-                **values,
-            )
+            values.setdefault("notification_type", "email")
+            return cls._create_user(login, name, groups, company=company, **values)
 
         salesman = "sales_team.group_sale_salesman"
         # a salesperson who sees every opportunity ("All Documents"), in both

@@ -1,24 +1,15 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import SalesFunnelCommon
+from .common import SalesFunnelTourCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestSalesFunnelBoardUi(HttpCase, SalesFunnelCommon):
+class TestSalesFunnelBoardUi(SalesFunnelTourCommon):
     # a laptop's screen (Odoo's default): the headline figures fit on one row
     browser_size = "1366x768"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._load_polish()
-        cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
-        # the test database may hold other stages and opportunities
-        cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
-        cls.env["crm.lead"].search([]).active = False
 
     def test_board_tour(self):
         """A salesperson reads the funnel (its headline on one row; only

@@ -8,8 +8,6 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .. import compat
 from .common import SalesFunnelCommon
 
@@ -24,49 +22,34 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         super().setUpClass()
         # the forecast's months as a Polish user reads them
         cls.env["res.lang"]._activate_lang("pl_PL")
-        cls.user_other = mail_new_test_user(
-            cls.env,
-            login="sfp_other_rep",
-            name="Ewa Zielińska",
-            groups="sales_team.group_sale_salesman",
-        )
+        # Ewa sells in the team without being one of its members
+        cls.user_other = cls._create_other_salesperson(team=False)
         s = cls.stages
         today = date.today()
         cls.deadline_c = today + relativedelta(months=2)
         cls.deadline_e = today - relativedelta(months=2)
         with freeze_time("2026-01-01 00:00:00"):
-            cls.lead_a = cls._create_opportunities(
-                1, s[0], name="A", expected_revenue=10000
-            )
-            cls.lead_b = cls._create_opportunities(1, s[0], name="B")
+            cls.lead_a = cls._create_opportunity("A", s[0])
+            cls.lead_b = cls._create_opportunity("B", s[0])
         with freeze_time("2026-01-02 00:00:00"):
-            cls.lead_c = cls._create_opportunities(
-                1, s[1], name="C", expected_revenue=20000, date_deadline=cls.deadline_c
-            )
-            cls.lead_d = cls._create_opportunities(
-                1, s[0], name="D", expected_revenue=5000
-            )
-            cls.lead_e = cls._create_opportunities(
-                1,
+            cls.lead_c = cls._create_opportunity("C", s[1], 20000, cls.deadline_c)
+            cls.lead_d = cls._create_opportunity("D", s[0], 5000)
+            cls.lead_e = cls._create_opportunity(
+                "E",
                 s[13],
-                name="E",
-                expected_revenue=1000,
-                date_deadline=cls.deadline_e,
+                1000,
+                cls.deadline_e,
                 user=cls.user_manager,
                 user_id=cls.user_other.id,
             )
-        with freeze_time("2026-01-03 00:00:00"):
-            cls.lead_a.write({"stage_id": s[1].id})
-        with freeze_time("2026-01-04 00:00:00"):
-            cls.lead_c.write({"stage_id": s[3].id})  # skips Firma
-        with freeze_time("2026-01-05 00:00:00"):
-            cls.lead_b.write({"stage_id": s[1].id})
-        with freeze_time("2026-01-06 00:00:00"):
-            cls.lead_b.action_set_lost()
-        with freeze_time("2026-01-07 00:00:00"):
-            cls.lead_a.write({"stage_id": s[3].id})  # skips Firma
-        with freeze_time("2026-01-08 00:00:00"):
-            cls.lead_a.action_set_won()  # skips stages 5 to 16
+        cls._history(
+            ("2026-01-03 00:00:00", cls.lead_a, s[1]),
+            ("2026-01-04 00:00:00", cls.lead_c, s[3]),  # skips Firma
+            ("2026-01-05 00:00:00", cls.lead_b, s[1]),
+            ("2026-01-06 00:00:00", cls.lead_b, "lost"),
+            ("2026-01-07 00:00:00", cls.lead_a, s[3]),  # skips Firma
+            ("2026-01-08 00:00:00", cls.lead_a, "won"),  # skips stages 5 to 16
+        )
         cls.leads = cls.lead_a | cls.lead_b | cls.lead_c | cls.lead_d | cls.lead_e
 
     def _stage_report(self, groupby="stage_id"):

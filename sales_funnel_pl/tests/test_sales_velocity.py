@@ -4,10 +4,12 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .. import compat
 from .common import SalesFunnelCommon
+
+# Jan's row as of 1 February 2026: 2 open, 2 won (15,000 on average), 1
+# lost, 15 days a sale: 2 × 15,000 × 2/3 ÷ 15 = 1,333.33 a day
+JAN = ("Jan Kowalski", "Zespół Testowy", 2, 2, 1, 15000.0, 66.67, 15.0, 1333.33)
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
@@ -18,31 +20,25 @@ class TestSalesVelocity(SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_other = mail_new_test_user(
-            cls.env,
-            login="sfp_velocity_other",
-            name="Ewa Zielińska",
-            groups="sales_team.group_sale_salesman",
-            tz="Europe/Warsaw",
-        )
-        cls.team.member_ids = [(4, cls.user_other.id)]
+        cls.user_other = cls._create_other_salesperson("sfp_velocity_other")
         Lead = cls.env["crm.lead"]
+        meeting = cls.stage_meeting
         with freeze_time("2026-01-05 09:00:00"):
             won = cls._create_opportunities(2, cls.stage_order)
             won[0].expected_revenue, won[1].expected_revenue = 10000, 20000
-            lost = cls._create_opportunities(1, cls.stage_meeting)
-            cls._create_opportunities(2, cls.stage_meeting)  # open
+            lost = cls._create_opportunities(1, meeting)
+            cls._create_opportunities(2, meeting)  # open
             cls._create_opportunities(
-                1, cls.stage_meeting, user=cls.user_manager, user_id=cls.user_other.id
+                1, meeting, user=cls.user_manager, user_id=cls.user_other.id
             )  # open, other
         with freeze_time("2024-05-05 09:00:00"):
-            old = cls._create_opportunities(1, cls.stage_meeting)
-            old.action_set_lost()  # outside the twelve months
-        with freeze_time("2026-01-15 09:00:00"):
-            won[0].action_set_won()  # 10 days
-        with freeze_time("2026-01-25 09:00:00"):
-            won[1].action_set_won()  # 20 days
-            lost.action_set_lost()
+            old = cls._create_opportunities(1, meeting)
+        cls._history(
+            ("2024-05-05 09:00:00", old, "lost"),  # outside the twelve months
+            ("2026-01-15 09:00:00", won[0], "won"),  # 10 days
+            ("2026-01-25 09:00:00", won[1], "won"),  # 20 days
+            ("2026-01-25 09:00:00", lost, "lost"),
+        )
         cls.leads = Lead.with_context(active_test=False).search(
             [("user_id", "in", (cls.user_salesman | cls.user_other).ids)]
         )
@@ -66,23 +62,7 @@ class TestSalesVelocity(SalesFunnelCommon):
 
     @freeze_time("2026-02-01 09:00:00")
     def test_velocity_of_a_salesperson(self):
-        # 2 open × 15,000 × 2/3 ÷ 15 days = 1,333.33 a day
-        self.assertEqual(
-            self._rows(self.user_salesman),
-            [
-                (
-                    "Jan Kowalski",
-                    "Zespół Testowy",
-                    2,
-                    2,
-                    1,
-                    15000.0,
-                    66.67,
-                    15.0,
-                    1333.33,
-                ),
-            ],
-        )
+        self.assertEqual(self._rows(self.user_salesman), [JAN])
 
     @freeze_time("2026-02-01 09:00:00")
     def test_manager_sees_every_salesperson_and_team_total(self):
@@ -91,17 +71,7 @@ class TestSalesVelocity(SalesFunnelCommon):
             rows,
             [
                 ("Ewa Zielińska", "Zespół Testowy", 1, 0, 0, 0.0, 0.0, 0.0, 0.0),
-                (
-                    "Jan Kowalski",
-                    "Zespół Testowy",
-                    2,
-                    2,
-                    1,
-                    15000.0,
-                    66.67,
-                    15.0,
-                    1333.33,
-                ),
+                JAN,
             ],
         )
         Report = self.env["sales.funnel.velocity.report"].with_user(self.user_manager)

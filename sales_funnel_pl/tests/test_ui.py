@@ -8,21 +8,18 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
-from .common import SalesFunnelCommon
+from .common import SalesFunnelCommon, SalesFunnelTourCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestUi(HttpCase, SalesFunnelCommon):
+class TestUi(SalesFunnelTourCommon):
+    # the test database's opportunities stay (a company's own)
+    tour_opportunities = None
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._load_polish()
-        cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
         cls.user_salesman.sale_team_id = cls.team
-        # the test database may hold other stages: keep the funnel's 17 only
-        cls.env["crm.stage"].search([("id", "not in", cls.stages.ids)]).active = False
 
     def test_pipeline_tour(self):
         lead = self._create_opportunities(
@@ -66,46 +63,17 @@ class TestUi(HttpCase, SalesFunnelCommon):
 
     def test_reports_tour(self):
         self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
-        next_month = fields.Date.today() + relativedelta(months=1)
-        Lead = self.env["crm.lead"].with_user(self.user_manager)
-        values = {
-            "type": "opportunity",
-            "team_id": self.team.id,
-            "user_id": self.user_manager.id,
-        }
-        Lead.create(
-            [
-                dict(
-                    values, name="L1", stage_id=self.stage_new.id, expected_revenue=5000
-                ),
-                dict(
-                    values,
-                    name="L2",
-                    stage_id=self.stage_meeting.id,
-                    expected_revenue=20000,
-                    date_deadline=next_month,
-                ),
-            ]
-        )
-        moved = Lead.create(
-            dict(
-                values,
-                name="L3",
-                stage_id=self.stage_new.id,
-                expected_revenue=10000,
-                date_deadline=next_month,
-            )
-        )
-        moved.write({"stage_id": self.stage_meeting.id})
-        Lead.create(
-            dict(
-                values,
-                name="L4",
-                stage_id=self.stage_order.id,
-                expected_revenue=1000,
-                date_deadline=fields.Date.today() - relativedelta(months=2),
-            )
-        )
+        today = fields.Date.today()
+        next_month = today + relativedelta(months=1)
+        # the manager's own
+        anna = {"user": self.user_manager, "user_id": self.user_manager.id}
+        new, meeting = self.stage_new, self.stage_meeting
+        self._create_opportunity("L1", new, 5000, **anna)
+        self._create_opportunity("L2", meeting, 20000, next_month, **anna)
+        moved = self._create_opportunity("L3", new, 10000, next_month, **anna)
+        moved.write({"stage_id": meeting.id})
+        two_months_ago = today - relativedelta(months=2)
+        self._create_opportunity("L4", self.stage_order, 1000, two_months_ago, **anna)
         self.start_tour("/odoo/crm", "sales_funnel_pl_reports", login="sfp_manager")
 
     def test_settings_tour(self):
@@ -134,33 +102,14 @@ class TestUi(HttpCase, SalesFunnelCommon):
 
     def test_reassign_tour(self):
         self.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
-        leaving = mail_new_test_user(
-            self.env,
-            login="sfp_leaving",
-            name="Piotr Wiśniewski",
-            groups="sales_team.group_sale_salesman",
+        leaving = self._create_user("sfp_leaving", "Piotr Wiśniewski")
+        # Piotr's, entered by the sales manager
+        piotr = {"user": self.user_manager, "user_id": leaving.id}
+        servers = self._create_opportunity(
+            "Dostawa serwerów", self.stage_meeting, **piotr
         )
-        servers = self._create_opportunities(
-            1,
-            self.stage_meeting,
-            name="Dostawa serwerów",
-            user_id=leaving.id,
-            user=self.user_manager,
-        )
-        hall = self._create_opportunities(
-            1,
-            self.stage_new,
-            name="Modernizacja hali",
-            user_id=leaving.id,
-            user=self.user_manager,
-        )
-        won = self._create_opportunities(
-            1,
-            self.stage_won,
-            name="Wygrana umowa",
-            user_id=leaving.id,
-            user=self.user_manager,
-        )
+        hall = self._create_opportunity("Modernizacja hali", self.stage_new, **piotr)
+        won = self._create_opportunity("Wygrana umowa", self.stage_won, **piotr)
         activity = servers.activity_schedule(
             "mail.mail_activity_data_todo",
             user_id=leaving.id,

@@ -1,21 +1,13 @@
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import SalesFunnelCommon
+from .common import SalesFunnelTourCommon
 
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
-class TestUiForecastWon(HttpCase, SalesFunnelCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env["res.lang"]._activate_lang("pl_PL")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["base", "web", "crm", "sales_team", "sales_funnel_pl"],
-            ["pl_PL"],
-            overwrite=True,
-        )
-        cls.user_manager.write({"lang": "pl_PL", "tour_enabled": False})
+class TestUiForecastWon(SalesFunnelTourCommon):
+    tour_users = ("user_manager",)
+    tour_opportunities = None
 
     def test_forecast_won_tour(self):
         # the manager's day in Warsaw: the month the report shows her (the
@@ -23,24 +15,15 @@ class TestUiForecastWon(HttpCase, SalesFunnelCommon):
         today = fields.Date.context_today(
             self.user_manager.with_user(self.user_manager)
         )
-        self._create_opportunities(
-            1,
-            self.stage_order,
-            user=self.user_manager,
-            name="Prognozowana",
-            expected_revenue=1000,
-            date_deadline=today,
+        self._create_opportunity(
+            "Prognozowana", self.stage_order, 1000, today, user=self.user_manager
         )
         # the forecast saved on the month's first day
         self.env["sales.funnel.forecast.snapshot"]._take_snapshot(
             self.company, today.replace(day=1)
         )
-        won = self._create_opportunities(
-            1,
-            self.stage_order,
-            user=self.user_manager,
-            name="Wygrana",
-            expected_revenue=500,
+        won = self._create_opportunity(
+            "Wygrana", self.stage_order, 500, user=self.user_manager
         )
         won.action_set_won()
         self.env["sales.funnel.target"].create(

@@ -1,15 +1,11 @@
 /** @odoo-module **/
 
 import {registry} from "@web/core/registry";
-import {amount, exactly} from "@sales_funnel_pl/../tests/tours/tour_utils";
+import {amount, exactly, openMenu} from "@sales_funnel_pl/../tests/tours/tour_utils";
 
 function openReport(menuXmlid) {
     return [
-        {
-            content: "Open CRM › Raportowanie",
-            trigger: ".o_menu_sections [data-menu-xmlid='crm.crm_menu_report']",
-            run: "click",
-        },
+        openMenu("crm.crm_menu_report"),
         {
             content: `Open ${menuXmlid}`,
             trigger: `.dropdown-item[data-menu-xmlid='${menuXmlid}']`,

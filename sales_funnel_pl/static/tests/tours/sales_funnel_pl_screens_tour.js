@@ -1,39 +1,12 @@
 /** @odoo-module **/
 
 import {registry} from "@web/core/registry";
-import {exactly} from "@sales_funnel_pl/../tests/tours/tour_utils";
-
-const STAGES = [
-    "Nowy Prospekt",
-    "Informacje o potrzebie",
-    "Firma",
-    "Spotkanie",
-    "Analiza możliwości",
-    "Rozwój Projektu",
-    "Prezentacja Projektu",
-    "Ocena ze strony Prospektu",
-    "Przygotowanie Projektu 2",
-    "Prezentacja Projektu 2",
-    "Ocena ze strony Prospektu Projektu 2",
-    "Negocjacje",
-    "Negocjacje 2",
-    "Zamówienie",
-    "Dostawa",
-    "Faktura",
-    "Należność",
-];
-
-function text(element) {
-    return element.textContent.trim().replace(/\s+/g, " ");
-}
-
-function openMenu(sectionXmlid) {
-    return {
-        content: `Open the menu ${sectionXmlid}`,
-        trigger: `.o_menu_sections [data-menu-xmlid='${sectionXmlid}']`,
-        run: "click",
-    };
-}
+import {
+    STAGES,
+    exactly,
+    openMenu,
+    text,
+} from "@sales_funnel_pl/../tests/tours/tour_utils";
 
 registry.category("web_tour.tours").add("sales_funnel_pl_settings", {
     url: "/odoo/action-crm.crm_config_settings_action",

@@ -1,26 +1,7 @@
 /** @odoo-module **/
 
 import {registry} from "@web/core/registry";
-
-const STAGES = [
-    "Nowy Prospekt",
-    "Informacje o potrzebie",
-    "Firma",
-    "Spotkanie",
-    "Analiza możliwości",
-    "Rozwój Projektu",
-    "Prezentacja Projektu",
-    "Ocena ze strony Prospektu",
-    "Przygotowanie Projektu 2",
-    "Prezentacja Projektu 2",
-    "Ocena ze strony Prospektu Projektu 2",
-    "Negocjacje",
-    "Negocjacje 2",
-    "Zamówienie",
-    "Dostawa",
-    "Faktura",
-    "Należność",
-];
+import {STAGES} from "@sales_funnel_pl/../tests/tours/tour_utils";
 
 registry.category("web_tour.tours").add("sales_funnel_pl_pipeline", {
     url: "/odoo/crm",

@@ -12,3 +12,38 @@ export function exactly(text) {
 export function amount(value) {
     return `:contains(/^(\\S+\\s)?${value}(\\s\\S+)?$/)`;
 }
+
+// the funnel's 17 stages in Polish, in their order
+export const STAGES = [
+    "Nowy Prospekt",
+    "Informacje o potrzebie",
+    "Firma",
+    "Spotkanie",
+    "Analiza możliwości",
+    "Rozwój Projektu",
+    "Prezentacja Projektu",
+    "Ocena ze strony Prospektu",
+    "Przygotowanie Projektu 2",
+    "Prezentacja Projektu 2",
+    "Ocena ze strony Prospektu Projektu 2",
+    "Negocjacje",
+    "Negocjacje 2",
+    "Zamówienie",
+    "Dostawa",
+    "Faktura",
+    "Należność",
+];
+
+// an element's text as the user reads it (white space folded)
+export function text(element) {
+    return element.textContent.trim().replace(/\s+/g, " ");
+}
+
+// a step opening a section of the app's top menu
+export function openMenu(sectionXmlid) {
+    return {
+        content: `Open the menu ${sectionXmlid}`,
+        trigger: `.o_menu_sections [data-menu-xmlid='${sectionXmlid}']`,
+        run: "click",
+    };
+}
