@@ -11,7 +11,6 @@
     "author": "Sales Funnel PL contributors",
     "website": "https://github.com/sales-funnel-pl/sales_funnel_pl",
     "development_status": "Beta",
-    "maintainers": ["sales-funnel-pl"],
     "depends": ["crm"],
     "data": [
         "security/ir.model.access.csv",
