@@ -10,9 +10,9 @@ with their views, actions, menus and access rules, and gives inherited views
 the ids of the views they inherit: every record keeps its id, and what an
 administrator built on them stays. The renames checked are the migration's
 own lists, read from it; and every record of the addon's that 1.2.0 had
-must keep its id, so that an entry those lists miss shows. 1.4.0 fills in how far each opportunity
-got (``stage_reached_id``) from the stage history the earlier release
-wrote."""
+must keep its id, so that an entry those lists miss shows. 1.4.0 fills in
+how far each opportunity got (``stage_reached_id``) from the stage history
+the earlier release wrote."""
 
 import ast
 import importlib.util
