@@ -1,12 +1,20 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+from datetime import datetime
+
+from psycopg2 import IntegrityError
 from psycopg2.extras import Json
 
 from odoo.modules.migration import load_script
-from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tests import HttpCase, tagged
+from odoo.tools import SQL, mute_logger
 
+from .. import compat
 from .common import SalesFunnelCommon
+
+if not compat.ODOO_19:
+    from odoo.tools.translate import translate_sql_constraint
 
 DESCRIPTION_MIGRATION = "sales_funnel_pl/migrations/1.6.0/post-10-stage-description.py"
 # stage_02's description as the data file writes it (English, the source)
@@ -100,3 +108,108 @@ class TestStageDescriptionMigration(SalesFunnelCommon):
         self._store({self.stage_need: {"en_US": SLIP, "pl_PL": ADMINS}})
         self._migrate()
         self.assertEqual(self._descriptions(self.stage_need), [ADMINS, FIXED])
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestConstraintMessagesInPolish(HttpCase, SalesFunnelCommon):
+    """The addon's SQL constraints (``compat.sql_constraints``: 18.0's
+    ``_sql_constraints``, 19.0's ``models.Constraint``) tell a Polish user
+    what was refused in Polish, as Odoo turns a violation into the error the
+    user reads (``odoo.service.model.retrying``, which every RPC call goes
+    through)."""
+
+    # (constraint, Polish message) of each SQL constraint of the addon
+    MESSAGES = [
+        (
+            "crm_lead_stage_history_dates_ordered",
+            "Nie można opuścić etapu przed wejściem w niego.",
+        ),
+        (
+            "crm_stage_probability_range",
+            "Prawdopodobieństwo etapu musi mieścić się w przedziale od 0% do 100%.",
+        ),
+    ]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_polish()
+        cls.user_manager.lang = "pl_PL"
+
+    def test_each_constraint_has_its_polish_message(self):
+        constraints = (
+            self.env["ir.model.constraint"]
+            .with_context(lang="pl_PL")
+            .search([("module.name", "=", "sales_funnel_pl"), ("type", "!=", "f")])
+        )
+        self.assertEqual(
+            sorted((constraint.name, constraint.message) for constraint in constraints),
+            self.MESSAGES,
+        )
+
+    def test_stage_probability_refused_in_polish_over_rpc(self):
+        """A sales manager creating a stage at 150% from the web client: the
+        database's check refuses it (before Odoo's check in Python runs)."""
+        self.authenticate("sfp_manager", "sfp_manager")
+        with mute_logger("odoo.sql_db", "odoo.http"):
+            response = self.url_open(
+                "/web/dataset/call_kw/crm.stage/create",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "params": {
+                            "model": "crm.stage",
+                            "method": "create",
+                            "args": [{"name": "Za dużo", "probability": 150}],
+                            "kwargs": {"context": {"lang": "pl_PL"}},
+                        },
+                    }
+                ),
+                headers={"Content-Type": "application/json"},
+            )
+        error = response.json()["error"]["data"]
+        self.assertEqual(error["name"], "odoo.exceptions.ValidationError")
+        self.assertEqual(
+            error["message"],
+            "Operacja nie może zostać ukończona: "
+            + dict(self.MESSAGES)["crm_stage_probability_range"],
+        )
+        self.assertFalse(self.env["crm.stage"].search([("name", "=", "Za dużo")]))
+
+    def test_history_dates_refused_in_polish(self):
+        """No user writes a row's dates (the history writes itself): the
+        check guards the code; what a Polish user would read of it, as Odoo
+        words the violation for every RPC call, is Polish."""
+        lead = self._create_opportunities(1, self.stage_meeting)
+        self.env.flush_all()
+        env = self.env(user=self.user_manager, context={"lang": "pl_PL"})
+        with (
+            self.assertRaises(IntegrityError) as violation,
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE crm_lead_stage_history
+                          SET date_enter = %s, date_leave = %s
+                        WHERE id = %s""",
+                    datetime(2026, 3, 2, 9, 0),
+                    datetime(2026, 3, 1, 9, 0),
+                    lead.stage_history_ids.id,
+                )
+            )
+        exc = violation.exception
+        # what odoo.service.model.retrying puts after "Operacja nie może
+        # zostać ukończona:" (see the RPC test above): 18.0 the constraint's
+        # message in the user's language (translate_sql_constraint), 19.0
+        # the model's _sql_error_to_message (compat.sql_constraints)
+        if compat.ODOO_19:
+            message = env["crm.lead.stage.history"]._sql_error_to_message(exc)
+        else:
+            message = translate_sql_constraint(
+                env.cr, exc.diag.constraint_name, env.lang
+            )
+        self.assertEqual(
+            message, dict(self.MESSAGES)["crm_lead_stage_history_dates_ordered"]
+        )
