@@ -1,14 +1,19 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
+import pytz
 from psycopg2 import IntegrityError
 from psycopg2.extras import Json
 
+from odoo import fields
 from odoo.modules.migration import load_script
-from odoo.tests import HttpCase, tagged
-from odoo.tools import SQL, mute_logger
+from odoo.modules.module import get_manifest
+from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools import SQL, convert_file, mute_logger
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .. import compat
 from .common import SalesFunnelCommon
@@ -213,3 +218,107 @@ class TestConstraintMessagesInPolish(HttpCase, SalesFunnelCommon):
         self.assertEqual(
             message, dict(self.MESSAGES)["crm_lead_stage_history_dates_ordered"]
         )
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestDemoWonSales(TransactionCase):
+    """The demo's won sales, created won, carry what winning gives a sale
+    (``crm.lead._on_won``): the post-sale next action of its salesperson,
+    due the configured days (30) after the day it was won; done on that day
+    when it fell before today, planned otherwise. The demo is loaded here as
+    an install loads it (the manifest's demo files), on what a database
+    with demo data has before (Odoo's demo user), everyone in Warsaw."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        demo_user = env.ref("base.user_demo", raise_if_not_found=False)
+        if not demo_user:
+            demo_user = mail_new_test_user(
+                env,
+                login="demo",
+                name="Marc Demo",
+                groups="sales_team.group_sale_salesman",
+                tz="Europe/Warsaw",
+            )
+            env["ir.model.data"].create(
+                {
+                    "module": "base",
+                    "name": "user_demo",
+                    "model": "res.users",
+                    "res_id": demo_user.id,
+                    "noupdate": True,
+                }
+            )
+        (env.ref("base.user_admin") | demo_user).tz = "Europe/Warsaw"
+        Lead = env["crm.lead"].with_context(active_test=False)
+        before = Lead.search([]).ids
+        for path in get_manifest("sales_funnel_pl")["demo"]:
+            convert_file(env, "sales_funnel_pl", path, {}, mode="init", noupdate=True)
+        env.flush_all()
+        env.invalidate_all()
+        cls.leads = Lead.search([("id", "not in", before)])
+        cls.after_sale = env.ref("sales_funnel_pl.mail_activity_type_after_sale")
+        cls.today = fields.Date.context_today(env["sales.funnel.demo"])
+
+    def _after_sale(self, leads):
+        """{lead: ([(user, deadline)] planned, [(author, date)] done)} of the
+        post-sale next actions of ``leads``."""
+        planned = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "crm.lead"),
+                ("res_id", "in", leads.ids),
+                ("activity_type_id", "=", self.after_sale.id),
+            ]
+        )
+        done = self.env["mail.message"].search(
+            [
+                ("model", "=", "crm.lead"),
+                ("res_id", "in", leads.ids),
+                ("mail_activity_type_id", "=", self.after_sale.id),
+            ]
+        )
+        return {
+            lead: (
+                [
+                    (activity.user_id, activity.date_deadline)
+                    for activity in planned
+                    if activity.res_id == lead.id
+                ],
+                [
+                    (message.author_id, message.date)
+                    for message in done
+                    if message.res_id == lead.id
+                ],
+            )
+            for lead in leads
+        }
+
+    def test_won_sales_have_their_after_sale_next_action(self):
+        won = self.leads.filtered(lambda lead: compat.lead_is_won(lead))
+        # the demo's own two won opportunities and 20 of its past year
+        self.assertEqual(len(won), 22)
+        warsaw = pytz.timezone("Europe/Warsaw")
+        expected, kinds = {}, set()
+        for lead in won:
+            self.assertEqual(lead.user_id.tz, "Europe/Warsaw")
+            won_on = pytz.utc.localize(lead.date_closed).astimezone(warsaw).date()
+            deadline = won_on + timedelta(days=30)
+            if deadline < self.today:
+                kinds.add("done")
+                expected[lead] = (
+                    [],
+                    [(lead.user_id.partner_id, datetime.combine(deadline, time(10)))],
+                )
+            else:
+                kinds.add("planned")
+                expected[lead] = ([(lead.user_id, deadline)], [])
+        self.assertEqual(self._after_sale(won), expected)
+        # the demo shows both: recent wins still to follow up, older ones done
+        self.assertEqual(kinds, {"done", "planned"})
+
+    def test_open_and_lost_sales_have_none(self):
+        others = self.leads.filtered(lambda lead: not compat.lead_is_won(lead))
+        self.assertEqual(len(others), 84)
+        self.assertEqual(self._after_sale(others), {lead: ([], []) for lead in others})
