@@ -5,13 +5,12 @@
     "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
     "next actions and reminders, reassignment, a funnel board, forecast snapshots "
     "and targets, forecast vs. won, stage and velocity reports",
-    "version": "1.5.0",
+    "version": "1.6.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "Sales Funnel PL contributors",
     "website": "https://github.com/sales-funnel-pl/sales_funnel_pl",
     "development_status": "Beta",
-    "maintainers": ["sales-funnel-pl"],
     "depends": ["crm"],
     "data": [
         "security/ir.model.access.csv",

@@ -6,6 +6,7 @@ Shared by the checks in tests/; every call is a separate process, so no Odoo
 registry is ever loaded into the pytest process.
 """
 
+import ast
 import io
 import json
 import subprocess
@@ -120,23 +121,30 @@ def release_before(folder, version, previous):
     return folder
 
 
-def upgrade_release(db, old_addons, before_code, after_code):
-    """Install the addon of the folder `old_addons` on a new database `db`,
-    run `before_code` in its shell, upgrade the addon with this tree's code,
-    then run the code `after_code(before)` gives for what `before_code`
-    emitted; returns what both emitted, (before, after)."""
+def upgrade_release(db, old_addons, before_code, after_code, install_args=()):
+    """Install the addon of the folder `old_addons` on a new database `db`
+    (with Odoo's options `install_args` besides), run `before_code` in its
+    shell, upgrade the addon with this tree's code, then run the code
+    `after_code(before)` gives for what `before_code` emitted; returns what
+    both emitted, (before, after)."""
     subprocess.run(["dropdb", "--if-exists", db], check=True)
     run(
         db,
         "-i",
         "sales_funnel_pl",
         *WITHOUT_DEMO,
+        *install_args,
         "--stop-after-init",
         addons=old_addons,
     )
     before = shell(db, before_code, addons=old_addons)
     run(db, "-u", "sales_funnel_pl", "--stop-after-init")
     return before, shell(db, after_code(before))
+
+
+def manifest_version():
+    """The addon's version, as this tree's manifest writes it (x.y.z)."""
+    return ast.literal_eval((REPO / MANIFEST).read_text())["version"]
 
 
 def rule_in_data_file(path, record_id):

@@ -8,11 +8,14 @@ customises it, then Odoo upgrades it with this tree's code.
 1.3.0 renames the transient models (``crm.stage.map``, ``crm.lead.reassign``)
 with their views, actions, menus and access rules, and gives inherited views
 the ids of the views they inherit: every record keeps its id, and what an
-administrator built on them stays. 1.4.0 fills in how far each opportunity
-got (``stage_reached_id``) from the stage history the earlier release
-wrote."""
+administrator built on them stays. The renames checked are the migration's
+own lists, read from it; and every record of the addon's that 1.2.0 had
+must keep its id, so that an entry those lists miss shows. 1.4.0 fills in
+how far each opportunity got (``stage_reached_id``) from the stage history
+the earlier release wrote."""
 
 import ast
+import importlib.util
 import os
 import subprocess
 
@@ -27,34 +30,50 @@ from odoo_cli import (
 
 DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_DB", "sales_funnel_pl_upgrade")
 
-# xml ids in 1.2.0 -> in 1.3.0 (the migration's list, written again here)
-RENAMED = {
-    "model_crm_stage_map_wizard": "model_crm_stage_map",
-    "model_crm_stage_map_wizard_line": "model_crm_stage_map_line",
-    "model_crm_lead_reassign_wizard": "model_crm_lead_reassign",
-    "field_crm_stage_map_wizard__line_ids": "field_crm_stage_map__line_ids",
-    "field_crm_lead_reassign_wizard__to_user_id": "field_crm_lead_reassign__to_user_id",
-    "crm_stage_map_wizard_view_form": "crm_stage_map_view_form",
-    "crm_stage_map_wizard_action": "crm_stage_map_action",
-    "crm_stage_map_wizard_menu": "crm_stage_map_menu",
-    "crm_lead_reassign_wizard_view_form": "crm_lead_reassign_view_form",
-    "crm_lead_reassign_wizard_action": "crm_lead_reassign_action",
-    "crm_lead_reassign_wizard_menu": "crm_lead_reassign_menu",
-    "access_crm_stage_map_wizard_manager": "access_crm_stage_map_manager",
-    "access_crm_stage_map_wizard_line_manager": "access_crm_stage_map_line_manager",
-    "access_crm_lead_reassign_wizard_manager": "access_crm_lead_reassign_manager",
-    "crm_lead_view_kanban": "crm_case_kanban_view_leads",
-    "crm_lead_view_list": "crm_case_tree_view_oppor",
-    "crm_lead_view_search": "view_crm_case_opportunities_filter",
-    "crm_stage_view_search": "crm_lead_stage_search",
-    "crm_stage_view_list": "crm_stage_tree",
-    "crm_stage_view_form": "crm_stage_form",
-}
+# the migration that renames them: its lists of models and xml ids are the
+# renames this test checks (read from it, not written again here)
+MIGRATION = REPO / "sales_funnel_pl" / "migrations" / "1.3.0" / "pre-migrate.py"
+
+
+def _migration():
+    spec = importlib.util.spec_from_file_location("sales_funnel_pl_1_3_0", MIGRATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _table(model):
+    return model.replace(".", "_")
+
+
+def renamed(field_xmlids=()):
+    """xml ids in 1.2.0 -> in 1.3.0, as the migration renames them: its
+    models (their own xml ids, and those of their fields among
+    ``field_xmlids``, the 1.2.0 database's) and its list of xml ids."""
+    migration = _migration()
+    names = {
+        f"model_{_table(old)}": f"model_{_table(new)}"
+        for old, new in migration.MODELS.items()
+    }
+    for old, new in migration.MODELS.items():
+        prefix = f"field_{_table(old)}__"
+        names |= {
+            xmlid: f"field_{_table(new)}__{xmlid[len(prefix) :]}"
+            for xmlid in sorted(field_xmlids)
+            if xmlid.startswith(prefix)
+        }
+    return names | migration.XMLIDS
+
 
 # 1.2.0: the ids of the records, and an administrator's own view inheriting
 # the stage mapping form, and a favourite filter on the reassignment
 BEFORE = """
 ids = {{xmlid: env.ref("sales_funnel_pl." + xmlid).id for xmlid in {old!r}}}
+# the fields of the models 1.3.0 renames, as 1.2.0 has them
+ids |= {{data.name: data.res_id for data in env["ir.model.data"].search([
+    ("module", "=", "sales_funnel_pl"), ("model", "=", "ir.model.fields"),
+    ("name", "=like", "field_%"), ("res_id", "in", env["ir.model.fields"].search(
+        [("model", "in", {models!r})]).ids)])}}
 view = env["ir.ui.view"].create({{
     "name": "crm.stage.map.wizard.form.custom",
     "model": "crm.stage.map.wizard",
@@ -74,13 +93,27 @@ lead = env["crm.lead"].create({{
 lead.stage_id = stage(5)
 lead.stage_id = stage(3)
 rule = env.ref("sales_funnel_pl.sales_funnel_forecast_report_rule_salesman")
-emit({{"ids": ids, "custom_view": view.id, "lead": lead.id,
+# every record of the addon's own, to find those the upgrade did not keep
+records = [[data.model, data.res_id, data.name] for data in env["ir.model.data"].search(
+    [("module", "=", "sales_funnel_pl"), ("model", "in", {kept_models!r})])]
+emit({{"ids": ids, "custom_view": view.id, "lead": lead.id, "records": records,
       "forecast_rule": [rule.name, rule.domain_force],
       "version": env["ir.module.module"].search(
           [("name", "=", "sales_funnel_pl")]).latest_version}})
 """
 
 FORECAST_RULE = "sales_funnel_forecast_report_rule_salesman"
+# the records an administrator builds on or refers to: an entry missing from
+# the migration's lists would have the upgrade delete the record and create
+# another one under the new name
+KEPT_MODELS = [
+    "ir.model",
+    "ir.model.fields",
+    "ir.ui.view",
+    "ir.actions.act_window",
+    "ir.ui.menu",
+    "ir.model.access",
+]
 
 AFTER = """
 FORECAST_RULE = {forecast_rule!r}
@@ -94,7 +127,11 @@ env.cr.execute(
 tables = [exists for (exists,) in env.cr.fetchall()]
 stage_map = env["crm.stage.map"].create({{}})
 form = env["crm.stage.map"].get_view(view_type="form")["arch"]
+kept = env["ir.model.data"].search_read(
+    [("module", "=", "sales_funnel_pl"), ("model", "in", {kept_models!r})],
+    ["model", "res_id"])
 emit({{
+    "kept": sorted({{(data["model"], data["res_id"]) for data in kept}}),
     "ids": {{xmlid: ref(xmlid).id if ref(xmlid) else None for xmlid in {new!r}}},
     "old_xmlids": [xmlid for xmlid in {old!r} if ref(xmlid)],
     "models": sorted(m for m in env.registry if m.startswith(
@@ -124,13 +161,18 @@ def upgrade(tmp_path_factory):
     before, after = upgrade_release(
         DB,
         old_addons,
-        BEFORE.format(old=list(RENAMED)),
+        BEFORE.format(
+            old=list(renamed()),
+            models=list(_migration().MODELS),
+            kept_models=KEPT_MODELS,
+        ),
         lambda before: AFTER.format(
-            old=list(RENAMED),
-            new=list(RENAMED.values()),
+            old=list(renamed(before["ids"])),
+            new=list(renamed(before["ids"]).values()),
             custom_view=before["custom_view"],
             lead=before["lead"],
             forecast_rule=FORECAST_RULE,
+            kept_models=KEPT_MODELS,
         ),
     )
     yield before, after
@@ -151,8 +193,25 @@ def test_how_far_each_opportunity_got_comes_from_its_history(upgrade):
 
 def test_renamed_records_keep_their_ids(upgrade):
     before, after = upgrade
-    assert after["ids"] == {new: before["ids"][old] for old, new in RENAMED.items()}
+    names = renamed(before["ids"])
+    # every xml id the migration renames, and the fields of each renamed model
+    assert set(names) == set(before["ids"])
+    assert {old.split("__")[0] for old in names if old.startswith("field_")} == {
+        f"field_{_table(model)}" for model in _migration().MODELS
+    }
+    assert after["ids"] == {new: before["ids"][old] for old, new in names.items()}
     assert after["old_xmlids"] == []
+
+
+def test_every_record_keeps_its_id(upgrade):
+    """Whatever the migration's lists leave out is deleted by the upgrade
+    (and created again under its new name): every record 1.2.0 had is
+    still the addon's, under the same id."""
+    before, after = upgrade
+    kept = {tuple(record) for record in after["kept"]}
+    assert [
+        name for model, res_id, name in before["records"] if (model, res_id) not in kept
+    ] == []
 
 
 def test_transient_models_have_their_new_names(upgrade):

@@ -205,32 +205,36 @@ class CrmLead(models.Model):
             bodies=bodies, author_id=self.env.user.partner_id.id
         )
 
-    def _plan_after_sale_activity(self):
-        """Won: plan the post-sale "next action" for the salesperson."""
+    def _plan_after_sale_activity(self, won_on=None):
+        """Won (today, or on the day ``won_on``: the demo's past sales): plan
+        the post-sale "next action" for the salesperson. Returns the
+        activities planned."""
+        activities = self.env["mail.activity"]
         if not self:
-            return
+            return activities
         activity_type = self.env.ref(
             "sales_funnel_pl.mail_activity_type_after_sale", raise_if_not_found=False
         )
         if not activity_type:
-            return
+            return activities
         days = int(
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("sales_funnel_pl.after_sale_days", 30)
         )
-        deadline = fields.Date.context_today(self) + timedelta(days=days)
+        deadline = (won_on or fields.Date.context_today(self)) + timedelta(days=days)
         # one batch per salesperson, the summary in their language (not in
         # the language of whoever won the sale)
         for user, leads in self.grouped(
             lambda lead: lead.user_id or self.env.user
         ).items():
-            leads.activity_schedule(
+            activities |= leads.activity_schedule(
                 activity_type_id=activity_type.id,
                 summary=activity_type.with_context(lang=user.lang).summary,
                 user_id=user.id,
                 date_deadline=deadline,
             )
+        return activities
 
     # ------------------------------------------------------------
     # REMINDERS

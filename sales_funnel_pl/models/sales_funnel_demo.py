@@ -229,6 +229,25 @@ class SalesFunnelDemo(models.AbstractModel):
                 feedback="Klient potwierdził zainteresowanie, ustalono kolejny krok."
             )
             done.append((datetime.combine(deadline, time(10)), message_id))
+        # won: the post-sale next action the addon plans when a sale is won
+        # (crm_lead_next_action.py), due some days after the day of the win
+        # (the salesperson's calendar day); those due before today were done
+        # on their day, the others are still planned
+        won_at = {dates[0]: dates[4] for dates in lead_dates}
+        won = leads.filtered(lambda lead: lead.active and lead.stage_id.is_won)
+        for won_on, group in won.grouped(
+            lambda lead: fields.Datetime.context_timestamp(
+                lead.with_context(tz=lead.user_id.tz or "UTC"), won_at[lead.id]
+            ).date()
+        ).items():
+            for activity in group._plan_after_sale_activity(won_on=won_on):
+                deadline = activity.date_deadline
+                if deadline < today:
+                    message_id = activity.with_user(activity.user_id).action_feedback(
+                        feedback="Klient zadowolony z realizacji, umówiona rozmowa "
+                        "o kolejnych potrzebach."
+                    )
+                    done.append((datetime.combine(deadline, time(10)), message_id))
         self.env.cr.executemany("UPDATE mail_message SET date = %s WHERE id = %s", done)
         # the install builds their history from the tracking (post_init_hook)
         self.env.cr.execute(

@@ -32,3 +32,4 @@ from . import test_crm_stage_map_companies
 from . import test_crm_lead_reassign_companies
 from . import test_ui_pipeline_grouping
 from . import test_after_sale_language
+from . import test_left_open
