@@ -1,8 +1,8 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import statistics
-from decimal import Decimal
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 import pytz
 from dateutil.relativedelta import relativedelta
@@ -101,7 +101,9 @@ class TestReportTotals(SalesFunnelCommon):
             cls.u2 = create("U2", 70000, date_deadline=deadline(1, 19), **john)
             cls.d1 = create("D1", 15000, date_deadline=deadline(0, 20), user_id=False)
             cls.s1 = create("S1", 33000, other[0], **serwis)
-            cls.s2 = create("S2", 27000, other[0], date_deadline=deadline(1, 4), **serwis)
+            cls.s2 = create(
+                "S2", 27000, other[0], date_deadline=deadline(1, 4), **serwis
+            )
             cls.b1 = create("B1", 55000, date_deadline=deadline(-1, 21), **ewa)
             cls.b2 = create("B2", 65000, date_deadline=deadline(1, 14), **ewa)
         with at(-3, 28):
@@ -161,9 +163,7 @@ class TestReportTotals(SalesFunnelCommon):
                         "amount": 50000,
                     },
                 )
-                for values in [
-                    dict(values, date=month + relativedelta(months=months))
-                ]
+                for values in [dict(values, date=month + relativedelta(months=months))]
             ]
         )
         cls.env.flush_all()
@@ -197,7 +197,10 @@ class TestReportTotals(SalesFunnelCommon):
         view = action.view_ids.filtered(lambda v: v.view_mode == view_type).view_id
         Model = self.env[action.res_model].with_user(user)
         views = Model.get_views(
-            [(view.id if view else False, view_type), (action.search_view_id.id, "search")]
+            [
+                (view.id if view else False, view_type),
+                (action.search_view_id.id, "search"),
+            ]
         )
         fields_info = views["models"][action.res_model]["fields"]
         arch = etree.fromstring(views["views"][view_type]["arch"])
@@ -245,7 +248,7 @@ class TestReportTotals(SalesFunnelCommon):
             for measure in measures
             if measure != "__count"
         ]
-        return Model.with_context(context), domain, groupbys, specs
+        return Model.with_context(**context), domain, groupbys, specs
 
     def _pivot_groups(self, Model, domain, groupbys, specs):
         """The pivot's rows as the pivot model of the series reads them (18.0
@@ -336,9 +339,7 @@ class TestReportTotals(SalesFunnelCommon):
 
     def _forecast_won_expected(self, rows):
         def total(fname, due=False):
-            return sum(
-                row[fname] for row in rows if not due or self._due(row["date"])
-            )
+            return sum(row[fname] for row in rows if not due or self._due(row["date"]))
 
         won, forecast_due = total("won_revenue"), total("forecast_revenue", due=True)
         return {
@@ -388,7 +389,9 @@ class TestReportTotals(SalesFunnelCommon):
     def _check_pivot(self, action_xmlid, expected, fnames, extra_specs=(), **kwargs):
         for user in (self.user_salesman, self.user_manager):
             with self.subTest(user=user.login, **kwargs):
-                Model, domain, groupbys, specs = self._screen(action_xmlid, user, **kwargs)
+                Model, domain, groupbys, specs = self._screen(
+                    action_xmlid, user, **kwargs
+                )
                 specs += [spec for spec in extra_specs if spec not in specs]
                 groups = self._pivot_groups(Model, domain, groupbys, specs)
                 self._assert_groups(groups, Model, expected, fnames)
@@ -464,7 +467,9 @@ class TestReportTotals(SalesFunnelCommon):
             [],
             ["coverage:avg"],
         )
-        weighted = sum((self.j5 | self.u2 | self.s2 | self.b2).mapped("prorated_revenue"))
+        weighted = sum(
+            (self.j5 | self.u2 | self.s2 | self.b2).mapped("prorated_revenue")
+        )
         self.assertTrue(weighted)
         self.assertAlmostEqual(
             next_month[0]["coverage"], 100 * weighted / 310000, delta=PERCENT
@@ -475,7 +480,13 @@ class TestReportTotals(SalesFunnelCommon):
         forecast of each month's first day), and with the coming months
         (no date filter, the forecast one month ahead): the accuracy and
         the attainment count the months where winning was possible."""
-        fnames = ["date", "won_revenue", "forecast_revenue", "difference", "target_amount"]
+        fnames = [
+            "date",
+            "won_revenue",
+            "forecast_revenue",
+            "difference",
+            "target_amount",
+        ]
         action = "sales_funnel_pl.sales_funnel_forecast_won_report_action"
         self._check_pivot(action, self._forecast_won_expected, fnames)
         for horizon in (1, 3):
@@ -614,7 +625,7 @@ class TestReportTotals(SalesFunnelCommon):
                 self._assert_groups(
                     groups,
                     Model,
-                    lambda rows: {
+                    lambda rows, specs=specs: {
                         spec: sum(row[spec.split(":")[0]] or 0 for row in rows)
                         for spec in specs
                     },
@@ -639,3 +650,70 @@ class TestReportTotals(SalesFunnelCommon):
                                 self.assertIsNone(row[fname])
                             else:
                                 self.assertAlmostEqual(row[fname], value, delta=MONEY)
+
+    def test_every_grouping(self):
+        """The same in each grouping the search views offer (month, quarter,
+        stage, salesperson, team, company, figure), as the manager and as
+        Jan: no grouping makes a ratio of other sums than its rows'."""
+        reports = {
+            "sales_funnel_pl.sales_funnel_forecast_report_action": (
+                self._forecast_expected,
+                [
+                    "date",
+                    "won_revenue",
+                    "target_amount",
+                    "prorated_revenue",
+                    "expected_revenue",
+                    "opportunity_count",
+                ],
+            ),
+            "sales_funnel_pl.sales_funnel_forecast_won_report_action": (
+                self._forecast_won_expected,
+                [
+                    "date",
+                    "won_revenue",
+                    "forecast_revenue",
+                    "difference",
+                    "target_amount",
+                ],
+            ),
+            "sales_funnel_pl.sales_funnel_stage_report_action": (
+                self._stage_expected,
+                [
+                    "lead_id",
+                    "entered_count",
+                    "opportunity_count",
+                    "skipped_count",
+                    "moved_on_count",
+                    "lost_count",
+                    "won_count",
+                    "duration_days",
+                    "median_days",
+                    "days_to_win",
+                ],
+            ),
+        }
+        for action_xmlid, (expected, fnames) in reports.items():
+            action = self.env.ref(action_xmlid)
+            search = etree.fromstring(
+                self.env[action.res_model].get_views(
+                    [(action.search_view_id.id, "search")]
+                )["views"]["search"]["arch"]
+            )
+            groupings = [
+                safe_eval(node.get("context"))["group_by"]
+                for node in search.xpath("//filter[@context]")
+                if "group_by" in node.get("context")
+            ]
+            self.assertGreaterEqual(len(groupings), 3)
+            for user in (self.user_salesman, self.user_manager):
+                Model, domain, groupbys, specs = self._screen(action_xmlid, user)
+                extra = [] if "stage" not in action_xmlid else ["days_to_win:avg"]
+                for grouping in groupings:
+                    with self.subTest(
+                        action=action_xmlid, user=user.login, by=grouping
+                    ):
+                        groups = self._pivot_groups(
+                            Model, domain, [grouping], specs + extra
+                        )
+                        self._assert_groups(groups, Model, expected, fnames)
