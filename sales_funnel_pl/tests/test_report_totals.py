@@ -20,6 +20,34 @@ WARSAW = pytz.timezone("Europe/Warsaw")
 # the sums to the grosz; a percentage the report rounds to 2 decimals
 MONEY = 0.005
 PERCENT = 0.0051
+# the fields of the report rows the expected values are computed from
+FORECAST_FIELDS = [
+    "date",
+    "won_revenue",
+    "target_amount",
+    "prorated_revenue",
+    "expected_revenue",
+    "opportunity_count",
+]
+FORECAST_WON_FIELDS = [
+    "date",
+    "won_revenue",
+    "forecast_revenue",
+    "difference",
+    "target_amount",
+]
+STAGE_FIELDS = [
+    "lead_id",
+    "entered_count",
+    "opportunity_count",
+    "skipped_count",
+    "moved_on_count",
+    "lost_count",
+    "won_count",
+    "duration_days",
+    "median_days",
+    "days_to_win",
+]
 
 
 def _percent(numerator, denominator):
@@ -401,14 +429,7 @@ class TestReportTotals(SalesFunnelCommon):
         self._check_pivot(
             "sales_funnel_pl.sales_funnel_forecast_report_action",
             self._forecast_expected,
-            [
-                "date",
-                "won_revenue",
-                "target_amount",
-                "prorated_revenue",
-                "expected_revenue",
-                "opportunity_count",
-            ],
+            FORECAST_FIELDS,
         )
 
     def test_forecast_total_attainment_of_months_to_date(self):
@@ -480,13 +501,7 @@ class TestReportTotals(SalesFunnelCommon):
         forecast of each month's first day), and with the coming months
         (no date filter, the forecast one month ahead): the accuracy and
         the attainment count the months where winning was possible."""
-        fnames = [
-            "date",
-            "won_revenue",
-            "forecast_revenue",
-            "difference",
-            "target_amount",
-        ]
+        fnames = FORECAST_WON_FIELDS
         action = "sales_funnel_pl.sales_funnel_forecast_won_report_action"
         self._check_pivot(action, self._forecast_won_expected, fnames)
         for horizon in (1, 3):
@@ -513,18 +528,7 @@ class TestReportTotals(SalesFunnelCommon):
         self._check_pivot(
             "sales_funnel_pl.sales_funnel_stage_report_action",
             self._stage_expected,
-            [
-                "lead_id",
-                "entered_count",
-                "opportunity_count",
-                "skipped_count",
-                "moved_on_count",
-                "lost_count",
-                "won_count",
-                "duration_days",
-                "median_days",
-                "days_to_win",
-            ],
+            STAGE_FIELDS,
             extra_specs=["won_count:sum", "days_to_win:avg"],
         )
 
@@ -658,39 +662,15 @@ class TestReportTotals(SalesFunnelCommon):
         reports = {
             "sales_funnel_pl.sales_funnel_forecast_report_action": (
                 self._forecast_expected,
-                [
-                    "date",
-                    "won_revenue",
-                    "target_amount",
-                    "prorated_revenue",
-                    "expected_revenue",
-                    "opportunity_count",
-                ],
+                FORECAST_FIELDS,
             ),
             "sales_funnel_pl.sales_funnel_forecast_won_report_action": (
                 self._forecast_won_expected,
-                [
-                    "date",
-                    "won_revenue",
-                    "forecast_revenue",
-                    "difference",
-                    "target_amount",
-                ],
+                FORECAST_WON_FIELDS,
             ),
             "sales_funnel_pl.sales_funnel_stage_report_action": (
                 self._stage_expected,
-                [
-                    "lead_id",
-                    "entered_count",
-                    "opportunity_count",
-                    "skipped_count",
-                    "moved_on_count",
-                    "lost_count",
-                    "won_count",
-                    "duration_days",
-                    "median_days",
-                    "days_to_win",
-                ],
+                STAGE_FIELDS,
             ),
         }
         for action_xmlid, (expected, fnames) in reports.items():
