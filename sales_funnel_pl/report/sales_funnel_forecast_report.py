@@ -89,11 +89,26 @@ class SalesFunnelForecastReport(models.Model):
         help="The monthly sales targets of the teams and salespeople (rows of "
         "their own, without an opportunity).",
     )
+    target_due = fields.Monetary(
+        string="Target to Date",
+        currency_field="company_currency",
+        readonly=True,
+        help="The targets of the months up to and including the current one: "
+        "the months where winning was possible, which the attainment measures.",
+    )
     attainment = fields.Float(
         string="Target Attainment (%)",
         readonly=True,
         aggregator="avg",
-        help="What was won, in % of the target.",
+        help="What was won, in % of the target of the months up to and including "
+        "the current one (a month still to come has nothing won yet).",
+    )
+    coverage = fields.Float(
+        string="Target Coverage (%)",
+        readonly=True,
+        aggregator="avg",
+        help="The forecast (won and weighted open) in % of the target: how much "
+        "of a month's target its opportunities cover.",
     )
 
     @property
@@ -121,7 +136,8 @@ class SalesFunnelForecastReport(models.Model):
                        AS prorated_revenue,
                    CASE WHEN %(won)s THEN l.expected_revenue * r.rate ELSE 0 END
                        AS won_revenue,
-                   0 AS target_amount, NULL::float AS attainment
+                   0 AS target_amount, 0 AS target_due,
+                   NULL::float AS attainment, NULL::float AS coverage
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
               JOIN rates r ON r.company_id = %(company)s
@@ -131,7 +147,9 @@ class SalesFunnelForecastReport(models.Model):
             -- the targets, on rows of their own (negative ids, no opportunity)
             SELECT -t.id, NULL, NULL, t.team_id, t.user_id, NULL, t.company_id,
                    r.currency_id, t.date, 'target', true, false, 0, 0, 0, 0,
-                   t.amount * r.rate, NULL::float
+                   t.amount * r.rate,
+                   CASE WHEN %(due)s THEN t.amount * r.rate ELSE 0 END,
+                   NULL::float, NULL::float
               FROM (%(targets)s) t
               JOIN rates r ON r.company_id = t.company_id
             """,
@@ -140,14 +158,25 @@ class SalesFunnelForecastReport(models.Model):
             company=sql.lead_company_sql(self.env, "l"),
             won_day=sql.won_day_sql("l", user_tz(self.env)),
             today=day,
+            due=sql.month_due_sql(SQL("t.date"), day),
             won=sql.won_sql("l", "s"),
         )
 
     def _read_group_select(self, aggregate_spec, query):
-        # won in % of the target: a ratio of the group's sums
+        # ratios of the group's sums: won in % of the target of the months
+        # where winning was possible; won and weighted open in % of the target
         if aggregate_spec == "attainment:avg":
             return percent_sql(
                 sum_sql(self, query, "won_revenue"),
+                sum_sql(self, query, "target_due"),
+            )
+        if aggregate_spec == "coverage:avg":
+            return percent_sql(
+                SQL(
+                    "(%s + %s)",
+                    sum_sql(self, query, "won_revenue"),
+                    sum_sql(self, query, "prorated_revenue"),
+                ),
                 sum_sql(self, query, "target_amount"),
             )
         return super()._read_group_select(aggregate_spec, query)

@@ -105,13 +105,16 @@ class SalesFunnelForecastWonReport(models.Model):
         readonly=True,
         aggregator="avg",
         help="100% when what was won equals the weighted forecast; less by the "
-        "difference, in % of the forecast (never below 0).",
+        "difference, in % of the forecast (never below 0). Months up to and "
+        "including the current one only: nothing can be won yet in a month still "
+        "to come.",
     )
     attainment = fields.Float(
         string="Target Attainment (%)",
         readonly=True,
         aggregator="avg",
-        help="What was won, in % of the target.",
+        help="What was won, in % of the target of the months up to and including "
+        "the current one (a month still to come has nothing won yet).",
     )
 
     @api.model
@@ -190,14 +193,17 @@ class SalesFunnelForecastWonReport(models.Model):
 
     def _read_group_select(self, aggregate_spec, query):
         # the ratios of the group's sums, not an average of the rows' ratios
+        # of the months where winning was possible only (up to the current
+        # one): a month still to come has a forecast and a target, and
+        # nothing won yet
         if aggregate_spec == "attainment:avg":
             return percent_sql(
                 sum_sql(self, query, "won_revenue"),
-                sum_sql(self, query, "target_amount"),
+                sql.due_sum_sql(self, query, "target_amount"),
             )
         if aggregate_spec == "accuracy:avg":
             won = sum_sql(self, query, "won_revenue")
-            forecast = sum_sql(self, query, "forecast_revenue")
+            forecast = sql.due_sum_sql(self, query, "forecast_revenue")
             # none without a forecast (GREATEST would turn NULL into 0)
             return SQL(
                 "CASE WHEN %s <> 0 THEN GREATEST(100 - %s, 0) END",

@@ -86,3 +86,30 @@ def won_day_sql(lead_alias, tz):
         moved=SQL.identifier(lead_alias, "date_last_stage_update"),
         tz=tz,
     )
+
+
+def month_due_sql(day, today):
+    """SQL condition: the day ``day`` (SQL) falls in a month where winning
+    was possible: a month up to and including the month of ``today`` (the
+    user's day). A month still to come has a target and a forecast, and
+    nothing could be won in it yet."""
+    return SQL(
+        "%s < (date_trunc('month', %s::date) + interval '1 month')::date",
+        day,
+        today,
+    )
+
+
+def due_sum_sql(model, query, field_name):
+    """SQL: the sum of ``field_name`` over a grouped read's rows of ``model``
+    dated (its field ``date``) in a month where winning was possible (see
+    :func:`month_due_sql`), for an attainment or an accuracy that months
+    still to come do not dilute."""
+    return SQL(
+        "SUM(CASE WHEN %s THEN %s END)",
+        month_due_sql(
+            model._field_to_sql(model._table, "date", query),
+            fields.Date.context_today(model),
+        ),
+        model._field_to_sql(model._table, field_name, query),
+    )

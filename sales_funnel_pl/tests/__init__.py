@@ -33,3 +33,4 @@ from . import test_crm_lead_reassign_companies
 from . import test_ui_pipeline_grouping
 from . import test_after_sale_language
 from . import test_left_open
+from . import test_report_totals
