@@ -240,6 +240,20 @@ class CrmLead(models.Model):
     # REMINDERS
     # ------------------------------------------------------------
 
+    def _get_mail_link(self):
+        """A link to the opportunity that opens it from a mail client too:
+        Odoo's own record address in its e-mails (``/mail/view``, absolute,
+        on the record's base URL), which logs in first and lands on the
+        opportunity; the web client opens it in place, as it does the links
+        of ``_get_html_link`` (``data-oe-model``, ``data-oe-id``)."""
+        self.ensure_one()
+        return Markup('<a href="%s" data-oe-model="%s" data-oe-id="%s">%s</a>') % (
+            self._notify_get_action_link("view"),
+            self._name,
+            self.id,
+            self.display_name,
+        )
+
     @api.model
     def _next_action_open_domain(self):
         """The open opportunities whose next actions are reminded: those the
@@ -291,7 +305,7 @@ class CrmLead(models.Model):
             body += Markup("<p><b>%s</b></p><ul>") % env._("Overdue next actions")
             for lead in overdue:
                 body += Markup("<li>%s: %s (%s)</li>") % (
-                    lead._get_html_link(),
+                    lead._get_mail_link(),
                     lead.next_action,
                     tools.format_date(env, lead.next_action_date),
                 )
@@ -302,20 +316,21 @@ class CrmLead(models.Model):
             )
             for lead in missing:
                 body += Markup("<li>%s: %s</li>") % (
-                    lead._get_html_link(),
+                    lead._get_mail_link(),
                     escape(lead.stage_id.name),
                 )
             body += Markup("</ul>")
         # sent by OdooBot; this runs as the recipient (their rights), whom
-        # Odoo takes for the author and would not notify without the flag
-        self.env["mail.thread"].sudo().with_context(
-            mail_notify_author=True
-        ).message_notify(
+        # Odoo takes for the author and would not notify without the flag.
+        # Posted on the salesperson's own contact, as Odoo's own notices to
+        # a user are (lunch's): the web client lists in its messaging menu
+        # only the notifications of a record (18.0 shows none without one).
+        # The layout is the light one, headed by the reminder's own title.
+        user.partner_id.sudo().with_context(mail_notify_author=True).message_notify(
             author_id=self.env.ref("base.partner_root").id,
             partner_ids=user.partner_id.ids,
             subject=env._("Your sales funnel: next actions to plan"),
             body=body,
-            model_description=env._("Opportunity"),
-            email_layout_xmlid="mail.mail_notification_light",
+            email_layout_xmlid="sales_funnel_pl.mail_notification_next_actions",
         )
         return True

@@ -34,3 +34,4 @@ from . import test_ui_pipeline_grouping
 from . import test_after_sale_language
 from . import test_left_open
 from . import test_report_totals
+from . import test_messages

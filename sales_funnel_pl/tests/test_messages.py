@@ -1,0 +1,317 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Every message the addon sends, rendered as its reader gets it: the daily
+reminder (the e-mail of a salesperson who reads their notifications by
+e-mail, the messaging menu of one who reads them in Odoo), the note of a
+won or lost sale, the note of a reassignment. Links open their record from
+a mail client; the Polish reads as a Polish salesperson would write it."""
+
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from lxml import html
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mail.tests.common import MockEmail, mail_new_test_user
+
+from .. import compat
+from .common import SalesFunnelCommon
+
+
+def _text(node):
+    return " ".join(node.text_content().split())
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestMessages(HttpCase, SalesFunnelCommon, MockEmail):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_polish()
+        cls.user_salesman.write({"lang": "pl_PL", "tour_enabled": False})
+        cls.user_by_email = mail_new_test_user(
+            cls.env,
+            login="sfp_by_email",
+            name="Ewa Mailowa",
+            email="ewa.mailowa@example.com",
+            groups="sales_team.group_sale_salesman",
+            notification_type="email",
+            tz="Europe/Warsaw",
+            lang="pl_PL",
+        )
+        cls.user_colleague = mail_new_test_user(
+            cls.env,
+            login="sfp_colleague",
+            name="Piotr Wiśniewski",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.call_type = cls.env.ref("mail.mail_activity_data_call")
+
+    def _today(self):
+        return fields.Date.context_today(
+            self.env["crm.lead"].with_context(tz="Europe/Warsaw")
+        )
+
+    def _reminded_opportunities(self, user):
+        """An overdue next action and an opportunity without one, ``user``'s."""
+        overdue = self._create_opportunities(
+            1, self.stage_meeting, user=user, user_id=user.id, name="Drukarnia Wisła"
+        )
+        overdue.activity_schedule(
+            activity_type_id=self.call_type.id,
+            summary="Telefon do prezesa",
+            date_deadline=self._today() - timedelta(days=3),
+            user_id=user.id,
+        )
+        missing = self._create_opportunities(
+            1, self.stage_order, user=user, user_id=user.id, name="Stalprofil / ERP"
+        )
+        return overdue, missing
+
+    def _send_reminders(self):
+        """The scheduled action's run, its e-mails sent through Odoo's own
+        gateway up to the SMTP connection, which Odoo's mail tests capture
+        (``_new_mails``: the ``mail.mail`` created; ``_mails``: what went
+        out, as built for each recipient)."""
+        with self.mock_mail_gateway():
+            self.env["crm.lead"]._cron_next_action_reminders()
+
+    def _assert_links_open(self, anchors, user):
+        """Each link of ``anchors`` (``(href, record)``) is absolute on the
+        database's address and opens its record: for ``user`` logged in,
+        Odoo's own route lands on the record; logged out (a mail client's
+        browser), on the login page, which brings back to the record."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        self.authenticate(user.login, user.login)
+        for href, record in anchors:
+            self.assertTrue(href.startswith(f"{base_url}/"), href)
+            response = self.url_open(href, allow_redirects=False)
+            self.assertEqual(response.status_code, 303, href)
+            landing = urlsplit(response.headers["Location"])
+            self.assertEqual(landing.path, f"/odoo/{record._name}/{record.id}")
+            page = self.url_open(response.headers["Location"])
+            self.assertEqual(page.status_code, 200)
+        self.authenticate(None, None)
+        for href, _record in anchors:
+            logged_out = self.url_open(href, allow_redirects=False)
+            self.assertEqual(logged_out.status_code, 303, href)
+            login = urlsplit(logged_out.headers["Location"])
+            self.assertEqual(login.path, "/web/login")
+            target = urlsplit(href)
+            self.assertEqual(
+                parse_qs(login.query), {"redirect": [f"{target.path}?{target.query}"]}
+            )
+
+    # ------------------------------------------------------------
+    # The daily reminder
+    # ------------------------------------------------------------
+
+    def test_reminder_email(self):
+        """The e-mail a Polish salesperson (Europe/Warsaw) gets: headed by the
+        reminder's title in Polish, each opportunity a link that opens it."""
+        overdue, missing = self._reminded_opportunities(self.user_by_email)
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        self._send_reminders()
+        mail = self._new_mails.filtered(
+            lambda mail: mail.recipient_ids == self.user_by_email.partner_id
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(
+            mail.subject, "Twój lejek sprzedaży: następne działania do zaplanowania"
+        )
+        email = html.fromstring(mail.body_html)
+        self.assertEqual(
+            [_text(div) for div in email.xpath("//td[@valign='middle']/div")],
+            ["Twój lejek sprzedaży", "Następne działania do zaplanowania"],
+        )
+        self.assertEqual(
+            [_text(node) for node in email.xpath("//p[b] | //li")],
+            [
+                "Zaległe następne działania",
+                "Drukarnia Wisła: Telefon do prezesa (%s)"
+                % (self._today() - timedelta(days=3)).strftime("%d.%m.%Y"),
+                "Otwarte szanse bez następnego działania",
+                "Stalprofil / ERP: Zamówienie",
+            ],
+        )
+        record_links = [
+            f"{base_url}/mail/view?model=crm.lead&res_id={overdue.id}",
+            f"{base_url}/mail/view?model=crm.lead&res_id={missing.id}",
+        ]
+        self.assertEqual(email.xpath("//li/a/@href"), record_links)
+        # every link of the e-mail as it went out (Odoo resolves its layout's
+        # "/mail/unfollow" then: gone, nothing to unfollow), the
+        # opportunities' first, then the layout's (the company's, Odoo's)
+        [sent] = self._mails
+        self.assertEqual(sent["email_to"], ['"Ewa Mailowa" <ewa.mailowa@example.com>'])
+        self.assertEqual(
+            sent["subject"], "Twój lejek sprzedaży: następne działania do zaplanowania"
+        )
+        company = self.env.company
+        self.assertEqual(
+            html.fromstring(sent["body"]).xpath("//a/@href"),
+            [
+                *record_links,
+                *([f"mailto:{company.email}"] if company.email else []),
+                *([company.website] if company.website else []),
+                "https://www.odoo.com?utm_source=db&utm_medium=email",
+            ],
+        )
+        self.assertEqual(
+            [_text(anchor) for anchor in email.xpath("//li/a")],
+            ["Drukarnia Wisła", "Stalprofil / ERP"],
+        )
+        self._assert_links_open(
+            [
+                (href, lead)
+                for href, lead in zip(
+                    email.xpath("//li/a/@href"), overdue | missing, strict=True
+                )
+            ],
+            self.user_by_email,
+        )
+
+    def test_reminder_in_messaging_menu(self):
+        """A salesperson who reads their notifications in Odoo finds the
+        reminder in the messaging menu: it lists the notifications of a
+        record (its thread), which the reminder has, and counts them all."""
+        overdue, missing = self._reminded_opportunities(self.user_salesman)
+        Message = self.env["mail.message"]
+        before = Message.search([]).ids
+        self._send_reminders()
+        reminder = Message.search(
+            [
+                ("id", "not in", before),
+                ("partner_ids", "in", self.user_salesman.partner_id.ids),
+            ]
+        )
+        self.assertEqual(len(reminder), 1)
+        self.authenticate("sfp_salesman", "sfp_salesman")
+        # what the menu loads when opened: the user's inbox
+        inbox = self.make_jsonrpc_request("/mail/inbox/messages", {})
+        self.assertEqual(inbox["messages"], reminder.ids)
+        [message] = inbox["data"]["mail.message"]
+        partner = self.user_salesman.partner_id
+        self.assertEqual(message["thread"], {"id": partner.id, "model": "res.partner"})
+        # the thread's name: "name" on 18.0, "display_name" on 19.0
+        name = "display_name" if compat.ODOO_19 else "name"
+        self.assertEqual(
+            [
+                (thread["model"], thread["id"], thread[name])
+                for thread in inbox["data"]["mail.thread"]
+            ],
+            [("res.partner", partner.id, "Jan Kowalski")],
+        )
+        self.assertEqual(
+            message["subject"],
+            "Twój lejek sprzedaży: następne działania do zaplanowania",
+        )
+        self.assertTrue(message["needaction"])
+        # the menu's counter (read when the web client starts) counts what
+        # its list shows: the messages of a thread
+        self.assertEqual(
+            self.user_salesman.partner_id.with_user(
+                self.user_salesman
+            )._get_needaction_count(),
+            len([shown for shown in inbox["data"]["mail.message"] if shown["thread"]]),
+        )
+        # its links open the opportunities, from the inbox's e-mail copy too
+        # 19.0 sends an HTML value tagged as such: ["markup", html]
+        body = html.fromstring(
+            message["body"][1] if compat.ODOO_19 else message["body"]
+        )
+        self._assert_links_open(
+            list(zip(body.xpath("//a/@href"), overdue | missing, strict=True)),
+            self.user_salesman,
+        )
+
+    def test_reminder_messaging_menu_tour(self):
+        """In the browser: the messaging menu lists the reminder, from
+        OdooBot, under the salesperson's name."""
+        self._reminded_opportunities(self.user_salesman)
+        self._send_reminders()
+        self.start_tour(
+            "/odoo/crm", "sales_funnel_pl_reminder_messaging_menu", login="sfp_salesman"
+        )
+
+    # ------------------------------------------------------------
+    # Notes in the opportunity's chatter
+    # ------------------------------------------------------------
+
+    def _chatter_notes(self, lead, before):
+        return (
+            self.env["mail.message"]
+            .search(
+                [
+                    ("id", "not in", before),
+                    ("model", "=", "crm.lead"),
+                    ("res_id", "=", lead.id),
+                    ("message_type", "=", "notification"),
+                ]
+            )
+            .sorted("id")
+        )
+
+    def _assert_no_link(self, body):
+        self.assertEqual(html.fromstring(body).xpath("//a"), [])
+
+    def test_won_and_lost_notes(self):
+        """Winning (and losing, on 19.0) lists in the chatter the next
+        actions it closed, in the Polish of the salesperson who closed it."""
+        lead_won, lead_lost = self._create_opportunities(2, self.stage_meeting)
+        for lead in lead_won | lead_lost:
+            lead.activity_schedule(
+                activity_type_id=self.call_type.id,
+                summary="Telefon do prezesa",
+                date_deadline=date(2026, 12, 10),
+                user_id=self.user_salesman.id,
+            )
+        before = self.env["mail.message"].search([]).ids
+        as_salesman = self.env(user=self.user_salesman, context={"lang": "pl_PL"})
+        lead_won.with_env(as_salesman).action_set_won()
+        lead_lost.with_env(as_salesman).action_set_lost()
+        [won_note] = self._chatter_notes(lead_won, before).filtered(
+            lambda message: "wygrana" in message.body
+        )
+        self.assertEqual(
+            str(won_note.body),
+            "<p>Sprzedaż wygrana: zamknięte następne działania</p>"
+            "<ul><li>Telefon do prezesa (Jan Kowalski, 10.12.2026)</li></ul>",
+        )
+        self._assert_no_link(won_note.body)
+        lost_notes = self._chatter_notes(lead_lost, before).filtered(
+            lambda message: "przegrana" in message.body
+        )
+        if compat.ODOO_19:
+            self.assertEqual(
+                str(lost_notes.body),
+                "<p>Sprzedaż przegrana: zamknięte następne działania</p>"
+                "<ul><li>Telefon do prezesa (Jan Kowalski, 10.12.2026)</li></ul>",
+            )
+            self._assert_no_link(lost_notes.body)
+        else:
+            # 18.0 itself removes the activities of an archived record
+            self.assertFalse(lost_notes)
+
+    def test_reassignment_note(self):
+        """The reassignment's note in each chatter, in the manager's Polish."""
+        self.user_manager.lang = "pl_PL"
+        lead = self._create_opportunities(1, self.stage_meeting)
+        before = self.env["mail.message"].search([]).ids
+        manager = self.env(user=self.user_manager, context={"lang": "pl_PL"})
+        wizard = manager["crm.lead.reassign"].create(
+            {
+                "from_user_id": self.user_salesman.id,
+                "to_user_id": self.user_colleague.id,
+            }
+        )
+        wizard.action_reassign()
+        [note] = self._chatter_notes(lead, before)
+        self.assertEqual(
+            str(note.body),
+            "<p>Szansa przekazana. Poprzedni sprzedawca: Jan Kowalski, nowy "
+            "sprzedawca: Piotr Wiśniewski, zmiany dokonał(a): Anna Nowak.</p>",
+        )
+        self._assert_no_link(note.body)
