@@ -165,9 +165,9 @@ class TestReportTotals(SalesFunnelCommon):
                     cls.j7.stage_id = s[2]
                 with at(-1, 22):
                     cls.b1.action_set_won()
-        # this month: won today
-        cls.j3.action_set_won()
-        cls.s1.stage_id = other[2]
+        # this month: won today, by the manager (her day is Warsaw's)
+        cls.j3.with_user(cls.user_manager).action_set_won()
+        cls.s1.with_user(cls.user_manager).stage_id = other[2]
         cls.won = {cls.j1: -2, cls.u1: -1, cls.j2: -1, cls.b1: -1, cls.j3: 0, cls.s1: 0}
         Target = cls.env["sales.funnel.target"]
         cls.targets = Target.create(

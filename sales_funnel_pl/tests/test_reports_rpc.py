@@ -423,26 +423,29 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                         "Expected Revenue",
                         "Won in the Period",
                         "Target",
+                        "Target to Date",
                         "Target Attainment (%)",
+                        "Target Coverage (%)",
                         "Open Opportunities",
                     ],
-                    # no target: no attainment, exported as a FALSE boolean cell
-                    [340, 14000, 2000, 0, "FALSE", 2],
+                    # no target: no attainment nor coverage, exported as FALSE
+                    # boolean cells
+                    [340, 14000, 2000, 0, 0, "FALSE", "FALSE", 2],
                     [
                         (
                             1,
                             self._month(self.today),
-                            (0, 0, 2000, 0, "FALSE", 0),
+                            (0, 0, 2000, 0, 0, "FALSE", "FALSE", 0),
                         ),  # C, won today
                         (
                             1,
                             self._month(self.deadline_2),
-                            (300, 10000, 0, 0, "FALSE", 1),
+                            (300, 10000, 0, 0, 0, "FALSE", "FALSE", 1),
                         ),  # A, 3%
                         (
                             1,
                             self._month(self.deadline_3),
-                            (40, 4000, 0, 0, "FALSE", 1),
+                            (40, 4000, 0, 0, 0, "FALSE", "FALSE", 1),
                         ),  # D, 1%
                     ],
                 ),
