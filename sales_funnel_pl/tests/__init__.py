@@ -31,3 +31,6 @@ from . import test_sales_funnel_target
 from . import test_crm_stage_map_companies
 from . import test_crm_lead_reassign_companies
 from . import test_ui_pipeline_grouping
+from . import test_board_rpc
+from . import test_board_figures
+from . import test_board_empty_ui
