@@ -40,8 +40,9 @@ class SalesFunnelBoard(models.AbstractModel):
 
     Opportunities are those the user may read (crm's record rules, through
     ``_search``): each band and headline figure comes with the domain on
-    ``crm.lead`` that lists exactly the opportunities it counts. Amounts are
-    in the current company's currency, converted as the forecast does."""
+    ``crm.lead`` that lists exactly the opportunities it counts (the target:
+    the domain of the target rows of "Prognoza a wykonanie" it sums). Amounts
+    are in the current company's currency, converted as the forecast does."""
 
     _name = "sales.funnel.board"
     _description = "Sales Funnel Board"

@@ -249,6 +249,8 @@ class TestBoardFigures(SalesFunnelCommon):
         # the list the figure opens: the target rows it sums
         self.assertEqual(target["model"], "sales.funnel.forecast.won.report")
         rows = env[target["model"]].search(target["domain"])
+        # target rows only (the report's forecast and won rows hold no target)
+        self.assertEqual(set(rows.mapped("kind")) - {"target"}, set(), "target")
         total = round(sum(rows.mapped("target_amount")), 2)
         self.assertEqual(
             (

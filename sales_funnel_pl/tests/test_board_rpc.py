@@ -1,6 +1,7 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .common import SalesFunnelCommon
 
@@ -58,6 +59,8 @@ class TestBoardRpc(HttpCase, SalesFunnelCommon):
             },
         )
 
+    # 19.0 logs a deprecation notice for each call to these endpoints
+    @mute_logger("odoo.addons.rpc.controllers.xmlrpc", "odoo.addons.rpc.controllers.jsonrpc")
     def test_board_over_both_protocols(self):
         for call in (self._xmlrpc, self._jsonrpc):
             with self.subTest(protocol=call.__name__):
