@@ -415,8 +415,8 @@ class SalesFunnelBoard(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-            WITH %(rates)s, leads AS (%(leads)s)
-            SELECT (%(targets)s),
+            WITH %(rates)s, leads AS (%(leads)s), targets AS (%(targets)s)
+            SELECT (SELECT amount FROM targets), (SELECT n FROM targets),
                    count(*) FILTER (WHERE is_open),
                    COALESCE(sum(expected) FILTER (WHERE is_open), 0),
                    COALESCE(sum(prorated) FILTER (WHERE is_open), 0),
@@ -442,6 +442,7 @@ class SalesFunnelBoard(models.AbstractModel):
         )
         (
             target,
+            target_count,
             open_count,
             open_expected,
             open_prorated,
@@ -508,6 +509,7 @@ class SalesFunnelBoard(models.AbstractModel):
                     else False
                 ),
                 # what the figure opens: the rows it sums (their target_amount)
+                "count": target_count,
                 "model": "sales.funnel.forecast.won.report",
                 "domain": target_domain,
             },
@@ -515,10 +517,11 @@ class SalesFunnelBoard(models.AbstractModel):
 
     @api.model
     def _board_targets_sql(self, date_from, date_to, team_id, user_id):
-        """(SQL summing the sales targets of the period's months that the
-        user may read, in the current company's currency; the domain of
-        the rows summed). The rows are the target rows of "Prognoza a
-        wykonanie" (``sales.funnel.forecast.won.report``, kind ``target``):
+        """(SQL of the sum (``amount``, in the current company's currency) and
+        the number (``n``) of the rows of the sales targets of the period's
+        months that the user may read; the domain of those rows). The rows
+        are the target rows of "Prognoza a wykonanie"
+        (``sales.funnel.forecast.won.report``, kind ``target``):
         a salesperson's target, and a team's own share (the team's target
         less its salespeople's), so that a team's rows add up to its target
         and no amount counts twice. The figure is their sum, read from the
@@ -543,6 +546,9 @@ class SalesFunnelBoard(models.AbstractModel):
         )
         query = Report._search(domain)
         return (
-            query.select(SQL("sum(%s)", SQL.identifier(query.table, "target_amount"))),
+            query.select(
+                SQL("sum(%s) AS amount", SQL.identifier(query.table, "target_amount")),
+                SQL("count(*) AS n"),
+            ),
             domain,
         )

@@ -179,13 +179,13 @@ class TestBoardFigures(SalesFunnelCommon):
             ]
         )
 
-    def _env(self, user):
+    def _env(self, user, companies=None):
         return self.env(
             user=user,
             context=dict(
                 self.env.context,
                 tz="Europe/Warsaw",
-                allowed_company_ids=self.companies.ids,
+                allowed_company_ids=(companies or self.companies).ids,
             ),
         )
 
@@ -254,19 +254,20 @@ class TestBoardFigures(SalesFunnelCommon):
         total = round(sum(rows.mapped("target_amount")), 2)
         self.assertEqual(
             (
+                len(rows),
                 total if rows else False,
                 round(100.0 * won_value / total, 1) if total else False,
             ),
-            (target["value"], target["attainment"]),
+            (target["count"], target["value"], target["attainment"]),
             "target",
         )
 
-    def _check_every_filter(self, user, salespeople):
-        env = self._env(user)
+    def _check_every_filter(self, user, salespeople, companies=None, periods=PERIODS):
+        env = self._env(user, companies)
         Board = env["sales.funnel.board"]
         teams = [False, self.team.id, self.team_other.id, self.team_b.id]
         with freeze_time(NOW):
-            for period, date_from, date_to in PERIODS:
+            for period, date_from, date_to in periods:
                 for team_id in teams:
                     for user_id in [False, *salespeople.ids]:
                         for reading in ("cohort", "now"):
@@ -294,6 +295,16 @@ class TestBoardFigures(SalesFunnelCommon):
             | self.user_manager
             | self.user_salesman_utc
             | self.user_salesman_b,
+        )
+
+    def test_every_figure_in_one_company(self):
+        """Anna working in the first company only: the second company's
+        opportunities and targets count nowhere, nor in any list."""
+        self._check_every_filter(
+            self.user_manager,
+            self.user_salesman | self.user_manager | self.user_salesman_utc,
+            companies=self.company,
+            periods=PERIODS[2:3],
         )
 
     def test_every_figure_as_salesperson(self):

@@ -230,16 +230,22 @@ export class SalesFunnelBoard extends Component {
     }
 
     // the target rows of "Prognoza a wykonanie" the figure sums: each
-    // salesperson's target and each team's own share, adding up to it
+    // salesperson's target and each team's own share, adding up to it (the
+    // list's total: all of them loaded, grouped by month over several months)
     openTargets() {
         const {views} = this.state.options;
+        const {target} = this.headline;
+        const {date_from: from, date_to: to} = this.state.data;
+        const months = from.slice(0, 7) !== to.slice(0, 7);
         return this.actionService.doAction({
             type: "ir.actions.act_window",
             name: _t("Sales Target"),
-            res_model: this.headline.target.model,
-            domain: this.headline.target.domain,
+            res_model: target.model,
+            domain: target.domain,
             views: [[views.target_list || false, "list"]],
             search_view_id: views.target_search ? [views.target_search] : false,
+            context: months ? {group_by: ["date:month"]} : {},
+            limit: Math.max(80, target.count),
             useSampleModel: false,
             help: emptyHelp(
                 _t("No sales targets"),

@@ -104,3 +104,37 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline_sample", {
         },
     ],
 });
+
+// the digits of an amount, whatever its formatting ("200 000,00 zł")
+function digits(text) {
+    return text.replace(/\D/g, "");
+}
+
+let targetFigure = "";
+
+registry.category("web_tour.tours").add("sales_funnel_pl_board_target_total", {
+    steps: () => [
+        {
+            content: "The sales target of the last 12 months",
+            trigger:
+                ".o_sales_funnel_board_figure[data-figure='target'] .fs-4:not(:contains('–'))",
+            run() {
+                targetFigure = this.anchor.textContent;
+                this.anchor.click();
+            },
+        },
+        {
+            content:
+                "The rows it sums, by month: their total is the figure, to the grosz",
+            trigger: ".o_list_view .o_group_header ~ .o_group_header",
+            run() {
+                const total = document.querySelector(
+                    ".o_list_view .o_list_footer .o_list_number"
+                ).textContent;
+                if (!digits(targetFigure) || digits(total) !== digits(targetFigure)) {
+                    throw new Error(`Figure ${targetFigure}, list total ${total}`);
+                }
+            },
+        },
+    ],
+});
