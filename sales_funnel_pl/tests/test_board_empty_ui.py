@@ -64,7 +64,7 @@ class TestBoardEmptyUi(HttpCase, SalesFunnelCommon):
             ]
         )
         self.start_tour(
-            "/odoo/sales-funnel-board?period=last_12_months",
+            "/odoo/sales-funnel-board",
             "sales_funnel_pl_board_target_total",
             login="sfp_manager",
         )

@@ -115,26 +115,35 @@ let targetFigure = "";
 registry.category("web_tour.tours").add("sales_funnel_pl_board_target_total", {
     steps: () => [
         {
-            content: "The sales target of the last 12 months",
+            content: "Choose the last 12 months",
+            trigger: ".o_sales_funnel_board_period",
+            run() {
+                this.anchor.value = "last_12_months";
+                this.anchor.dispatchEvent(new Event("change"));
+            },
+        },
+        {
+            content: "The sales target of the last 12 months: two months of 100 000",
             trigger:
-                ".o_sales_funnel_board_figure[data-figure='target'] .fs-4:not(:contains('–'))",
+                ".o_sales_funnel_board_figure[data-figure='target'] .fs-4:contains(/^\\D*200\\D?000,00\\D*$/)",
             run() {
                 targetFigure = this.anchor.textContent;
                 this.anchor.click();
             },
         },
         {
-            content:
-                "The rows it sums, by month: their total is the figure, to the grosz",
-            trigger: ".o_list_view .o_group_header ~ .o_group_header",
+            content: "The rows it sums: their total is the figure, to the grosz",
+            trigger: ".o_list_view .o_list_footer .o_list_number span",
             run() {
-                const total = document.querySelector(
-                    ".o_list_view .o_list_footer .o_list_number"
-                ).textContent;
+                const total = this.anchor.textContent;
                 if (!digits(targetFigure) || digits(total) !== digits(targetFigure)) {
                     throw new Error(`Figure ${targetFigure}, list total ${total}`);
                 }
             },
+        },
+        {
+            content: "Over several months, grouped by month (two here)",
+            trigger: ".o_list_view .o_group_header ~ .o_group_header",
         },
     ],
 });
