@@ -40,8 +40,9 @@ class SalesFunnelBoard(models.AbstractModel):
 
     Opportunities are those the user may read (crm's record rules, through
     ``_search``): each band and headline figure comes with the domain on
-    ``crm.lead`` that lists exactly the opportunities it counts. Amounts are
-    in the current company's currency, converted as the forecast does."""
+    ``crm.lead`` that lists exactly the opportunities it counts (the target:
+    the domain of the target rows of "Prognoza a wykonanie" it sums). Amounts
+    are in the current company's currency, converted as the forecast does."""
 
     _name = "sales.funnel.board"
     _description = "Sales Funnel Board"
@@ -61,7 +62,10 @@ class SalesFunnelBoard(models.AbstractModel):
         (``own_only``): any other salesperson's funnel would be empty to
         them. Teams: every team the user may read, for everyone: an
         opportunity may sit in a team its salesperson is no member of, and
-        the board counts the user's own opportunities in it."""
+        the board counts the user's own opportunities in it.
+
+        Public (the web client calls it through JSON-RPC): every value can
+        be sent through XML-RPC too (no None)."""
         self.env["crm.lead"].check_access("read")
         own_only = self._board_own_only()
         teams = self.env["crm.team"].search_read([], ["name"], order="sequence, name")
@@ -74,6 +78,13 @@ class SalesFunnelBoard(models.AbstractModel):
                 "list": self.env.ref("crm.crm_case_tree_view_oppor").id,
                 "kanban": self.env.ref("crm.crm_case_kanban_view_leads").id,
                 "search": self.env.ref("crm.view_crm_case_opportunities_filter").id,
+                # the target rows of "Prognoza a wykonanie" the target sums
+                "target_list": self.env.ref(
+                    "sales_funnel_pl.sales_funnel_forecast_won_report_view_list_target"
+                ).id,
+                "target_search": self.env.ref(
+                    "sales_funnel_pl.sales_funnel_forecast_won_report_view_search"
+                ).id,
             },
         }
 
@@ -87,7 +98,12 @@ class SalesFunnelBoard(models.AbstractModel):
         team_id=False,
         user_id=False,
     ):
-        """The bands and headline figures of the funnel board (see the class)."""
+        """The bands and headline figures of the funnel board (see the class).
+
+        Public (the web client calls it through JSON-RPC): a figure that
+        cannot be computed (a conversion from an empty band, a win rate or a
+        cycle without a closed sale, a target where none is set) is False,
+        not None, so that XML-RPC can send it too."""
         if reading not in READINGS:
             raise UserError(
                 self.env._("Unknown funnel reading: %(reading)s.", reading=reading)
@@ -358,7 +374,7 @@ class SalesFunnelBoard(models.AbstractModel):
                 domain = population + [
                     ("stage_history_ids", "any", [("stage_id", "=", stage_id)]),
                 ]
-            conversion = None
+            conversion = False
             if reading == "cohort" and active:
                 # every team's funnel (no team chosen): a team's own stage
                 # follows the previous band of its team or of every team, a
@@ -390,7 +406,8 @@ class SalesFunnelBoard(models.AbstractModel):
     @api.model
     def _board_headline(self, base, date_from, date_to, team_id=False, user_id=False):
         """The headline figures, each with the domain of its opportunities
-        (the target: of its targets): one query."""
+        (the target: of the target rows of "Prognoza a wykonanie" it sums):
+        one query."""
         today = fields.Date.context_today(self)
         targets, target_domain = self._board_targets_sql(
             date_from, date_to, team_id, user_id
@@ -398,8 +415,8 @@ class SalesFunnelBoard(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-            WITH %(rates)s, leads AS (%(leads)s)
-            SELECT (%(targets)s),
+            WITH %(rates)s, leads AS (%(leads)s), targets AS (%(targets)s)
+            SELECT (SELECT amount FROM targets), (SELECT n FROM targets),
                    count(*) FILTER (WHERE is_open),
                    COALESCE(sum(expected) FILTER (WHERE is_open), 0),
                    COALESCE(sum(prorated) FILTER (WHERE is_open), 0),
@@ -425,6 +442,7 @@ class SalesFunnelBoard(models.AbstractModel):
         )
         (
             target,
+            target_count,
             open_count,
             open_expected,
             open_prorated,
@@ -463,14 +481,14 @@ class SalesFunnelBoard(models.AbstractModel):
                 "value": (
                     round(100.0 * won_count / (won_count + lost_count), 1)
                     if won_count + lost_count
-                    else None
+                    else False
                 ),
                 "won": won_count,
                 "lost": lost_count,
                 "domain": closed_domain,
             },
             "cycle_days": {
-                "value": round(float(cycle), 1) if cycle is not None else None,
+                "value": round(float(cycle), 1) if cycle is not None else False,
                 "domain": won_domain,
             },
             "overdue": {
@@ -482,25 +500,36 @@ class SalesFunnelBoard(models.AbstractModel):
                 "domain": open_domain + [("next_action_date", "=", False)],
             },
             "target": {
-                "value": currency.round(float(target)) if target is not None else None,
+                "value": (
+                    currency.round(float(target)) if target is not None else False
+                ),
                 "attainment": (
                     round(100.0 * float(won_value) / float(target), 1)
                     if target
-                    else None
+                    else False
                 ),
+                # what the figure opens: the rows it sums (their target_amount)
+                "count": target_count,
+                "model": "sales.funnel.forecast.won.report",
                 "domain": target_domain,
             },
         }
 
     @api.model
     def _board_targets_sql(self, date_from, date_to, team_id, user_id):
-        """(SQL summing the sales targets of the period's months that the
-        user may read, in the current company's currency; the domain of
-        those targets). As "Prognoza a wykonanie" counts them: a team's
-        target is its total (its salespeople's plus the team's own share).
-        A salesperson who sees only their own opportunities is measured
+        """(SQL of the sum (``amount``, in the current company's currency) and
+        the number (``n``) of the rows of the sales targets of the period's
+        months that the user may read; the domain of those rows). The rows
+        are the target rows of "Prognoza a wykonanie"
+        (``sales.funnel.forecast.won.report``, kind ``target``):
+        a salesperson's target, and a team's own share (the team's target
+        less its salespeople's), so that a team's rows add up to its target
+        and no amount counts twice. The figure is their sum, read from the
+        report itself: the list its domain opens adds up to it. A
+        salesperson who sees only their own opportunities is measured
         against their own target."""
         domain = [
+            ("kind", "=", "target"),
             ("date", ">=", date_from.replace(day=1)),
             ("date", "<=", date_to),
             ("company_id", "in", self.env.companies.ids),
@@ -509,18 +538,17 @@ class SalesFunnelBoard(models.AbstractModel):
             domain.append(("team_id", "=", team_id))
         if user_id:
             domain.append(("user_id", "=", user_id))
-        elif not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
+        elif self._board_own_only():
             domain.append(("user_id", "=", self.env.uid))
-        Target = self.env["sales.funnel.target"]
-        query = Target._search(domain)
+        # the horizon chooses the forecast rows only: none for the targets
+        Report = self.env["sales.funnel.forecast.won.report"].with_context(
+            sales_funnel_horizon=0
+        )
+        query = Report._search(domain)
         return (
-            SQL(
-                """SELECT sum(t.amount * board_rate.rate)
-                     FROM (%(rows)s) t
-                     JOIN rates board_rate ON board_rate.company_id = t.company_id
-                    WHERE t.id IN (%(visible)s)""",
-                rows=Target._report_rows_sql(),
-                visible=query.subselect(),
+            query.select(
+                SQL("sum(%s) AS amount", SQL.identifier(query.table, "target_amount")),
+                SQL("count(*) AS n"),
             ),
             domain,
         )

@@ -35,3 +35,6 @@ from . import test_after_sale_language
 from . import test_left_open
 from . import test_report_totals
 from . import test_messages
+from . import test_board_rpc
+from . import test_board_figures
+from . import test_board_empty_ui

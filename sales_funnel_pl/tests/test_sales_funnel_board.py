@@ -189,10 +189,10 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         # L1..L5, L9: reached New Prospect; L4 went no further; the skipped
         # stages count as passed; Old stage (archived) in its place, entered by L9
         expected = [
-            (s[0].id, 6, 106000.0, 24930.0, None),
+            (s[0].id, 6, 106000.0, 24930.0, False),
             (s[1].id, 5, 101000.0, 24930.0, 83.3),
             (s[2].id, 5, 101000.0, 24930.0, 100.0),
-            (self.stage_old.id, 1, 1000.0, 30.0, None),
+            (self.stage_old.id, 1, 1000.0, 30.0, False),
             (s[3].id, 5, 101000.0, 24930.0, 100.0),
             (s[4].id, 2, 60000.0, 24000.0, 40.0),
             (s[5].id, 2, 60000.0, 24000.0, 100.0),
@@ -214,13 +214,13 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         with freeze_time(MONTH_END):
             data = self._board("cohort", period="month", team_id=self.team.id)
         expected = [
-            (s[0].id, 6, 106000.0, 24930.0, None),
+            (s[0].id, 6, 106000.0, 24930.0, False),
             (s[1].id, 5, 101000.0, 24930.0, 83.3),
             (s[2].id, 4, 61000.0, 20930.0, 80.0),
-            (self.stage_old.id, 1, 1000.0, 30.0, None),
+            (self.stage_old.id, 1, 1000.0, 30.0, False),
             (s[3].id, 4, 61000.0, 20930.0, 100.0),
             (s[4].id, 1, 20000.0, 20000.0, 25.0),
-            (s[5].id, 1, 40000.0, 4000.0, None),
+            (s[5].id, 1, 40000.0, 4000.0, False),
             (s[6].id, 1, 20000.0, 20000.0, 100.0),
         ] + [(stage.id, 1, 20000.0, 20000.0, 100.0) for stage in s[7:]]
         self.assertEqual(self._bands(data), expected)
@@ -236,7 +236,7 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         self.assertEqual(
             self._bands(data)[:7],
             [
-                (s[0].id, 1, 8000.0, 400.0, None),
+                (s[0].id, 1, 8000.0, 400.0, False),
                 (s[1].id, 1, 8000.0, 400.0, 100.0),
                 (s[2].id, 1, 8000.0, 400.0, 100.0),
                 (s[3].id, 1, 8000.0, 400.0, 100.0),
@@ -247,7 +247,7 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         )
         # empty stages stay, as zeros, without a conversion from an empty band
         self.assertEqual(len(data["bands"]), 18)
-        self.assertEqual(self._bands(data)[7], (s[6].id, 0, 0.0, 0.0, None))
+        self.assertEqual(self._bands(data)[7], (s[6].id, 0, 0.0, 0.0, False))
         self._check_domains(data)
 
     @users("sfp_manager")
@@ -262,10 +262,10 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         self.assertEqual(
             self._bands(data)[:8],
             [
-                (s[0].id, 4, 53000.0, 4430.0, None),
+                (s[0].id, 4, 53000.0, 4430.0, False),
                 (s[1].id, 3, 49000.0, 4430.0, 75.0),
                 (s[2].id, 3, 49000.0, 4430.0, 100.0),
-                (self.stage_old.id, 1, 1000.0, 30.0, None),
+                (self.stage_old.id, 1, 1000.0, 30.0, False),
                 (s[3].id, 3, 49000.0, 4430.0, 100.0),
                 (self.stage_audit.id, 1, 8000.0, 400.0, 33.3),
                 (s[4].id, 2, 48000.0, 4400.0, 66.7),
@@ -283,14 +283,14 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         # the open opportunities per stage; the won stage is no band
         self.assertEqual(len(bands), 16)
         self.assertNotIn(s[16].id, bands)
-        self.assertEqual(bands[s[0].id], (s[0].id, 2, 8000.0, 0.0, None))  # L4, L8
-        self.assertEqual(bands[s[3].id], (s[3].id, 2, 31000.0, 930.0, None))  # L3, L9
-        self.assertEqual(bands[s[5].id], (s[5].id, 2, 47000.0, 4700.0, None))  # L5, L0
+        self.assertEqual(bands[s[0].id], (s[0].id, 2, 8000.0, 0.0, False))  # L4, L8
+        self.assertEqual(bands[s[3].id], (s[3].id, 2, 31000.0, 930.0, False))  # L3, L9
+        self.assertEqual(bands[s[5].id], (s[5].id, 2, 47000.0, 4700.0, False))  # L5, L0
         self.assertEqual(sum(band[1] for band in bands.values()), 6)
         headline = data["headline"]
         self.assertEqual(
             {
-                key: {k: v for k, v in value.items() if k != "domain"}
+                key: {k: v for k, v in value.items() if k not in ("domain", "model")}
                 for key, value in headline.items()
             },
             {
@@ -305,13 +305,18 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
                 "overdue": {"count": 1},  # L4 (20 March)
                 "no_action": {"count": 4},  # L5, L9, L0, L8
                 # team A's March target; won 20 000 of it
-                "target": {"value": 100000.0, "attainment": 20.0},
+                "target": {"value": 100000.0, "attainment": 20.0, "count": 2},
             },
         )
         self._check_domains(data)
+        # the target opens the rows it sums: Jan's 30 000 and the team's own
+        # 70 000 (not the team's total beside Jan's part of it)
+        rows = self.env["sales.funnel.forecast.won.report"].search(
+            headline["target"]["domain"]
+        )
         self.assertEqual(
-            self.env["sales.funnel.target"].search_count(headline["target"]["domain"]),
-            2,
+            sorted((row.user_id.name or "", row.target_amount) for row in rows),
+            [("", 70000.0), ("Jan Kowalski", 30000.0)],
         )
 
     @users("sfp_salesman")
@@ -327,7 +332,7 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         self.assertEqual(
             bands[:5],
             [
-                (s[0].id, 4, 65000.0, 20900.0, None),
+                (s[0].id, 4, 65000.0, 20900.0, False),
                 (s[1].id, 3, 60000.0, 20900.0, 75.0),
                 (s[2].id, 3, 60000.0, 20900.0, 100.0),
                 (s[3].id, 3, 60000.0, 20900.0, 100.0),
@@ -339,7 +344,9 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         target = data["headline"]["target"]
         self.assertEqual((target["value"], target["attainment"]), (30000.0, 66.7))
         self.assertEqual(
-            self.env["sales.funnel.target"].search(target["domain"]).mapped("amount"),
+            self.env["sales.funnel.forecast.won.report"]
+            .search(target["domain"])
+            .mapped("target_amount"),
             [30000.0],
         )
         # now, every team: L3, L4, L0, L8
@@ -562,7 +569,10 @@ class TestSalesFunnelBoardFilters(SalesFunnelCommon):
         if companies:
             Board = Board.with_context(allowed_company_ids=companies.ids)
         filters = Board.get_board_filters()
-        self.assertEqual(set(filters["views"]), {"list", "kanban", "search"})
+        self.assertEqual(
+            set(filters["views"]),
+            {"list", "kanban", "search", "target_list", "target_search"},
+        )
         return {key: value for key, value in filters.items() if key != "views"}
 
     @staticmethod
@@ -665,4 +675,4 @@ class TestSalesFunnelBoardFilters(SalesFunnelCommon):
             # his own and the unassigned one; his own; nothing of Anna's
             self.assertEqual(figures(False), (2, 20000.0, 2, 30000.0))
             self.assertEqual(figures(jan.id), (1, 10000.0, 1, 30000.0))
-            self.assertEqual(figures(self.user_manager.id), (0, 0.0, 0, None))
+            self.assertEqual(figures(self.user_manager.id), (0, 0.0, 0, False))

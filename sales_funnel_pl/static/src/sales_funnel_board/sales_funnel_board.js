@@ -1,10 +1,11 @@
 /** @odoo-module **/
 
-import {Component, onWillStart, useState} from "@odoo/owl";
+import {Component, markup, onWillStart, useState} from "@odoo/owl";
 import {formatCurrency} from "@web/core/currency";
 import {_t} from "@web/core/l10n/translation";
 import {registry} from "@web/core/registry";
 import {formatFloat} from "@web/core/utils/numbers";
+import {escape} from "@web/core/utils/strings";
 import {useService} from "@web/core/utils/hooks";
 import {useSetupAction} from "@web/search/action_hook";
 import {Layout} from "@web/search/layout";
@@ -15,6 +16,23 @@ const MIN_BAND_WIDTH = 2;
 
 function toId(value) {
     return Number.parseInt(value, 10) || false;
+}
+
+// a figure that cannot be computed (no closed sale, no target, an empty
+// band before): false from the server (XML-RPC sends no None)
+function isEmpty(value) {
+    return value === false || value === null || value === undefined;
+}
+
+/**
+ * The help of a list opened from the board, shown when it is empty: what a
+ * figure of 0 opens is an empty list that says so, never the views' sample
+ * records.
+ */
+function emptyHelp(title, text) {
+    return markup(
+        `<p class="o_view_nocontent_empty_folder">${escape(title)}</p><p>${escape(text)}</p>`
+    );
 }
 
 /**
@@ -140,13 +158,11 @@ export class SalesFunnelBoard extends Component {
     }
 
     percent(value) {
-        return value === null || value === undefined
-            ? "–"
-            : `${formatFloat(value, {digits: [16, 1]})} %`;
+        return isEmpty(value) ? "–" : `${formatFloat(value, {digits: [16, 1]})} %`;
     }
 
     days(value) {
-        return value === null || value === undefined
+        return isEmpty(value)
             ? "–"
             : _t("%(days)s days", {days: formatFloat(value, {digits: [16, 1]})});
     }
@@ -173,6 +189,10 @@ export class SalesFunnelBoard extends Component {
     // Opening the opportunities
     // ------------------------------------------------------------------
 
+    // the lists a band or figure opens hold what it counts, nothing else:
+    // no sample records (crm's views have sample="1", which shows made-up
+    // opportunities in an empty view), and a help saying that nothing
+    // matched
     open(name, domain) {
         const {views} = this.state.options;
         return this.actionService.doAction({
@@ -187,6 +207,13 @@ export class SalesFunnelBoard extends Component {
             ],
             search_view_id: views.search ? [views.search] : false,
             context: {default_type: "opportunity"},
+            useSampleModel: false,
+            help: emptyHelp(
+                _t("No opportunities"),
+                _t(
+                    "No opportunity of the board's period, sales team and salesperson counts in this figure."
+                )
+            ),
         });
     }
 
@@ -202,13 +229,30 @@ export class SalesFunnelBoard extends Component {
         return this.open(names[key], this.headline[key].domain);
     }
 
+    // the target rows of "Prognoza a wykonanie" the figure sums: each
+    // salesperson's target and each team's own share, adding up to it (the
+    // list's total: all of them loaded, grouped by month over several months)
     openTargets() {
+        const {views} = this.state.options;
+        const {target} = this.headline;
+        const {date_from: from, date_to: to} = this.state.data;
+        const months = from.slice(0, 7) !== to.slice(0, 7);
         return this.actionService.doAction({
             type: "ir.actions.act_window",
             name: _t("Sales Target"),
-            res_model: "sales.funnel.target",
-            domain: this.headline.target.domain,
-            views: [[false, "list"]],
+            res_model: target.model,
+            domain: target.domain,
+            views: [[views.target_list || false, "list"]],
+            search_view_id: views.target_search ? [views.target_search] : false,
+            context: months ? {group_by: ["date:month"]} : {},
+            limit: Math.max(80, target.count),
+            useSampleModel: false,
+            help: emptyHelp(
+                _t("No sales targets"),
+                _t(
+                    "No sales target is set for the board's period, sales team and salesperson."
+                )
+            ),
         });
     }
 
