@@ -28,17 +28,20 @@ FIXED = SLIP.replace("jako organizację", "jako organizacji")
 # the administrator's own description of stage 4 (Spotkanie), in Polish
 ADMINS = "Spotkanie u klienta, z decydentem; notatka w CRM tego samego dnia."
 
-# 1.5.0 with Polish: stage 2's description as 1.2.0 installed it (never
-# edited since), stage 4's as the administrator wrote it, and their English
+# 1.5.0 with Polish: stage 2's Polish description as 1.2.0 stored it (never
+# edited since), stage 4's as the administrator wrote it; their English as
+# installed
 BEFORE = """
-stages = env["crm.stage"].with_context(lang="pl_PL")
-stage_2 = stages.browse(env.ref("sales_funnel_pl.stage_02").id)
-stage_4 = stages.browse(env.ref("sales_funnel_pl.stage_04").id)
-stage_2.requirements = {slip!r}
-stage_4.requirements = {admins!r}
-env.flush_all()
+stage_2 = env.ref("sales_funnel_pl.stage_02").id
+stage_4 = env.ref("sales_funnel_pl.stage_04").id
+for stage_id, text in [(stage_2, {slip!r}), (stage_4, {admins!r})]:
+    env.cr.execute(
+        "UPDATE crm_stage SET requirements = requirements || "
+        "jsonb_build_object('pl_PL', %s::text) WHERE id = %s",
+        [text, stage_id],
+    )
 env.cr.execute("SELECT id, requirements FROM crm_stage WHERE id IN %s ORDER BY id",
-               [(stage_2.id, stage_4.id)])
+               [(stage_2, stage_4)])
 emit({{"stored": env.cr.fetchall(),
       "version": env["ir.module.module"].search(
           [("name", "=", "sales_funnel_pl")]).latest_version}})
