@@ -417,6 +417,7 @@ class SalesFunnelBoard(models.AbstractModel):
                 """
             WITH %(rates)s, leads AS (%(leads)s), targets AS (%(targets)s)
             SELECT (SELECT amount FROM targets), (SELECT n FROM targets),
+                   (SELECT due FROM targets),
                    count(*) FILTER (WHERE is_open),
                    COALESCE(sum(expected) FILTER (WHERE is_open), 0),
                    COALESCE(sum(prorated) FILTER (WHERE is_open), 0),
@@ -443,6 +444,7 @@ class SalesFunnelBoard(models.AbstractModel):
         (
             target,
             target_count,
+            target_due,
             open_count,
             open_expected,
             open_prorated,
@@ -503,9 +505,17 @@ class SalesFunnelBoard(models.AbstractModel):
                 "value": (
                     currency.round(float(target)) if target is not None else False
                 ),
+                # the targets of the months where winning was possible (up
+                # to and including the current one), as "Prognoza sprzedaży"
+                # counts its attainment: months still to come do not dilute it
+                "due": (
+                    currency.round(float(target_due))
+                    if target_due is not None
+                    else False
+                ),
                 "attainment": (
-                    round(100.0 * float(won_value) / float(target), 1)
-                    if target
+                    round(100.0 * float(won_value) / float(target_due), 1)
+                    if target_due
                     else False
                 ),
                 # what the figure opens: the rows it sums (their target_amount)
@@ -521,7 +531,9 @@ class SalesFunnelBoard(models.AbstractModel):
         the number (``n``) of the rows of the sales targets of the period's
         months that the user may read; the domain of those rows). The rows
         are the target rows of "Prognoza a wykonanie"
-        (``sales.funnel.forecast.won.report``, kind ``target``):
+        (``sales.funnel.forecast.won.report``, kind ``target``), and the sum
+        (``due``) of those of the months where winning was possible, for
+        the share won (``sql.month_due_sql``):
         a salesperson's target, and a team's own share (the team's target
         less its salespeople's), so that a team's rows add up to its target
         and no amount counts twice. The figure is their sum, read from the
@@ -549,6 +561,14 @@ class SalesFunnelBoard(models.AbstractModel):
             query.select(
                 SQL("sum(%s) AS amount", SQL.identifier(query.table, "target_amount")),
                 SQL("count(*) AS n"),
+                SQL(
+                    "sum(%s) FILTER (WHERE %s) AS due",
+                    SQL.identifier(query.table, "target_amount"),
+                    sql.month_due_sql(
+                        SQL.identifier(query.table, "date"),
+                        fields.Date.context_today(self),
+                    ),
+                ),
             ),
             domain,
         )

@@ -4,6 +4,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .. import compat
@@ -252,13 +253,25 @@ class TestBoardFigures(SalesFunnelCommon):
         # target rows only (the report's forecast and won rows hold no target)
         self.assertEqual(set(rows.mapped("kind")) - {"target"}, set(), "target")
         total = round(sum(rows.mapped("target_amount")), 2)
+        # the share won: of the targets of the months up to this one (the
+        # user's), never of months still to come
+        this_month = fields.Date.context_today(env.user).replace(day=1)
+        due = round(
+            sum(
+                rows.filtered(lambda row: row.date <= this_month).mapped(
+                    "target_amount"
+                )
+            ),
+            2,
+        )
         self.assertEqual(
             (
                 len(rows),
                 total if rows else False,
-                round(100.0 * won_value / total, 1) if total else False,
+                due if rows else False,
+                round(100.0 * won_value / due, 1) if due else False,
             ),
-            (target["count"], target["value"], target["attainment"]),
+            (target["count"], target["value"], target["due"], target["attainment"]),
             "target",
         )
 
@@ -324,9 +337,9 @@ class TestBoardFigures(SalesFunnelCommon):
             )
         head = data["headline"]
         won, value, lost, cycle, rate, attainment = (
-            (6, 98100.49, 1, 17.3, 85.7, 29.5)
+            (6, 98100.49, 1, 17.3, 85.7, 43.2)
             if compat.ODOO_19
-            else (5, 87100.49, 2, 18.2, 71.4, 26.2)
+            else (5, 87100.49, 2, 18.2, 71.4, 38.4)
         )
         self.assertEqual(
             {

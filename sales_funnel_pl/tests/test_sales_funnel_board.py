@@ -305,7 +305,12 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
                 "overdue": {"count": 1},  # L4 (20 March)
                 "no_action": {"count": 4},  # L5, L9, L0, L8
                 # team A's March target; won 20 000 of it
-                "target": {"value": 100000.0, "attainment": 20.0, "count": 2},
+                "target": {
+                    "value": 100000.0,
+                    "due": 100000.0,
+                    "attainment": 20.0,
+                    "count": 2,
+                },
             },
         )
         self._check_domains(data)
