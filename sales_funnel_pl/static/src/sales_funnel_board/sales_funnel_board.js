@@ -179,9 +179,17 @@ export class SalesFunnelBoard extends Component {
         return _t("Won: %(won)s, lost: %(lost)s", {won, lost});
     }
 
-    attainmentText(attainment) {
+    attainmentText(target) {
+        // a period with months still to come: the share won is of the
+        // targets of the months up to this one (the server's "due")
+        if (target.due !== false && target.due !== target.value) {
+            return _t("Won of the target to date (%(due)s): %(percent)s", {
+                due: this.money(target.due),
+                percent: this.percent(target.attainment),
+            });
+        }
         return _t("Won of the target: %(percent)s", {
-            percent: this.percent(attainment),
+            percent: this.percent(target.attainment),
         });
     }
 
