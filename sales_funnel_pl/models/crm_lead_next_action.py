@@ -300,26 +300,28 @@ class CrmLead(models.Model):
         if not overdue and not missing:
             return False
         env = Lead.env
+        # a space between the blocks: the messaging menu previews the text
+        # of the message on one line, which would glue them together
         body = Markup()
         if overdue:
-            body += Markup("<p><b>%s</b></p><ul>") % env._("Overdue next actions")
+            body += Markup("<p><b>%s</b></p> <ul>") % env._("Overdue next actions")
             for lead in overdue:
-                body += Markup("<li>%s: %s (%s)</li>") % (
+                body += Markup("<li>%s: %s (%s)</li> ") % (
                     lead._get_mail_link(),
                     lead.next_action,
                     tools.format_date(env, lead.next_action_date),
                 )
-            body += Markup("</ul>")
+            body += Markup("</ul> ")
         if missing:
-            body += Markup("<p><b>%s</b></p><ul>") % env._(
+            body += Markup("<p><b>%s</b></p> <ul>") % env._(
                 "Open opportunities without a next action"
             )
             for lead in missing:
-                body += Markup("<li>%s: %s</li>") % (
+                body += Markup("<li>%s: %s</li> ") % (
                     lead._get_mail_link(),
                     escape(lead.stage_id.name),
                 )
-            body += Markup("</ul>")
+            body += Markup("</ul> ")
         # sent by OdooBot; this runs as the recipient (their rights), whom
         # Odoo takes for the author and would not notify without the flag.
         # Posted on the salesperson's own contact, as Odoo's own notices to

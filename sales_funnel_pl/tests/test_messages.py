@@ -122,6 +122,11 @@ class TestMessages(HttpCase, SalesFunnelCommon, MockEmail):
             mail.subject, "Twój lejek sprzedaży: następne działania do zaplanowania"
         )
         email = html.fromstring(mail.body_html)
+        # the header: the first cell of Odoo's layout, with its logo beside
+        self.assertEqual(
+            _text(email.xpath("//td[@valign='middle']")[0]),
+            "Twój lejek sprzedaży Następne działania do zaplanowania",
+        )
         self.assertEqual(
             [_text(div) for div in email.xpath("//td[@valign='middle']/div")],
             ["Twój lejek sprzedaży", "Następne działania do zaplanowania"],
@@ -217,11 +222,20 @@ class TestMessages(HttpCase, SalesFunnelCommon, MockEmail):
             )._get_needaction_count(),
             len([shown for shown in inbox["data"]["mail.message"] if shown["thread"]]),
         )
-        # its links open the opportunities, from the inbox's e-mail copy too
         # 19.0 sends an HTML value tagged as such: ["markup", html]
         body = html.fromstring(
             message["body"][1] if compat.ODOO_19 else message["body"]
         )
+        # the menu's preview of it: its text on one line, as the web client
+        # reads it (htmlToTextContentInline: line breaks dropped, spaces kept)
+        preview = " ".join(body.text_content().replace("\n", "").split())
+        self.assertEqual(
+            preview,
+            "Zaległe następne działania Drukarnia Wisła: Telefon do prezesa (%s) "
+            "Otwarte szanse bez następnego działania Stalprofil / ERP: Zamówienie"
+            % (self._today() - timedelta(days=3)).strftime("%d.%m.%Y"),
+        )
+        # its links open the opportunities, from the inbox's e-mail copy too
         self._assert_links_open(
             list(zip(body.xpath("//a/@href"), overdue | missing, strict=True)),
             self.user_salesman,
