@@ -60,7 +60,9 @@ class TestBoardRpc(HttpCase, SalesFunnelCommon):
         )
 
     # 19.0 logs a deprecation notice for each call to these endpoints
-    @mute_logger("odoo.addons.rpc.controllers.xmlrpc", "odoo.addons.rpc.controllers.jsonrpc")
+    @mute_logger(
+        "odoo.addons.rpc.controllers.xmlrpc", "odoo.addons.rpc.controllers.jsonrpc"
+    )
     def test_board_over_both_protocols(self):
         for call in (self._xmlrpc, self._jsonrpc):
             with self.subTest(protocol=call.__name__):
