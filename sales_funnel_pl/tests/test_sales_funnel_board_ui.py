@@ -31,6 +31,19 @@ class TestSalesFunnelBoardUi(SalesFunnelTourCommon):
         request.stage_id = s[1]
         self.start_tour("/odoo/crm", "sales_funnel_pl_board", login="sfp_salesman")
 
+    def test_board_filters_from_the_url(self):
+        """A link to the board with its filters (as a reload reads the URL):
+        the reading, period and team it names, on both series (19.0 gives a
+        client action loaded by its path no parameters of its own)."""
+        self._create_opportunities(1, self.stages[0])
+        other_team = self.env["crm.team"].create({"name": "Zespół Południe"})
+        self._create_opportunities(1, self.stages[0], team_id=other_team.id)
+        self.start_tour(
+            f"/odoo/sales-funnel-board?reading=now&period=year&team_id={self.team.id}",
+            "sales_funnel_pl_board_from_url",
+            login="sfp_salesman",
+        )
+
     def test_board_other_salesperson(self):
         """A link to another salesperson's board, opened by a salesperson who
         sees only his own opportunities: his own funnel, the filter saying

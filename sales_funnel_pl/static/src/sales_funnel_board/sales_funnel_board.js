@@ -4,6 +4,7 @@ import {Component, markup, onWillStart, useState} from "@odoo/owl";
 import {formatCurrency} from "@web/core/currency";
 import {_t} from "@web/core/l10n/translation";
 import {registry} from "@web/core/registry";
+import {router} from "@web/core/browser/router";
 import {formatFloat} from "@web/core/utils/numbers";
 import {escape} from "@web/core/utils/strings";
 import {useService} from "@web/core/utils/hooks";
@@ -42,8 +43,8 @@ function emptyHelp(title, text) {
  * and figure opens the opportunities it counts.
  *
  * The filters live in the URL (updateActionState) and come back from it on
- * reload (the action's params), and from the breadcrumb (getLocalState,
- * given back as props.state): the same API on 18.0 and 19.0.
+ * reload (the router's state, and on 18.0 the action's params too), and
+ * from the breadcrumb (getLocalState, given back as props.state).
  */
 export class SalesFunnelBoard extends Component {
     static template = "sales_funnel_pl.SalesFunnelBoard";
@@ -54,7 +55,16 @@ export class SalesFunnelBoard extends Component {
         this.orm = useService("orm");
         this.actionService = useService("action");
         const {action} = this.props;
+        // the URL's filters when the board is what the URL opens (a reload,
+        // a link): 18.0 also hands them to the action (context.params),
+        // 19.0 does not, for a client action loaded by its path
+        const url = router.current;
+        const fromUrl =
+            url.action && [action.path, action.id, action.tag].includes(url.action)
+                ? url
+                : {};
         const saved = {
+            ...fromUrl,
             ...(action.context?.params || {}),
             ...(action.params || {}),
             ...(this.props.state || {}),

@@ -185,3 +185,29 @@ registry.category("web_tour.tours").add("sales_funnel_pl_board_other_salesperson
         },
     ],
 });
+
+registry.category("web_tour.tours").add("sales_funnel_pl_board_from_url", {
+    steps: () => [
+        {
+            content:
+                "A link (or a reload) with the board's filters: the board opens with them, on both series",
+            trigger: `.o_sales_funnel_board_reading button[data-reading='now'].btn-primary`,
+            run() {
+                const period = document.querySelector(
+                    ".o_sales_funnel_board_period"
+                ).value;
+                const team = document
+                    .querySelector(".o_sales_funnel_board_team option:checked")
+                    .textContent.trim();
+                if (period !== "year" || team !== "Zespół Testowy") {
+                    throw new Error(`Filters from the URL: ${period}, ${team}`);
+                }
+            },
+        },
+        {
+            content:
+                "The band counts the team's open opportunity, not the other team's",
+            trigger: `${band("Nowy Prospekt", "1")}`,
+        },
+    ],
+});
