@@ -371,11 +371,15 @@ class TestBoardFigures(SalesFunnelCommon):
         the share-out; a salesperson's is their own."""
         jan, anna = self.user_salesman, self.user_manager
 
-        def target(user, period="month", team=False, salesperson=False):
+        def target(user, period="month", team=False, salesperson=False, **dates):
             Board = self._env(user)["sales.funnel.board"]
             with freeze_time(NOW):
                 data = Board.get_board_data(
-                    "now", period=period, team_id=team and team.id, user_id=salesperson
+                    "now",
+                    period=period,
+                    team_id=team and team.id,
+                    user_id=salesperson,
+                    **dates,
                 )
             return data["headline"]["target"]["value"]
 
@@ -393,4 +397,10 @@ class TestBoardFigures(SalesFunnelCommon):
         self.assertEqual(target(jan), 30000.0)
         # December (25 000,55), February, March
         self.assertEqual(target(jan, "last_12_months"), 105000.55)
+        # a period from the middle of a month counts that month's target
+        # (dated its first day): December and February
+        self.assertEqual(
+            target(jan, "custom", date_from="2025-12-15", date_to="2026-02-10"),
+            75000.55,
+        )
         self.assertEqual(target(jan, team=self.team_other), False)

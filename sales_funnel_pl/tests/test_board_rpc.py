@@ -91,10 +91,21 @@ class TestBoardRpc(HttpCase, SalesFunnelCommon):
                         head["win_rate"]["value"],
                         head["cycle_days"]["value"],
                         head["target"]["value"],
+                        head["target"]["due"],
                         head["target"]["attainment"],
                     ),
-                    (2, 20000.0, False, False, False, False),
+                    (2, 20000.0, False, False, False, False, False),
                 )
+                # False itself, not a 0 that equals it: an empty figure is
+                # not a figure of 0 (the board shows "–", not "0 zł")
+                for key, value in (
+                    ("win_rate", head["win_rate"]["value"]),
+                    ("cycle_days", head["cycle_days"]["value"]),
+                    ("target", head["target"]["value"]),
+                    ("due", head["target"]["due"]),
+                    ("attainment", head["target"]["attainment"]),
+                ):
+                    self.assertIs(value, False, key)
                 self.assertEqual(
                     [
                         (band["name"], band["count"], band["conversion"])

@@ -9,6 +9,7 @@ a mail client; the Polish reads as a Polish salesperson would write it."""
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from freezegun import freeze_time
 from lxml import html
 
 from odoo import fields
@@ -176,6 +177,37 @@ class TestMessages(HttpCase, SalesFunnelCommon, MockEmail):
                 )
             ],
             self.user_by_email,
+        )
+
+    def test_reminder_in_the_salespersons_day(self):
+        """Run by hand by an administrator in Los Angeles (their time zone in
+        the context), on 10 June at 07:00 in Warsaw (still 9 June in Los
+        Angeles): Ewa's action due on 9 June is overdue for her, in Warsaw."""
+        with freeze_time("2026-06-10 05:00:00"):
+            lead = self._create_opportunities(
+                1,
+                self.stage_meeting,
+                user=self.user_by_email,
+                user_id=self.user_by_email.id,
+                name="Drukarnia Wisła",
+            )
+            lead.activity_schedule(
+                activity_type_id=self.call_type.id,
+                summary="Telefon do prezesa",
+                date_deadline=date(2026, 6, 9),
+                user_id=self.user_by_email.id,
+            )
+            with self.mock_mail_gateway():
+                self.env["crm.lead"].with_context(
+                    tz="America/Los_Angeles"
+                )._cron_next_action_reminders()
+        mail = self._new_mails.filtered(
+            lambda mail: mail.recipient_ids == self.user_by_email.partner_id
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(
+            [_text(node) for node in html.fromstring(mail.body_html).xpath("//li")],
+            ["Drukarnia Wisła: Telefon do prezesa (09.06.2026)"],
         )
 
     def test_reminder_in_messaging_menu(self):

@@ -496,6 +496,33 @@ class TestReportTotals(SalesFunnelCommon):
             next_month[0]["coverage"], 100 * weighted / 310000, delta=PERCENT
         )
 
+    def test_forecast_won_attainment_on_the_first_of_the_month(self):
+        """On the first of next month at 00:30 in Warsaw, still the last day
+        of this month in UTC, the manager's "Prognoza a wykonanie" counts
+        next month's target in the attainment: the month where winning is
+        possible is the user's, not the server's."""
+        action = "sales_funnel_pl.sales_funnel_forecast_won_report_action"
+        Model, domain, groupbys, specs = self._screen(action, self.user_manager)
+        coming = self.month + relativedelta(months=1)
+        months = [
+            ("date", ">=", self.month),
+            ("date", "<", coming + relativedelta(months=1)),
+        ]
+        rows = Model.search_read(months, ["date", "won_revenue", "target_amount"])
+        won = sum(row["won_revenue"] for row in rows)
+        targets = sum(row["target_amount"] for row in rows)
+        # next month has a target, and this month something won: an
+        # attainment of both months differs from one of this month alone
+        self.assertTrue(won)
+        self.assertTrue(
+            sum(row["target_amount"] for row in rows if row["date"] >= coming)
+        )
+        midnight = WARSAW.localize(datetime.combine(coming, time(0, 30)))
+        with freeze_time(midnight.astimezone(pytz.utc).replace(tzinfo=None)):
+            self.assertEqual(fields.Date.context_today(Model), coming, "Warsaw's day")
+            [group] = compat.grouped_read(Model, months, [], ["attainment:avg"])
+        self.assertAlmostEqual(group["attainment"], 100 * won / targets, delta=PERCENT)
+
     def test_forecast_won_totals(self):
         """ "Prognoza a wykonanie" as it opens (the last 12 months, the
         forecast of each month's first day), and with the coming months
