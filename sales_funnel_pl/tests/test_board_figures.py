@@ -113,23 +113,17 @@ class TestBoardFigures(SalesFunnelCommon):
             skipping.stage_id = s[5]
             action(skipping, date(2026, 3, 25), jan)
         with freeze_time("2026-03-03 09:00:00"):
-            north = create(
-                "Hala Gdańsk",
-                s[0],
-                27000,
-                ewa,
-                creator=ewa,
-                team_id=cls.team_b.id,
-                company_id=cls.company_b.id,
-            )
-            north_won = create(
-                "Wiata Gdynia",
-                s[0],
-                13000,
-                ewa,
-                creator=ewa,
-                team_id=cls.team_b.id,
-                company_id=cls.company_b.id,
+            north, north_won = (
+                create(
+                    name,
+                    s[0],
+                    revenue,
+                    ewa,
+                    creator=ewa,
+                    team_id=cls.team_b.id,
+                    company_id=cls.company_b.id,
+                )
+                for name, revenue in (("Hala Gdańsk", 27000), ("Wiata Gdynia", 13000))
             )
             north.stage_id = s[2]
             action(north, date(2026, 3, 12), ewa)

@@ -28,34 +28,21 @@ class TestBoardRpc(HttpCase, SalesFunnelCommon):
         cls.env["crm.lead"].search([]).active = False
         cls._create_opportunities(2, cls.stages[0])
 
-    def _xmlrpc(self, model, method, args, kwargs):
-        login = self.user_salesman.login
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname,
-            self.user_salesman.id,
-            login,
-            model,
-            method,
-            args,
-            kwargs,
-        )
+    def _execute_kw(self, model, method, args, kwargs):
+        """execute_kw's arguments as Jan, the same for both protocols."""
+        user = self.user_salesman
+        return [self.env.cr.dbname, user.id, user.login, model, method, args, kwargs]
 
-    def _jsonrpc(self, model, method, args, kwargs):
-        login = self.user_salesman.login
+    def _xmlrpc(self, *call):
+        return self.xmlrpc_object.execute_kw(*self._execute_kw(*call))
+
+    def _jsonrpc(self, *call):
         return self.make_jsonrpc_request(
             "/jsonrpc",
             {
                 "service": "object",
                 "method": "execute_kw",
-                "args": [
-                    self.env.cr.dbname,
-                    self.user_salesman.id,
-                    login,
-                    model,
-                    method,
-                    args,
-                    kwargs,
-                ],
+                "args": self._execute_kw(*call),
             },
         )
 
