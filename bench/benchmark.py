@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -53,7 +52,8 @@ from odoo_cli import (  # noqa: E402  (the tests' helpers, one addons path)
 COMPAT = REPO / "sales_funnel_pl" / "compat.py"
 
 
-def run_odoo(db, *args, command="server", stdin=None):
+def run_odoo(db, *args, command="server", stdin=None, log_level="warn", log=None):
+    """Runs Odoo on ``db``; its log goes to ``log`` (a path) when given."""
     cmd = [
         sys.executable,
         "-m",
@@ -62,17 +62,66 @@ def run_odoo(db, *args, command="server", stdin=None):
         f"--addons-path={addons_path()}",
         "-d",
         db,
-        "--log-level=warn",
+        f"--log-level={log_level}",
         "--no-http",
         "--max-cron-threads=0",
         *args,
     ]
-    result = subprocess.run(
-        cmd, input=stdin, capture_output=True, text=True, check=False
-    )
+    if log:
+        with open(log, "w") as stderr:
+            result = subprocess.run(
+                cmd, input=stdin, stdout=subprocess.PIPE, stderr=stderr, text=True
+            )
+        error = Path(log).read_text()[-4000:] if result.returncode else ""
+    else:
+        result = subprocess.run(
+            cmd, input=stdin, capture_output=True, text=True, check=False
+        )
+        error = result.stderr[-4000:]
     if result.returncode:
-        sys.exit(f"odoo {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+        sys.exit(f"odoo {' '.join(args)} failed:\n{error}")
     return result.stdout
+
+
+def install_addon(db, log):
+    """Installs the addon into ``db`` as an admin does from the Apps menu
+    (history backfill included): the time, the peak memory (RSS) of that
+    process alone, and the addon's progress lines from its log."""
+    print(f"installing sales_funnel_pl into {db} (log: {log})...", flush=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "odoo",
+        f"--addons-path={addons_path()}",
+        "-d",
+        db,
+        "--log-level=info",
+        "--no-http",
+        "--max-cron-threads=0",
+        "-i",
+        "sales_funnel_pl",
+        *WITHOUT_DEMO,
+        "--stop-after-init",
+    ]
+    t0 = time.perf_counter()
+    with open(log, "w") as out:
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status):
+        sys.exit(f"installing the addon failed, see {log}")
+    lines = [
+        line.split(" sales_funnel_pl: ", 1)[1]
+        for line in Path(log).read_text().splitlines()
+        if " sales_funnel_pl: " in line
+    ]
+    return {
+        "seconds": round(seconds, 1),
+        # ru_maxrss: kilobytes on Linux
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "progress_lines": len(lines),
+        "log": lines,
+    }
 
 
 def shell(db, code):
@@ -97,6 +146,8 @@ env.cr.execute(
     "SELECT id FROM crm_stage WHERE NOT COALESCE(is_won, false) ORDER BY sequence, id"
 )
 stage_ids = [row[0] for row in env.cr.fetchall()]
+env.cr.execute("SELECT id FROM crm_stage WHERE is_won ORDER BY sequence, id LIMIT 1")
+won_stage = env.cr.fetchone()[0]
 team = env.ref("sales_team.team_sales_department")
 users = env["res.users"].create([
     {{"name": f"Handlowiec {{i}}", "login": f"bench_user_{{i}}",
@@ -105,33 +156,64 @@ users = env["res.users"].create([
 ])
 field = env["ir.model.fields"]._get("crm.lead", "stage_id")
 partner = env.user.partner_id
+# Ten years of sales: opportunity g was created at a steady pace over the
+# last ten years (ids grow with time, as in a real database). One created
+# more than half a year ago is closed: 3 in 10 won (in the won stage, at
+# 100%), the others lost (archived, at 0%), 30 to 120 days after it was
+# created. A younger one is open in one of the stages (1 in 20 lost).
 env.cr.execute('''
     INSERT INTO crm_lead (name, type, active, stage_id, team_id, user_id, company_id,
                           expected_revenue, probability, prorated_revenue, priority,
-                          date_deadline, create_date, write_date, create_uid, write_uid,
-                          date_last_stage_update, date_open)
-    SELECT 'Szansa ' || g, 'opportunity', g %% 20 <> 0,
-           (%(stages)s::int[])[1 + g %% array_length(%(stages)s::int[], 1)],
+                          date_deadline, date_closed, create_date, write_date,
+                          create_uid, write_uid, date_last_stage_update, date_open)
+    SELECT 'Szansa ' || g, 'opportunity', NOT lost,
+           CASE WHEN won THEN %(won_stage)s
+                ELSE (%(stages)s::int[])[1 + g %% array_length(%(stages)s::int[], 1)]
+           END,
            %(team)s, (%(users)s::int[])[1 + g %% 20], 1,
-           1000 * (1 + g %% 500), 10, 100 * (1 + g %% 500), '0',
-           CASE WHEN g %% 7 = 0 THEN NULL ELSE current_date + (g %% 400) - 30 END,
-           now() - interval '400 days' + (g %% 365) * interval '1 day',
-           now(), 2, 2, now() - (g %% 30) * interval '1 day',
-           now() - interval '400 days'
-      FROM generate_series(1, %(n)s) g
-''', {{"n": N, "stages": stage_ids, "team": team.id, "users": users.ids}})
+           1000 * (1 + g %% 500),
+           CASE WHEN won THEN 100 WHEN lost THEN 0 ELSE 10 END,
+           CASE WHEN won THEN 1000 * (1 + g %% 500) WHEN lost THEN 0
+                ELSE 100 * (1 + g %% 500) END,
+           '0',
+           CASE WHEN g %% 7 = 0 THEN NULL ELSE (created + interval '60 days')::date END,
+           CASE WHEN won OR lost THEN closed END,
+           created, COALESCE(closed, created), 2, 2,
+           CASE WHEN won OR lost THEN closed ELSE created + interval '27 days' END,
+           created
+      FROM (
+        SELECT g, created, closing AND g %% 10 < 3 AS won,
+               (closing AND g %% 10 >= 3) OR (NOT closing AND g %% 20 = 0) AS lost,
+               CASE WHEN closing OR g %% 20 = 0
+                    THEN LEAST(created + (30 + g %% 91) * interval '1 day', now()) END
+                   AS closed
+          FROM (
+            SELECT g, now() - interval '3650 days'
+                      + (g::float / %(n)s) * interval '3650 days' AS created
+              FROM generate_series(1, %(n)s) g
+          ) c,
+          LATERAL (SELECT created < now() - interval '180 days' AS closing) x
+      ) o
+''', {{"n": N, "stages": stage_ids, "won_stage": won_stage, "team": team.id,
+       "users": users.ids}})
 if "won_status" in env["crm.lead"]._fields:
-    # 19.0 stores whether an opportunity is won or lost: none of these is
-    env.cr.execute("UPDATE crm_lead SET won_status = 'pending'")
-# about ten stage changes per opportunity, tracked as Odoo tracks them
+    # 19.0 stores whether an opportunity is won or lost
+    env.cr.execute(
+        "UPDATE crm_lead SET won_status = CASE WHEN probability = 100 THEN 'won' "
+        "WHEN NOT active THEN 'lost' ELSE 'pending' END"
+    )
+# about ten stage changes per opportunity in its first month, tracked as Odoo
+# tracks them; a won one's last change is its win
 env.cr.execute('''
     WITH moves AS (
         -- every fourth move jumps over a stage, as salespeople skip stages
         SELECT l.id AS lead_id, k,
                (%(stages)s::int[])[1 + (l.id + k + k / 4)
                                    %% array_length(%(stages)s::int[], 1)] AS old_stage,
-               (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4)
-                                   %% array_length(%(stages)s::int[], 1)] AS new_stage,
+               CASE WHEN k = 9 AND l.stage_id = %(won_stage)s THEN %(won_stage)s
+                    ELSE (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4)
+                                   %% array_length(%(stages)s::int[], 1)] END
+                   AS new_stage,
                l.create_date + k * interval '3 days' AS date
           FROM crm_lead l, generate_series(1, 9) k
     ), msg AS (
@@ -147,13 +229,19 @@ env.cr.execute('''
                                      write_uid, write_date)
     SELECT msg.id, %(field)s, m.old_stage, m.new_stage, 2, msg.date, 2, msg.date
       FROM msg JOIN moves m ON m.lead_id = msg.res_id AND m.date = msg.date
-''', {{"stages": stage_ids, "partner": partner.id, "field": field.id}})
+''', {{"stages": stage_ids, "won_stage": won_stage, "partner": partner.id,
+       "field": field.id}})
 env.cr.execute("ANALYZE")
 env.cr.commit()
-env.cr.execute("SELECT count(*) FROM crm_lead")
-leads = env.cr.fetchone()[0]
+env.cr.execute(
+    "SELECT count(*), count(*) FILTER (WHERE active AND probability < 100), "
+    "count(*) FILTER (WHERE probability = 100), count(*) FILTER (WHERE NOT active) "
+    "FROM crm_lead"
+)
+leads, open_, won, lost = env.cr.fetchone()
 env.cr.execute("SELECT count(*) FROM mail_tracking_value")
-emit({{"leads": leads, "tracking": env.cr.fetchone()[0], "users": users.ids}})
+emit({{"leads": leads, "open": open_, "won": won, "lost": lost,
+       "tracking": env.cr.fetchone()[0], "users": users.ids}})
 """
 
 MEASURE = """
@@ -200,17 +288,17 @@ measure("create 1,000", lambda: Lead.with_user(user).create([
     {{"name": f"Nowa {{i}}", "type": "opportunity", "stage_id": new,
       "team_id": team.id, "user_id": user.id, "expected_revenue": 1000}}
     for i in range(1000)]))
-batch = Lead.search(
-    [("user_id", "=", user.id), ("stage_id", "=", new)], limit=1000, order="id"
-)
-measure("batch stage change of 1,000", lambda: batch.with_user(user).write(
+# the stage changes: open opportunities of every salesperson, moved by the
+# sales manager (most opportunities of ten years are closed)
+manager = env.ref("base.user_admin")
+batch = Lead.search([("stage_id", "=", new)], limit=1000, order="id")
+assert len(batch) == 1000, len(batch)
+measure("batch stage change of 1,000", lambda: batch.with_user(manager).write(
     {{"stage_id": qualified}}))
-singles = Lead.search(
-    [("user_id", "=", user.id), ("stage_id", "=", new)], limit=100, order="id"
-)
+singles = batch[:100]
 
 def single_changes():
-    for lead in singles.with_user(user):
+    for lead in singles.with_user(manager):
         lead.write({{"stage_id": proposition}})
         env.flush_all()
 measure("100 single stage changes", single_changes)
@@ -285,51 +373,64 @@ def main():
         action="store_true",
         help="measure the databases kept by an earlier --keep run",
     )
+    parser.add_argument(
+        "--from-base",
+        action="store_true",
+        help="start from the data database kept by an earlier --keep run "
+        "(copy it again, install the addon, measure)",
+    )
+    parser.add_argument(
+        "--populate-only",
+        action="store_true",
+        help="only build the data database (kept), for later --from-base runs",
+    )
     # one result file per series: the Odoo running this script (see README)
     parser.add_argument(
         "--json", default=str(REPO / "bench" / f"results-{SERIES}.json")
+    )
+    parser.add_argument(
+        "--compare",
+        help="JSON of a run at another size, whose times are printed beside",
     )
     args = parser.parse_args()
     base, plain, addon = (
         f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon")
     )
+    populated_file = Path(args.json).with_suffix(".data.json")
     if args.measure_only:
         # the data and install of an earlier run (--keep): its figures stay
         earlier = json.loads(Path(args.json).read_text())
-        populated = {
-            "leads": earlier["leads"],
-            "tracking": earlier["tracked_stage_changes"],
-        }
-        install_seconds, peak_rss_mb = (
-            earlier["install_seconds"],
-            earlier["install_peak_rss_mb"],
-        )
-        rss_before = 0
+        populated = earlier["data"]
+        install = earlier["install"]
     else:
-        for db in (base, plain, addon):
-            subprocess.run(["dropdb", "--if-exists", db], check=True)
-
-        print(f"creating {base} with crm and {args.leads} opportunities...", flush=True)
-        run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
-        t0 = time.perf_counter()
-        [populated] = shell(
-            base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD)
-        )
-        print(
-            f"  {populated['leads']} opportunities, "
-            f"{populated['tracking']} tracked stage changes "
-            f"in {time.perf_counter() - t0:.0f} s",
-            flush=True,
-        )
+        if args.from_base:
+            populated = json.loads(populated_file.read_text())
+        else:
+            subprocess.run(["dropdb", "--if-exists", base], check=True)
+            print(
+                f"creating {base} with crm and {args.leads} opportunities...",
+                flush=True,
+            )
+            run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
+            t0 = time.perf_counter()
+            [populated] = shell(
+                base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD)
+            )
+            populated["seconds"] = round(time.perf_counter() - t0)
+            populated_file.write_text(json.dumps(populated, indent=2) + "\n")
+            print(
+                f"  {populated['leads']} opportunities ({populated['open']} open, "
+                f"{populated['won']} won, {populated['lost']} lost), "
+                f"{populated['tracking']} tracked stage changes "
+                f"in {populated['seconds']} s",
+                flush=True,
+            )
+            if args.populate_only:
+                return
         for db in (plain, addon):
+            subprocess.run(["dropdb", "--if-exists", db], check=True)
             subprocess.run(["createdb", "-T", base, db], check=True)
-
-        print(f"installing sales_funnel_pl into {addon}...", flush=True)
-        rss_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        t0 = time.perf_counter()
-        run_odoo(addon, "-i", "sales_funnel_pl", *WITHOUT_DEMO, "--stop-after-init")
-        install_seconds = time.perf_counter() - t0
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        install = install_addon(addon, Path(args.json).with_suffix(".install.log"))
     [(history, skipped, snapshot_lines)] = shell(
         addon,
         (
@@ -355,13 +456,15 @@ def main():
         "machine": f"{os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}",
+        "data": populated,
+        "install": install,
         "leads": populated["leads"],
         "tracked_stage_changes": populated["tracking"],
         "history_rows_after_install": history,
         "skipped_stage_rows_after_install": skipped,
         "forecast_snapshot_lines_rebuilt_at_install": snapshot_lines,
-        "install_seconds": round(install_seconds, 1),
-        "install_peak_rss_mb": round(max(peak_rss_mb, rss_before / 1024), 1),
+        "install_seconds": install["seconds"],
+        "install_peak_rss_mb": install["peak_rss_mb"],
         "measures": results,
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")

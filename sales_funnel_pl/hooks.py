@@ -5,9 +5,6 @@ import logging
 from odoo import Command
 from odoo.tools import SQL
 
-from . import compat
-from .utils import user_tz
-
 _logger = logging.getLogger(__name__)
 
 
@@ -17,7 +14,7 @@ def _funnel_stage_ids(env):
 
 def post_init_hook(env):
     _archive_unused_stages(env)
-    _init_process_dates(env)
+    _fill_process_dates(env)
     _backfill_stage_history(env)
     _fill_stage_reached(env)
     _rebuild_forecast_snapshots(env)
@@ -194,42 +191,13 @@ def _uninstall_keep_stages(env):
     )
 
 
-def _init_process_dates(env):
-    """Existing opportunities: the new columns were filled with today's date
-    and the installing user; use what Odoo already recorded instead."""
+def _fill_process_dates(env):
+    """The process dates of the opportunities created during the install
+    (demo data): those that existed before were filled with the columns
+    (``crm.lead._auto_init``), without rewriting every opportunity again."""
+    after_id = getattr(env.registry, "sales_funnel_pl_process_filled", 0)
     env["crm.lead"].flush_model()
-    # dates are the local days of the user who created the opportunity
-    env.cr.execute(
-        SQL(
-            """
-            WITH local AS (
-                SELECT l.id, COALESCE(p.tz, %(tz)s) AS tz,
-                       -- won or lost: the one rule of compat.py, never a
-                       -- typed probability of an open opportunity
-                       COALESCE(%(won)s OR %(lost)s, false) AS closed
-                  FROM crm_lead l
-                  LEFT JOIN crm_stage s ON s.id = l.stage_id
-                  LEFT JOIN res_users u ON u.id = l.create_uid
-                  LEFT JOIN res_partner p ON p.id = u.partner_id
-            )
-            UPDATE crm_lead l
-               SET date_stage = (COALESCE(l.date_last_stage_update, l.create_date)
-                                 AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
-                   date_process_start = (l.create_date
-                                         AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
-                   process_start_user_id = l.create_uid,
-                   date_process_end = CASE WHEN t.closed
-                       THEN (COALESCE(l.date_closed, l.write_date)
-                             AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date END
-              FROM local t
-             WHERE t.id = l.id
-            """,
-            tz=user_tz(env),
-            won=compat.lead_won_sql("l", "s"),
-            lost=compat.lead_lost_sql("l"),
-        )
-    )
-    env["crm.lead"].invalidate_model()
+    env["crm.lead"]._fill_process_dates(after_id)
 
 
 def _backfill_stage_history(env):

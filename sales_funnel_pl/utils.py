@@ -1,8 +1,83 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+import time
+from contextlib import contextmanager
+
 import pytz
 
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+# seconds between two progress lines of a long step (install, migration)
+PROGRESS_INTERVAL = 5
+
+
+class Progress:
+    """Logs a long step's progress, as Odoo logs its own: "<label>: <done>
+    of <total> <unit>", at most every few seconds, and once at the end
+    (with the time taken)."""
+
+    def __init__(self, label, total, unit="rows", logger=_logger):
+        self.label, self.total, self.unit, self.logger = label, total, unit, logger
+        self.done = 0
+        self.start = self.last = time.monotonic()
+
+    def advance(self, count):
+        self.done += count
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_INTERVAL:
+            self.last = now
+            self.logger.info(
+                "%s: %s of %s %s", self.label, self.done, self.total, self.unit
+            )
+
+    def finish(self):
+        self.logger.info(
+            "%s: %s of %s %s, in %.0f s",
+            self.label,
+            self.done,
+            self.total,
+            self.unit,
+            time.monotonic() - self.start,
+        )
+
+
+@contextmanager
+def foreign_keys_checked_after(cr, tables):
+    """Within the block, the foreign keys of ``tables`` are dropped, then
+    created again as they were, which checks every row in one pass: a bulk
+    load (the install's history of every opportunity) then skips a check per
+    row and per key, which costs more than the load itself (PostgreSQL's
+    "Populating a Database"). The tables are locked until the commit; an
+    error rolls the drop back with the rest."""
+    cr.execute(
+        """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+             FROM pg_constraint
+            WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])
+            ORDER BY conrelid, conname""",
+        [list(tables)],
+    )
+    keys = cr.fetchall()
+    for table, name, _definition in keys:
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s DROP CONSTRAINT %s",
+                SQL.identifier(table),
+                SQL.identifier(name),
+            )
+        )
+    yield
+    for table, name, definition in keys:
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s ADD CONSTRAINT %s %s",
+                SQL.identifier(table),
+                SQL.identifier(name),
+                SQL(definition),
+            )
+        )
 
 
 def user_tz(env):

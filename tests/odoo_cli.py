@@ -45,9 +45,13 @@ def addons_path(addons=REPO):
     return ",".join(str(path) for path in paths)
 
 
-def run(db, *args, command="server", stdin=None, addons=REPO):
+def run(db, *args, command="server", stdin=None, addons=REPO, log=False):
     """Run `python3 -m odoo <command>` on `db`, with the addons of the folder
-    `addons` (default: the repo); fail on a non-zero exit or an ERROR."""
+    `addons` (default: the repo); fail on a non-zero exit or an ERROR.
+    Returns what it printed, or with `log` its log (the addon's own lines
+    from INFO on)."""
+    if log:
+        args = (*args, "--log-handler=odoo.addons.sales_funnel_pl:INFO")
     result = subprocess.run(
         [
             sys.executable,
@@ -70,7 +74,7 @@ def run(db, *args, command="server", stdin=None, addons=REPO):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
     assert not errors, "\n".join(errors)
-    return result.stdout
+    return result.stderr if log else result.stdout
 
 
 def shell(db, code, addons=REPO):

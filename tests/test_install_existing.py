@@ -141,6 +141,11 @@ SNAPSHOT = """
 Lead = env["crm.lead"].with_context(active_test=False)
 Stage = env["crm.stage"].with_context(active_test=False)
 leads = Lead.search([])
+env.cr.execute(
+    "SELECT res_id, id, date_deadline::text FROM mail_activity"
+    " WHERE res_model = 'crm.lead' AND active ORDER BY res_id, id"
+)
+planned = [list(row) for row in env.cr.fetchall()]
 emit({
     "leads": {str(lead.id): [lead.stage_id.id, lead.active, lead.probability]
               for lead in leads},
@@ -181,6 +186,12 @@ emit({
                    for lead in leads} if "date_stage" in env["crm.lead"] else None,
     "reached": {str(lead.id): lead.stage_reached_id.id for lead in leads}
                if "stage_reached_id" in env["crm.lead"] else None,
+    "next_actions": {
+        str(lead.id): [lead.next_activity_id.id, str(lead.next_action_date)]
+        for lead in leads
+    } if "next_action_date" in env["crm.lead"] else None,
+    # each opportunity's active activities (id, deadline), from the database
+    "planned": planned,
 })
 """
 
@@ -195,7 +206,7 @@ def database():
     )
     tracked = _shell(TRACKED_LEAD)
     before = _shell(SNAPSHOT)
-    _odoo("-i", "sales_funnel_pl", "--stop-after-init")
+    install_log = _odoo("-i", "sales_funnel_pl", "--stop-after-init", log=True)
     installed = _shell(SNAPSHOT)
     demo_reports = _shell(DEMO_REPORTS)
     demo_forecast_won = _shell(DEMO_FORECAST_WON)
@@ -234,6 +245,7 @@ def database():
         "uninstalled": uninstalled,
         "reinstalled": reinstalled,
         "tracked": tracked,
+        "install_log": install_log,
     }
     subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
@@ -243,6 +255,45 @@ def test_install_keeps_existing_opportunities_where_they_are(database):
     assert len(before["leads"]) > 0
     for lead_id, (stage_id, active, probability) in before["leads"].items():
         assert installed["leads"][lead_id] == [stage_id, active, probability]
+
+
+def test_install_sets_next_actions_in_sql(database):
+    """The install fills the stored next action of every existing opportunity
+    (its earliest active activity: deadline, then creation) itself, in one
+    statement, instead of Odoo's record-by-record compute of a new field."""
+    before, installed = database["before"], database["installed"]
+    earliest = {}
+    for res_id, activity_id, deadline in sorted(
+        before["planned"], key=lambda row: (row[0], row[2], row[1])
+    ):
+        earliest.setdefault(str(res_id), [activity_id, deadline])
+    assert len(earliest) >= 10
+    expected = {
+        lead_id: earliest.get(lead_id, [False, "False"])
+        for lead_id in before["leads"]
+    }
+    assert {
+        lead_id: installed["next_actions"][lead_id] for lead_id in before["leads"]
+    } == expected
+    log = database["install_log"]
+    assert f"sales_funnel_pl: next action set on {len(earliest)} opportunities" in log
+    # Odoo's own compute of a new stored field did not run
+    assert "Prepare computation of crm.lead.next_action_date" not in log
+
+
+def test_install_logs_its_progress(database):
+    """The history backfill says how far it got, as Odoo logs its own long
+    steps: rows done of the total, then the time taken."""
+    # the opportunities that existed, and the demo's
+    total = len(database["installed"]["leads"])
+    lines = [
+        line.split(" sales_funnel_pl: ", 1)[1]
+        for line in database["install_log"].splitlines()
+        if "sales_funnel_pl: stage history: " in line
+    ]
+    assert [line.split(", in ")[0] for line in lines] == [
+        f"stage history: {total} of {total} opportunities"
+    ]
 
 
 def test_install_archives_only_unused_old_stages(database):

@@ -1,9 +1,23 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import MissingError, ValidationError
+from odoo.tools import SQL, sql
 
 from .. import compat
+from ..utils import user_tz
+
+_logger = logging.getLogger(__name__)
+
+# the process columns, filled from what Odoo recorded when they are created
+PROCESS_COLUMNS = {
+    "date_stage": "date",
+    "date_process_start": "date",
+    "date_process_end": "date",
+    "process_start_user_id": "int4",
+}
 
 
 class CrmLead(models.Model):
@@ -34,10 +48,17 @@ class CrmLead(models.Model):
         help="The date on which the current stage took place. Set to today at "
         "each stage change; it may be backdated.",
     )
+    # indexed: the funnel board reads the processes started (its cohort) and
+    # ended (won, lost) in its period
     date_process_start = fields.Date(
-        string="Process Start", default=fields.Date.context_today, copy=False
+        string="Process Start",
+        default=fields.Date.context_today,
+        copy=False,
+        index=True,
     )
-    date_process_end = fields.Date(string="Process End", copy=False, readonly=True)
+    date_process_end = fields.Date(
+        string="Process End", copy=False, readonly=True, index="btree_not_null"
+    )
     process_start_user_id = fields.Many2one(
         "res.users",
         string="Started by",
@@ -74,6 +95,77 @@ class CrmLead(models.Model):
     follow_up_lead_ids = fields.One2many(
         "crm.lead", "origin_lead_id", string="Follow-up Opportunities"
     )
+
+    def init(self):
+        # the active opportunities: the open ones and (18.0 and 19.0 keep
+        # them active) the won ones, which the board's and the forecast's
+        # reads of the open pipeline find through it instead of reading the
+        # lost opportunities of every past year
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS crm_lead_funnel_open_idx ON crm_lead
+               (stage_id) WHERE active AND type = 'opportunity'"""
+        )
+
+    def _auto_init(self):
+        """On install, the process columns of existing opportunities are
+        created and filled in one statement from what Odoo already recorded
+        (``_fill_process_dates``), not filled with today's date and the
+        installing user first: each default Odoo writes into a new column
+        rewrites every opportunity (at a million, minutes each)."""
+        cr = self.env.cr
+        if not sql.column_exists(cr, "crm_lead", "date_process_start"):
+            for name, column_type in PROCESS_COLUMNS.items():
+                if not sql.column_exists(cr, "crm_lead", name):
+                    sql.create_column(cr, "crm_lead", name, column_type)
+            self._fill_process_dates()
+            # the install's hook fills those created since (demo data)
+            cr.execute("SELECT COALESCE(max(id), 0) FROM crm_lead")
+            self.pool.sales_funnel_pl_process_filled = cr.fetchone()[0]
+        return super()._auto_init()
+
+    @api.model
+    def _fill_process_dates(self, after_id=0):
+        """Existing opportunities (those after the id ``after_id``): their
+        stage date, process start and end and who started it, from what Odoo
+        already recorded (the local days of the user who created the
+        opportunity)."""
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH local AS (
+                SELECT l.id, COALESCE(p.tz, %(tz)s) AS tz,
+                       -- won or lost: the one rule of compat.py, never a
+                       -- typed probability of an open opportunity
+                       COALESCE(%(won)s OR %(lost)s, false) AS closed
+                  FROM crm_lead l
+                  LEFT JOIN crm_stage s ON s.id = l.stage_id
+                  LEFT JOIN res_users u ON u.id = l.create_uid
+                  LEFT JOIN res_partner p ON p.id = u.partner_id
+                 WHERE l.id > %(after)s
+            )
+            UPDATE crm_lead l
+               SET date_stage = (COALESCE(l.date_last_stage_update, l.create_date)
+                                 AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
+                   date_process_start = (l.create_date
+                                         AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date,
+                   process_start_user_id = l.create_uid,
+                   date_process_end = CASE WHEN t.closed
+                       THEN (COALESCE(l.date_closed, l.write_date)
+                             AT TIME ZONE 'UTC' AT TIME ZONE t.tz)::date END
+              FROM local t
+             WHERE t.id = l.id AND l.id > %(after)s
+                """,
+                after=after_id,
+                tz=user_tz(self.env),
+                won=compat.lead_won_sql("l", "s"),
+                lost=compat.lead_lost_sql("l"),
+            )
+        )
+        _logger.info(
+            "sales_funnel_pl: process dates set on %s opportunities",
+            self.env.cr.rowcount,
+        )
+        self.invalidate_model()
 
     # ------------------------------------------------------------
     # COMPUTES

@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import compat
-from ..utils import user_tz
+from ..utils import Progress, foreign_keys_checked_after, user_tz
 from .crm_stage import stage_order_sql
 
 BACKFILL_BATCH = 5000
@@ -62,6 +62,10 @@ WITH tracking AS (
     SELECT DISTINCT ON (lead_id) lead_id, old_stage_id
       FROM tracking
      ORDER BY lead_id, date, seq
+), last_tracking AS (
+    -- (grouped once: a lookup per opportunity in the tracking would read
+    -- all of it each time)
+    SELECT lead_id, max(date) AS date FROM tracking GROUP BY lead_id
 ), entries AS (
     SELECT l.id AS lead_id,
            COALESCE(f.old_stage_id, l.stage_id) AS stage_id,
@@ -85,10 +89,10 @@ WITH tracking AS (
     SELECT l.id, l.stage_id, l.stage_id, l.date_closed,
            COALESCE(l.write_uid, l.create_uid), 'lost', 2147483647
       FROM crm_lead l
+      LEFT JOIN last_tracking lt ON lt.lead_id = l.id
      WHERE l.id = ANY(%(lead_ids)s) AND NOT l.active AND l.stage_id IS NOT NULL
        AND l.date_closed IS NOT NULL
-       AND l.date_closed >= COALESCE(
-           (SELECT max(t.date) FROM tracking t WHERE t.lead_id = l.id), l.create_date)
+       AND l.date_closed >= COALESCE(lt.date, l.create_date)
 ), ordered AS (
     SELECT e.*,
            lead(e.date_enter) OVER w AS date_leave,
@@ -527,32 +531,55 @@ class CrmLeadStageHistory(models.Model):
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         self.env["crm.lead"].flush_model()
         self.env["crm.stage"].flush_model()
-        self.env.cr.execute(
-            """SELECT id FROM crm_lead
-                WHERE NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h
-                                   WHERE h.lead_id = crm_lead.id)
-                ORDER BY id"""
+        # batches of opportunity ids read one at a time (keyset), so that
+        # memory stays flat whatever the number of opportunities
+        missing = SQL(
+            """NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h
+                            WHERE h.lead_id = crm_lead.id)"""
         )
-        lead_ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env.cr.execute(SQL("SELECT count(*) FROM crm_lead WHERE %s", missing))
+        progress = Progress(
+            "sales_funnel_pl: stage history", self.env.cr.fetchone()[0], "opportunities"
+        )
         skipped = self._insert_skipped_stages_sql(SQL("inserted"))
-        for batch in tools.split_every(BACKFILL_BATCH, lead_ids, list):
-            self.env.cr.execute(
-                SQL(
-                    BACKFILL_SQL,
-                    field_id=field.id,
-                    lead_ids=batch,
-                    skipped=skipped,
-                    tz=user_tz(self.env),
-                    moved_on=moved_on_sql(SQL("o.left_change"), "s", "ns"),
-                    duration=duration_sql(SQL("o.day"), SQL("o.next_day")),
+        tz = user_tz(self.env)
+        last_id = 0
+        with foreign_keys_checked_after(
+            self.env.cr, [self._table, "crm_lead_stage_history_skip"]
+        ):
+            while True:
+                self.env.cr.execute(
+                    SQL(
+                        """SELECT id FROM crm_lead WHERE id > %s AND %s
+                            ORDER BY id LIMIT %s""",
+                        last_id,
+                        missing,
+                        BACKFILL_BATCH,
+                    )
                 )
-            )
+                batch = [row[0] for row in self.env.cr.fetchall()]
+                if not batch:
+                    break
+                last_id = batch[-1]
+                self.env.cr.execute(
+                    SQL(
+                        BACKFILL_SQL,
+                        field_id=field.id,
+                        lead_ids=batch,
+                        skipped=skipped,
+                        tz=tz,
+                        moved_on=moved_on_sql(SQL("o.left_change"), "s", "ns"),
+                        duration=duration_sql(SQL("o.day"), SQL("o.next_day")),
+                    )
+                )
+                progress.advance(len(batch))
+        progress.finish()
         self.invalidate_model()
         # fresh statistics, so that the reports' first reads are planned well
         self.env.cr.execute(
             "ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip"
         )
-        return len(lead_ids)
+        return progress.done
 
     def _compute_skipped_stage_ids(self):
         skips = (
@@ -677,4 +704,4 @@ class CrmLeadStageHistorySkip(models.Model):
     report_company_id = fields.Many2one(
         "res.company", string="Company (analysis)", readonly=True
     )
-    date_enter = fields.Datetime(string="Moved", readonly=True)
+    date_enter = fields.Datetime(string="Moved", readonly=True, index=True)

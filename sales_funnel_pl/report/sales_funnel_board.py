@@ -412,33 +412,43 @@ class SalesFunnelBoard(models.AbstractModel):
         targets, target_domain = self._board_targets_sql(
             date_from, date_to, team_id, user_id
         )
+        closed = [
+            ("date_process_end", ">=", date_from),
+            ("date_process_end", "<=", date_to),
+        ]
+        # The open opportunities and those whose process ended in the
+        # period, each read by its own domain (the lists the figures open),
+        # never every opportunity of ten years: indexes find both (the open
+        # ones: crm_lead_funnel_open_idx; the ended ones: date_process_end).
         self.env.cr.execute(
             SQL(
                 """
-            WITH %(rates)s, leads AS (%(leads)s), targets AS (%(targets)s)
+            WITH %(rates)s, open_leads AS (%(open)s), ended AS (%(ended)s),
+            targets AS (%(targets)s)
             SELECT (SELECT amount FROM targets), (SELECT n FROM targets),
-                   (SELECT due FROM targets),
-                   count(*) FILTER (WHERE is_open),
-                   COALESCE(sum(expected) FILTER (WHERE is_open), 0),
-                   COALESCE(sum(prorated) FILTER (WHERE is_open), 0),
-                   count(*) FILTER (WHERE is_won AND closed),
-                   COALESCE(sum(expected) FILTER (WHERE is_won AND closed), 0),
-                   count(*) FILTER (WHERE is_lost AND closed),
-                   avg(GREATEST(date_process_end - date_process_start, 1))
-                       FILTER (WHERE is_won AND closed),
-                   count(*) FILTER (WHERE is_open AND next_action_date < %(today)s),
-                   count(*) FILTER (WHERE is_open AND next_action_date IS NULL)
-              FROM (SELECT *,
-                           date_process_end BETWEEN %(date_from)s AND %(date_to)s
-                               AS closed
-                      FROM leads) l
+                   (SELECT due FROM targets), o.*, e.*, a.*
+              FROM (SELECT count(*) FILTER (WHERE is_open),
+                           COALESCE(sum(expected) FILTER (WHERE is_open), 0),
+                           COALESCE(sum(prorated) FILTER (WHERE is_open), 0)
+                      FROM open_leads) o(n, expected, prorated),
+                   (SELECT count(*) FILTER (WHERE is_won),
+                           COALESCE(sum(expected) FILTER (WHERE is_won), 0),
+                           count(*) FILTER (WHERE is_lost),
+                           avg(GREATEST(date_process_end - date_process_start, 1))
+                               FILTER (WHERE is_won)
+                      FROM ended) e(won, won_value, lost, cycle),
+                   (SELECT count(*) FILTER (WHERE is_open
+                                              AND next_action_date < %(today)s),
+                           count(*) FILTER (WHERE is_open AND next_action_date IS NULL)
+                      FROM open_leads) a(overdue, missing)
             """,
                 rates=sql.currency_rates_sql(self.env),
-                leads=self._board_leads_sql(base + [("active", "in", [True, False])]),
+                open=self._board_leads_sql(base + compat.open_lead_domain()),
+                ended=self._board_leads_sql(
+                    base + [("active", "in", [True, False])] + closed
+                ),
                 targets=targets,
                 today=today,
-                date_from=date_from,
-                date_to=date_to,
             )
         )
         (
@@ -457,10 +467,6 @@ class SalesFunnelBoard(models.AbstractModel):
         ) = self.env.cr.fetchone()
         currency = self.env.company.currency_id
         open_domain = base + compat.open_lead_domain()
-        closed = [
-            ("date_process_end", ">=", date_from),
-            ("date_process_end", "<=", date_to),
-        ]
         won_domain = base + compat.won_lead_domain() + closed
         closed_domain = (
             base

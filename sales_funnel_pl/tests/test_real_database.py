@@ -309,10 +309,9 @@ class TestRealDatabase(SalesFunnelCommon):
     # ------------------------------------------------------------
 
     def test_install_dates_open_opportunity_at_100_is_open(self):
-        from ..hooks import _init_process_dates
-
         lead = self._create_opportunities(1, self.stage_order, probability=100)
-        _init_process_dates(self.env)
+        self.env["crm.lead"].flush_model()
+        self.env["crm.lead"]._fill_process_dates()
         self.assertFalse(lead.date_process_end)
         with freeze_time(fields.Date.today()):
             lead.with_user(self.user_salesman).write({"stage_id": self.stage_won.id})
