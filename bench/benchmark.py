@@ -50,6 +50,7 @@ from odoo_cli import (  # noqa: E402  (the tests' helpers, one addons path)
 
 # the addon's compat module, loaded by its path (plain CRM has no addon)
 COMPAT = REPO / "sales_funnel_pl" / "compat.py"
+SCREENS = REPO / "bench" / "screens.py"
 
 
 def run_odoo(db, *args, command="server", stdin=None, log_level="warn", log=None):
@@ -261,13 +262,15 @@ user = env["res.users"].search([("login", "=", "bench_user_1")])
 new, qualified, proposition = (env.ref(f"crm.stage_lead{{i}}").id for i in (1, 2, 3))
 results = {{}}
 
-def measure(name, func, repeat={repeat}):
+def measure(name, func, repeat={repeat}, setup=None):
     # each measure runs `repeat` times from the same data (rolled back):
     # the median time, and the queries of every run (they must agree)
     counts, times = set(), []
     for _ in range(repeat):
         env.invalidate_all()
         env.cr.flush()
+        if setup:
+            env.cr.execute(setup)
         queries, start = env.cr.sql_log_count, time.perf_counter()
         func()
         env.flush_all()
@@ -356,6 +359,11 @@ else:
     measure("funnel board read (now)", lambda: compat.grouped_read(
         Lead, [("type", "=", "opportunity"), ("probability", "<", 100)],
         ["stage_id"], ["expected_revenue:sum", "prorated_revenue:sum"]))
+# the screens as the web client opens them (bench/screens.py)
+spec = importlib.util.spec_from_file_location("sales_funnel_pl_screens", {screens!r})
+screens = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(screens)
+screens.measure_screens(env, compat, measure, user, addon)
 emit(results)
 """
 
@@ -447,7 +455,10 @@ def main():
         subprocess.run(["vacuumdb", "--quiet", "--analyze", db], check=True)
         print(f"measuring {db}...", flush=True)
         [results[kind]] = shell(
-            db, MEASURE.format(compat=str(COMPAT), repeat=args.repeat)
+            db,
+            MEASURE.format(
+                compat=str(COMPAT), screens=str(SCREENS), repeat=args.repeat
+            ),
         )
 
     report = {

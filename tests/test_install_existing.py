@@ -269,8 +269,7 @@ def test_install_sets_next_actions_in_sql(database):
         earliest.setdefault(str(res_id), [activity_id, deadline])
     assert len(earliest) >= 10
     expected = {
-        lead_id: earliest.get(lead_id, [False, "False"])
-        for lead_id in before["leads"]
+        lead_id: earliest.get(lead_id, [False, "False"]) for lead_id in before["leads"]
     }
     assert {
         lead_id: installed["next_actions"][lead_id] for lead_id in before["leads"]

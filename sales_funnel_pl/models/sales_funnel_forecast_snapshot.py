@@ -3,10 +3,12 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .. import compat
-from ..utils import success_notification, user_tz
+from ..utils import Progress, success_notification, user_tz
 
 # the months a snapshot looks ahead: the snapshot's own month and the 11 after
 SNAPSHOT_MONTHS = 12
+# history rows read at a time when the past forecasts are rebuilt
+REBUILD_CHUNK = 500000
 
 SNAPSHOT_UNIQUE_INDEX = """
 CREATE UNIQUE INDEX IF NOT EXISTS sales_funnel_forecast_snapshot_line_uniq
@@ -196,52 +198,121 @@ class SalesFunnelForecastSnapshot(models.Model):
         team, at the probability and expected revenue their stage history
         row recorded then. The expected closing date is today's (Odoo does
         not track it). Days already holding a company's snapshot are kept.
-        One statement for every month. Returns the number of lines written."""
+
+        Each history row is read once, in chunks (with progress lines), and
+        gives the months whose first midnight it stood over: never every
+        row against every month (ten years of a million opportunities would
+        be a billion comparisons). Returns the number of lines written."""
         self.env["crm.lead"].flush_model()
         self.env["crm.lead.stage.history"].flush_model()
         tz = tz or user_tz(self.env)
-        today = fields.Date.context_today(self)
-        return self._insert(
-            companies,
-            SQL("m.day"),
-            """
-            WITH bounds AS (
-                SELECT (date_trunc('month', MIN(date_enter) AT TIME ZONE 'UTC'
-                                  AT TIME ZONE %(tz)s) + interval '1 month')::date AS
-                                      first
-                  FROM crm_lead_stage_history
-            ), months AS (
-                SELECT d::date AS day,
-                       (d::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS moment
-                  FROM bounds, generate_series(bounds.first, %(last)s::date, interval
-                      '1 month') d
+        cr = self.env.cr
+        last = fields.Date.context_today(self).replace(day=1)
+        cr.execute(
+            SQL(
+                """SELECT (date_trunc('month', MIN(date_enter) AT TIME ZONE 'UTC'
+                                      AT TIME ZONE %s) + interval '1 month')::date,
+                          MIN(id), MAX(id)
+                     FROM crm_lead_stage_history""",
+                tz,
             )
-            INSERT INTO sales_funnel_forecast_snapshot (%(columns)s)
-            SELECT m.day, %(expected)s, %(overdue)s, h.team_id, h.salesperson_id,
-                h.stage_id,
-                   c.id, c.currency_id, 'history', count(*), SUM(h.expected_revenue),
-                   SUM(h.prorated_revenue), %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM months m
-              JOIN crm_lead_stage_history h
-                ON h.date_enter <= m.moment AND (h.date_leave IS NULL OR h.date_leave
-                    > m.moment)
-              JOIN crm_stage s ON s.id = h.stage_id
-              JOIN crm_lead l ON l.id = h.lead_id
-              LEFT JOIN crm_team t ON t.id = h.team_id
-              JOIN res_company c ON c.id = COALESCE(l.company_id, t.company_id,
-                  %(default)s)
-             WHERE l.type = 'opportunity'
-               AND h.change_type NOT IN ('won', 'lost') AND s.is_won IS NOT TRUE
-               AND %(in_scope)s
-               AND c.id IN %(companies)s
-               AND NOT EXISTS (SELECT 1 FROM sales_funnel_forecast_snapshot x
-                                WHERE x.date_snapshot = m.day AND x.company_id = c.id)
-             GROUP BY m.day, 2, 3, h.team_id, h.salesperson_id, h.stage_id, c.id
-            ON CONFLICT DO NOTHING
-            """,
-            tz=tz,
-            last=today.replace(day=1),
         )
+        first, min_id, max_id = cr.fetchone()
+        if first is None or first > last:
+            return 0
+        expected, overdue, in_scope = self._scope_sql(
+            SQL("m.day"), SQL("l.date_deadline")
+        )
+        cr.execute(
+            """DROP TABLE IF EXISTS sales_funnel_pl_rebuild;
+               CREATE TEMP TABLE sales_funnel_pl_rebuild (
+                   day date, date_expected date, is_overdue boolean, team_id int,
+                   user_id int, stage_id int, company_id int, currency_id int,
+                   n int, expected_revenue numeric, prorated_revenue numeric
+               ) ON COMMIT DROP"""
+        )
+        progress = Progress(
+            "sales_funnel_pl: past forecasts", max_id - min_id + 1, "history ids"
+        )
+        for low in range(min_id, max_id + 1, REBUILD_CHUNK):
+            cr.execute(
+                SQL(
+                    """
+                INSERT INTO sales_funnel_pl_rebuild
+                SELECT m.day, %(expected)s, %(overdue)s, h.team_id, h.salesperson_id,
+                       h.stage_id, c.id, c.currency_id, count(*),
+                       SUM(h.expected_revenue), SUM(h.prorated_revenue)
+                  FROM crm_lead_stage_history h
+                  -- the first days of the months the row may have stood
+                  -- over (from its entry's month to its exit's), kept when
+                  -- it stood over their midnight
+                  CROSS JOIN LATERAL (
+                      SELECT d::date AS day,
+                             (d::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
+                                 AS moment
+                        FROM generate_series(
+                               GREATEST(%(first)s::date, date_trunc(
+                                   'month', h.date_enter AT TIME ZONE 'UTC'
+                                            AT TIME ZONE %(tz)s)::date),
+                               LEAST(%(last)s::date, COALESCE(
+                                   (h.date_leave AT TIME ZONE 'UTC'
+                                    AT TIME ZONE %(tz)s)::date, %(last)s::date)),
+                               interval '1 month') d
+                  ) m
+                  JOIN crm_stage s ON s.id = h.stage_id
+                  JOIN crm_lead l ON l.id = h.lead_id
+                  LEFT JOIN crm_team t ON t.id = h.team_id
+                  JOIN res_company c ON c.id = COALESCE(l.company_id, t.company_id,
+                      %(default)s)
+                 WHERE h.id >= %(low)s AND h.id < %(high)s
+                   AND h.date_enter <= m.moment
+                   AND (h.date_leave IS NULL OR h.date_leave > m.moment)
+                   AND l.type = 'opportunity'
+                   AND h.change_type NOT IN ('won', 'lost') AND s.is_won IS NOT TRUE
+                   AND %(in_scope)s
+                   AND c.id IN %(companies)s
+                 GROUP BY m.day, 2, 3, h.team_id, h.salesperson_id, h.stage_id, c.id
+                    """,
+                    expected=expected,
+                    overdue=overdue,
+                    in_scope=in_scope,
+                    tz=tz,
+                    first=first,
+                    last=last,
+                    low=low,
+                    high=low + REBUILD_CHUNK,
+                    companies=tuple(companies.ids),
+                    default=companies[:1].id,
+                )
+            )
+            progress.advance(min(REBUILD_CHUNK, max_id + 1 - low))
+        progress.finish()
+        now = fields.Datetime.now()
+        cr.execute(
+            SQL(
+                """
+            INSERT INTO sales_funnel_forecast_snapshot (%(columns)s)
+            SELECT r.day, r.date_expected, r.is_overdue, r.team_id, r.user_id,
+                   r.stage_id, r.company_id, r.currency_id, 'history', SUM(r.n),
+                   SUM(r.expected_revenue), SUM(r.prorated_revenue),
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM sales_funnel_pl_rebuild r
+             WHERE NOT EXISTS (SELECT 1 FROM sales_funnel_forecast_snapshot x
+                                WHERE x.date_snapshot = r.day
+                                  AND x.company_id = r.company_id)
+             GROUP BY r.day, r.date_expected, r.is_overdue, r.team_id, r.user_id,
+                      r.stage_id, r.company_id, r.currency_id
+            ON CONFLICT DO NOTHING
+                """,
+                columns=SQL(SNAPSHOT_COLUMNS),
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        written = cr.rowcount
+        cr.execute("DROP TABLE sales_funnel_pl_rebuild")
+        self.invalidate_model()
+        return written
 
     @api.model
     def action_take_snapshot(self):

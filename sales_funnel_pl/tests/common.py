@@ -1,7 +1,11 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
 from datetime import date
+from types import SimpleNamespace
 
+import pytz
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import fields
@@ -326,3 +330,23 @@ class SalesFunnelTourCommon(HttpCase, SalesFunnelCommon):
             *(getattr(cls, name) for name in cls.tour_users),
             opportunities=cls.tour_opportunities,
         )
+
+
+def client_eval_context(today, tz):
+    """What a search filter's domain is evaluated with in the web client
+    (py.js) of a user in the time zone ``tz`` on the day ``today``:
+    ``context_today()``, ``relativedelta``, and ``datetime`` whose datetimes
+    convert a local time into UTC with ``to_utc()``, as py.js's do."""
+    zone = pytz.timezone(tz)
+
+    class ClientDatetime(datetime.datetime):
+        def to_utc(self):
+            return zone.localize(self).astimezone(pytz.utc).replace(tzinfo=None)
+
+    return {
+        "context_today": lambda: today,
+        "relativedelta": relativedelta,
+        "datetime": SimpleNamespace(
+            datetime=ClientDatetime, date=datetime.date, time=datetime.time
+        ),
+    }

@@ -14,7 +14,7 @@ from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .. import compat
-from .common import SalesFunnelCommon
+from .common import SalesFunnelCommon, client_eval_context
 
 WARSAW = pytz.timezone("Europe/Warsaw")
 # the sums to the grosz; a percentage the report rounds to 2 decimals
@@ -249,10 +249,7 @@ class TestReportTotals(SalesFunnelCommon):
                         domain,
                         safe_eval(
                             search_filter.get("domain"),
-                            {
-                                "context_today": lambda: self.today,
-                                "relativedelta": relativedelta,
-                            },
+                            client_eval_context(self.today, context["tz"]),
                         ),
                     ]
                 )

@@ -1,0 +1,512 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The screens as the web client opens them, for bench/benchmark.py: the
+calls recorded from each series' web client in Chromium when the screen
+opens (its default filters, grouping and context), replayed with the same
+arguments, the dates computed as the client computes them. Each read is
+measured as PostgreSQL is set up (JIT on, its default) and with JIT off."""
+
+import datetime
+
+import pytz
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
+
+
+# one flat list of screens, their calls written as the web client sends them
+def measure_screens(env, compat, measure, user, addon):  # noqa: C901
+    Lead = env["crm.lead"]
+    ODOO_19 = compat.ODOO_19
+    today = fields.Date.context_today(Lead)
+    salesperson = user
+    admin = env.ref("base.user_admin")
+
+    def call(as_user, model, method, *args, **kwargs):
+        lang = "pl_PL" if env["res.lang"]._lang_get("pl_PL") else "en_US"
+        context = dict(env.context, lang=lang, **kwargs.pop("context", {}))
+        records = env[model].with_user(as_user).with_context(context)
+        return getattr(records, method)(*args, **kwargs)
+
+    CARD = [
+        "stage_id",
+        "probability",
+        "active",
+        "company_currency",
+        "recurring_revenue_monthly",
+        "team_id",
+        "won_status",
+        "color",
+        "name",
+        "expected_revenue",
+        "partner_id",
+        "contact_name",
+        "partner_name",
+        "next_action_date",
+        "next_action",
+        "next_action_state",
+        "tag_ids",
+        "lead_properties",
+        "priority",
+        "activity_ids",
+        "activity_exception_decoration",
+        "activity_exception_icon",
+        "activity_state",
+        "activity_summary",
+        "activity_type_icon",
+        "activity_type_id",
+        "is_rotting",
+        "rotting_days",
+        "user_id",
+    ]
+    RELATIONAL = {
+        "stage_id",
+        "company_currency",
+        "team_id",
+        "partner_id",
+        "activity_type_id",
+        "user_id",
+    }
+
+    def card_spec():
+        spec = {}
+        for name in CARD:
+            if name not in Lead._fields or (
+                name
+                in (
+                    "contact_name",
+                    "partner_name",
+                    "won_status",
+                    "is_rotting",
+                    "rotting_days",
+                )
+                and not ODOO_19
+            ):
+                continue
+            if name in RELATIONAL:
+                spec[name] = {"fields": {"display_name": {}}}
+            elif name == "tag_ids":
+                spec[name] = {"fields": {"display_name": {}, "color": {}}}
+            elif name == "activity_ids":
+                spec[name] = {"fields": {}}
+            else:
+                spec[name] = {}
+        return spec
+
+    def pipeline(as_user, domain):
+        # crm's pipeline kanban: the progress bars, the columns with their
+        # counts and sums, the cards of every open column
+        context = {"default_type": "opportunity", "max_number_opened_groups": 1000}
+        call(
+            as_user,
+            "crm.lead",
+            "read_progress_bar",
+            domain=domain,
+            group_by="stage_id",
+            progress_bar={
+                "colors": {
+                    "planned": "success",
+                    "today": "warning",
+                    "overdue": "danger",
+                },
+                "field": "activity_state",
+            },
+            context=context,
+        )
+        if ODOO_19:
+            call(
+                as_user,
+                "crm.lead",
+                "web_read_group",
+                domain=domain,
+                groupby=["stage_id"],
+                aggregates=[
+                    "expected_revenue:sum",
+                    "recurring_revenue_monthly:sum",
+                    "company_currency:array_agg_distinct",
+                    "expected_revenue:sum_currency",
+                    "recurring_revenue_monthly:sum_currency",
+                ],
+                offset=0,
+                order="",
+                auto_unfold=True,
+                opening_info=[],
+                unfold_read_specification=card_spec(),
+                unfold_read_default_limit=80,
+                groupby_read_specification={},
+                context=dict(context, read_group_expand=True, show_user_team_stages=1),
+            )
+            return
+        result = call(
+            as_user,
+            "crm.lead",
+            "web_read_group",
+            domain=domain,
+            fields=[
+                "color:sum",
+                "expected_revenue:sum",
+                "recurring_revenue_monthly:sum",
+                "probability:avg",
+            ],
+            groupby=["stage_id"],
+            lazy=True,
+            offset=0,
+            limit=9007199254740991,
+            orderby="",
+            context=context,
+        )
+        for group in result["groups"]:
+            if group.get("__fold") or not group["stage_id_count"]:
+                continue
+            call(
+                as_user,
+                "crm.lead",
+                "web_search_read",
+                domain=["&", *domain, ("stage_id", "=", group["stage_id"][0])],
+                specification=card_spec(),
+                offset=0,
+                order="",
+                limit=80,
+                count_limit=10001,
+                context=dict(
+                    context, bin_size=True, default_stage_id=group["stage_id"][0]
+                ),
+            )
+
+    FUNNEL_DOMAIN = [
+        "&",
+        ("type", "=", "opportunity"),
+        "&",
+        "&",
+        ("probability", "<", 100),
+        ("type", "=", "opportunity"),
+        ("active", "=", True),
+    ]
+    FUNNEL_CONTEXT = {"default_type": "opportunity", "sales_funnel_fill_stages": True}
+
+    def graph(as_user, model, domain, groupby, aggregates, context):
+        if ODOO_19:
+            call(
+                as_user,
+                model,
+                "formatted_read_group",
+                domain=domain,
+                groupby=groupby,
+                aggregates=aggregates,
+                context=context,
+            )
+        else:
+            call(
+                as_user,
+                model,
+                "web_read_group",
+                domain=domain,
+                groupby=groupby,
+                fields=aggregates,
+                lazy=False,
+                context=context,
+            )
+
+    def pivot(as_user, model, domain, rowgroup, measures, context):
+        # the pivot as it opens: the total and one level of rows
+        if ODOO_19:
+            aggregates = []
+            for spec in measures:
+                aggregates.append(spec)
+                if (
+                    spec.endswith(":sum")
+                    and model != "sales.funnel.stage.report"
+                    and env[model]._fields[spec.split(":")[0]].type == "monetary"
+                ):
+                    aggregates += [
+                        "company_currency:array_agg_distinct",
+                        spec.replace(":sum", ":sum_currency"),
+                    ]
+            call(
+                as_user,
+                model,
+                "formatted_read_grouping_sets",
+                domain=domain,
+                grouping_sets=[[], rowgroup],
+                aggregates=aggregates + ["__count"],
+                context=context,
+            )
+        else:
+            for groupby in ([], rowgroup):
+                call(
+                    as_user,
+                    model,
+                    "read_group",
+                    domain=domain,
+                    fields=measures,
+                    groupby=groupby,
+                    lazy=False,
+                    context=context,
+                )
+
+    quarter = today.replace(day=1, month=(today.month - 1) // 3 * 3 + 1)
+    FORECAST_DOMAIN = ["|", ("kind", "=", "open"), ("date", ">=", str(quarter))]
+    FORECAST_MEASURES = [
+        "prorated_revenue:sum",
+        "expected_revenue:sum",
+        "won_revenue:sum",
+        "target_amount:sum",
+        "target_due:sum",
+        "attainment:avg",
+        "coverage:avg",
+        "opportunity_count:sum",
+    ]
+    STAGE_MEASURES = [
+        "entered_count:sum",
+        "opportunity_count:sum",
+        "skipped_count:sum",
+        "moved_on_count:sum",
+        "lost_count:sum",
+        "conversion:avg",
+        "duration_days:avg",
+        "median_days:median",
+    ]
+    year_start = (
+        pytz.timezone("Europe/Warsaw")
+        .localize(
+            datetime.datetime.combine(
+                today + relativedelta(day=1, months=-11), datetime.time()
+            )
+        )
+        .astimezone(pytz.utc)
+    )
+    STAGE_DOMAIN = [
+        ("stage_id.active", "=", True),
+        ("date_enter", ">=", year_start.strftime("%Y-%m-%d %H:%M:%S")),
+    ]
+    WON_MEASURES = [
+        "forecast_revenue:sum",
+        "won_revenue:sum",
+        "difference:sum",
+        "accuracy:avg",
+        "target_amount:sum",
+        "attainment:avg",
+    ]
+    WON_DOMAIN = [
+        "&",
+        ("date", ">=", str(today.replace(day=1) - relativedelta(months=11))),
+        ("date", "<=", str(today.replace(day=1))),
+    ]
+
+    def velocity(as_user, domain):
+        if ODOO_19:
+            call(
+                as_user,
+                "sales.funnel.velocity.report",
+                "web_read_group",
+                domain=domain,
+                groupby=["team_id"],
+                aggregates=[
+                    "open_count:sum",
+                    "velocity:sum",
+                    "won_count:sum",
+                    "lost_count:sum",
+                    "won_value:sum",
+                ],
+                limit=10,
+                offset=0,
+                order="",
+                auto_unfold=1,
+                opening_info=[],
+                unfold_read_specification={
+                    "team_id": {"fields": {"display_name": {}}},
+                    "user_id": {"fields": {"display_name": {}}},
+                    "open_count": {},
+                    "avg_won_value": {},
+                    "win_rate": {},
+                    "cycle_days": {},
+                    "velocity": {},
+                    "won_count": {},
+                    "lost_count": {},
+                    "won_value": {},
+                },
+                unfold_read_default_limit=80,
+                groupby_read_specification={},
+                context={"read_group_expand": True},
+            )
+            return
+        result = call(
+            as_user,
+            "sales.funnel.velocity.report",
+            "web_read_group",
+            domain=domain,
+            groupby=["team_id"],
+            fields=[
+                "open_count:sum",
+                "won_count:sum",
+                "lost_count:sum",
+                "won_value:sum",
+                "velocity:sum",
+            ],
+            lazy=True,
+            offset=0,
+            limit=10,
+            orderby="",
+        )
+        for group in result["groups"]:
+            call(
+                as_user,
+                "sales.funnel.velocity.report",
+                "web_search_read",
+                domain=[("team_id", "=", group["team_id"] and group["team_id"][0])],
+                specification={
+                    "team_id": {"fields": {"display_name": {}}},
+                    "user_id": {"fields": {"display_name": {}}},
+                    "open_count": {},
+                    "avg_won_value": {},
+                    "win_rate": {},
+                    "cycle_days": {},
+                    "velocity": {},
+                    "won_count": {},
+                    "lost_count": {},
+                    "won_value": {},
+                },
+                offset=0,
+                order="",
+                limit=80,
+                count_limit=10001,
+            )
+
+    def board(as_user, reading, period, **kwargs):
+        call(
+            as_user,
+            "sales.funnel.board",
+            "get_board_data",
+            reading=reading,
+            period=period,
+            date_from=kwargs.get("date_from"),
+            date_to=kwargs.get("date_to"),
+            team_id=False,
+            user_id=False,
+        )
+
+    def measure_read(name, func):
+        # a screen's read: as PostgreSQL is set up (JIT on, its default), and
+        # with JIT off, in the same run; a first read fills Odoo's caches
+        # (access rights, rules), as a worker that served a request has them
+        func()
+        env.cr.rollback()
+        measure(name, func)
+        measure(name + " [jit off]", func, setup="SET LOCAL jit = off")
+
+    measure_read(
+        "screen: pipeline (my pipeline, a salesperson)",
+        lambda: pipeline(
+            salesperson,
+            ["&", ("type", "=", "opportunity"), ("user_id", "=", salesperson.id)],
+        ),
+    )
+    measure_read(
+        "screen: pipeline (every salesperson, a manager)",
+        lambda: pipeline(admin, [("type", "=", "opportunity")]),
+    )
+    measure_read(
+        "screen: funnel graph",
+        lambda: graph(
+            admin, "crm.lead", FUNNEL_DOMAIN, ["stage_id"], ["__count"], FUNNEL_CONTEXT
+        ),
+    )
+    measure_read(
+        "screen: funnel pivot",
+        lambda: pivot(
+            admin,
+            "crm.lead",
+            FUNNEL_DOMAIN,
+            ["stage_id"],
+            ["__count", "expected_revenue:sum", "prorated_revenue:sum"],
+            FUNNEL_CONTEXT,
+        ),
+    )
+    if addon:
+        measure_read(
+            "screen: Prognoza sprzedaży",
+            lambda: pivot(
+                admin,
+                "sales.funnel.forecast.report",
+                FORECAST_DOMAIN,
+                ["date:month"],
+                FORECAST_MEASURES,
+                {"forecast_field": "date"},
+            ),
+        )
+        measure_read(
+            "screen: Prognoza sprzedaży (all time)",
+            lambda: pivot(
+                admin,
+                "sales.funnel.forecast.report",
+                [],
+                ["date:month"],
+                FORECAST_MEASURES,
+                {"forecast_field": "date"},
+            ),
+        )
+        measure_read(
+            "screen: Analiza etapów",
+            lambda: pivot(
+                admin,
+                "sales.funnel.stage.report",
+                STAGE_DOMAIN,
+                ["stage_id"],
+                STAGE_MEASURES,
+                {},
+            ),
+        )
+        measure_read(
+            "screen: Analiza etapów (all time)",
+            lambda: pivot(
+                admin, "sales.funnel.stage.report", [], ["stage_id"], STAGE_MEASURES, {}
+            ),
+        )
+        measure_read("screen: Tempo sprzedaży", lambda: velocity(admin, []))
+        measure_read(
+            "screen: Prognoza a wykonanie",
+            lambda: pivot(
+                admin,
+                "sales.funnel.forecast.won.report",
+                WON_DOMAIN,
+                ["date:month"],
+                WON_MEASURES,
+                {"sales_funnel_horizon": 0},
+            ),
+        )
+        measure_read(
+            "screen: Prognoza a wykonanie (all time)",
+            lambda: pivot(
+                admin,
+                "sales.funnel.forecast.won.report",
+                [],
+                ["date:month"],
+                WON_MEASURES,
+                {"sales_funnel_horizon": 0},
+            ),
+        )
+        measure_read(
+            "screen: funnel board (this month)",
+            lambda: (
+                call(admin, "sales.funnel.board", "get_board_filters"),
+                board(admin, "cohort", "month"),
+            ),
+        )
+        measure_read(
+            "screen: funnel board (12 months)",
+            lambda: board(admin, "cohort", "last_12_months"),
+        )
+        measure_read(
+            "screen: funnel board (open now)",
+            lambda: board(admin, "now", "last_12_months"),
+        )
+        measure_read(
+            "screen: funnel board (all time)",
+            lambda: board(
+                admin,
+                "cohort",
+                "custom",
+                date_from=str(today - relativedelta(years=11)),
+                date_to=str(today),
+            ),
+        )
