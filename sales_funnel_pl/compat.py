@@ -209,6 +209,66 @@ def lead_won_sql(lead_alias, stage_alias):
     )
 
 
+# The open opportunities among a million, found by an index rather than by
+# reading every opportunity of every past year: the index holds the active
+# opportunities' stages (18.0; its won ones are active too, in won stages,
+# which the open ones' stages leave out) or the active ones not won (19.0,
+# where a won opportunity is told by won_status, not by its stage).
+OPEN_LEAD_INDEX = (
+    "(stage_id) WHERE active AND type = 'opportunity' AND won_status <> 'won'"
+    if ODOO_19
+    else "(stage_id) WHERE active AND type = 'opportunity'"
+)
+
+
+def open_lead_sql(env, lead_alias, stage_alias):
+    """SQL condition: the opportunity aliased ``lead_alias`` (its stage
+    aliased ``stage_alias``) is open, as :func:`open_lead_domain` says, in
+    the terms of :data:`OPEN_LEAD_INDEX` so that PostgreSQL reads the open
+    ones through it: on 18.0 its stage is also one of the stages not won
+    (read now: the same rule, not won, for an active opportunity)."""
+    lead = SQL.identifier(lead_alias)
+    if ODOO_19:
+        return SQL(
+            "(%s.active AND %s.type = 'opportunity' AND %s.won_status <> 'won')",
+            lead,
+            lead,
+            lead,
+        )
+    env["crm.stage"].flush_model(["is_won"])
+    env.cr.execute("SELECT id FROM crm_stage WHERE is_won IS NOT TRUE")
+    return SQL(
+        "(%s.active AND %s.type = 'opportunity' AND NOT %s AND %s.stage_id = ANY(%s))",
+        lead,
+        lead,
+        SQL("COALESCE(%s, false)", lead_won_sql(lead_alias, stage_alias)),
+        lead,
+        [row[0] for row in env.cr.fetchall()],
+    )
+
+
+# the opportunities whose process never ended (open ones, and won ones the
+# addon never saw end), indexed by what tells a won one
+UNENDED_LEAD_INDEX = (
+    "(won_status) WHERE date_process_end IS NULL AND type = 'opportunity'"
+    if ODOO_19
+    else "(stage_id) WHERE date_process_end IS NULL AND type = 'opportunity'"
+)
+
+
+def won_lead_index_sql(env, lead_alias):
+    """SQL condition, true of every won opportunity aliased ``lead_alias``
+    (:func:`lead_won_sql` still decides), in the terms of
+    :data:`UNENDED_LEAD_INDEX`: its stage is a won stage (18.0, read now),
+    its won_status is 'won' (19.0)."""
+    lead = SQL.identifier(lead_alias)
+    if ODOO_19:
+        return SQL("(%s.won_status = 'won')", lead)
+    env["crm.stage"].flush_model(["is_won"])
+    env.cr.execute("SELECT id FROM crm_stage WHERE is_won")
+    return SQL("(%s.stage_id = ANY(%s))", lead, [row[0] for row in env.cr.fetchall()])
+
+
 def lead_is_won(lead):
     """Whether the sale of ``lead`` is won (:func:`won_lead_domain`)."""
     if ODOO_19:

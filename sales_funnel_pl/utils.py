@@ -10,6 +10,11 @@ from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
+# the month a sales process ended (its first day), as an expression the
+# index crm_lead_funnel_end_month_idx is built on (crm.lead.init) and the
+# reports read: written the same in both, so that PostgreSQL matches them
+PROCESS_END_MONTH = "(date_trunc('month', {lead}.date_process_end::timestamp))::date"
+
 # seconds between two progress lines of a long step (install, migration)
 PROGRESS_INTERVAL = 5
 

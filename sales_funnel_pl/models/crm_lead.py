@@ -7,7 +7,7 @@ from odoo.exceptions import MissingError, ValidationError
 from odoo.tools import SQL, sql
 
 from .. import compat
-from ..utils import user_tz
+from ..utils import PROCESS_END_MONTH, user_tz
 
 _logger = logging.getLogger(__name__)
 
@@ -97,13 +97,33 @@ class CrmLead(models.Model):
     )
 
     def init(self):
-        # the active opportunities: the open ones and (18.0 and 19.0 keep
-        # them active) the won ones, which the board's and the forecast's
-        # reads of the open pipeline find through it instead of reading the
-        # lost opportunities of every past year
+        # the open opportunities (see compat.OPEN_LEAD_INDEX), which the
+        # board's and the forecast's reads of the open pipeline find through
+        # it instead of reading the closed opportunities of every past year
         self.env.cr.execute(
-            """CREATE INDEX IF NOT EXISTS crm_lead_funnel_open_idx ON crm_lead
-               (stage_id) WHERE active AND type = 'opportunity'"""
+            SQL(
+                "CREATE INDEX IF NOT EXISTS crm_lead_funnel_open_idx ON crm_lead %s",
+                SQL(compat.OPEN_LEAD_INDEX),
+            )
+        )
+        # the month each process ended: "Prognoza a wykonanie" reads the won
+        # sales of its months through it
+        self.env.cr.execute(
+            SQL(
+                """CREATE INDEX IF NOT EXISTS crm_lead_funnel_end_month_idx
+                   ON crm_lead ((%s))
+                   WHERE date_process_end IS NOT NULL AND type = 'opportunity'""",
+                SQL(PROCESS_END_MONTH.format(lead="crm_lead")),
+            )
+        )
+        # those whose process never ended (open, or won before the addon
+        # recorded process ends): what the reports' won sales without a
+        # process end are looked for in
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS crm_lead_funnel_unended_idx ON crm_lead %s",
+                SQL(compat.UNENDED_LEAD_INDEX),
+            )
         )
 
     def _auto_init(self):

@@ -113,36 +113,54 @@ class SalesFunnelForecastReport(models.Model):
 
     @property
     def _table_query(self):
-        # all in SQL, so that the report's read stays one query
+        # all in SQL, so that the report's read stays one query. The open
+        # opportunities and the won ones are read apart, each by an index
+        # (a default filter on the period then reads the won sales of the
+        # period, not every sale of every past year): the open ones through
+        # crm_lead_funnel_open_idx, the won ones by their process end (the
+        # day the sale ended), those without one by crm_lead_funnel_unended_idx
         day = fields.Date.context_today(self)
         return SQL(
             """
             WITH %(rates)s
             SELECT l.id, l.id AS lead_id, l.stage_id, l.team_id, l.user_id,
-                l.partner_id,
-                   l.company_id, r.currency_id AS company_currency,
-                   -- won: the day the sale ended; open: the expected one
-                   CASE WHEN %(won)s THEN %(won_day)s ELSE l.date_deadline END
-                       AS date,
-                   CASE WHEN %(won)s THEN 'won' ELSE 'open' END AS kind,
-                   (%(won)s OR l.date_deadline IS NOT NULL) AS has_date,
-                   (NOT %(won)s
-                    AND l.date_deadline < date_trunc('month', %(today)s::date)::date)
+                   l.partner_id, l.company_id, r.currency_id AS company_currency,
+                   -- open: the expected day
+                   l.date_deadline AS date, 'open' AS kind,
+                   l.date_deadline IS NOT NULL AS has_date,
+                   l.date_deadline < date_trunc('month', %(today)s::date)::date
                        AS is_overdue,
-                   CASE WHEN %(won)s THEN 0 ELSE 1 END AS opportunity_count,
-                   CASE WHEN %(won)s THEN 0 ELSE l.expected_revenue * r.rate END
-                       AS expected_revenue,
-                   CASE WHEN %(won)s THEN 0 ELSE l.prorated_revenue * r.rate END
-                       AS prorated_revenue,
-                   CASE WHEN %(won)s THEN l.expected_revenue * r.rate ELSE 0 END
-                       AS won_revenue,
-                   0 AS target_amount, 0 AS target_due,
+                   1 AS opportunity_count,
+                   l.expected_revenue * r.rate AS expected_revenue,
+                   l.prorated_revenue * r.rate AS prorated_revenue,
+                   0 AS won_revenue, 0 AS target_amount, 0 AS target_due,
                    NULL::float AS attainment, NULL::float AS coverage
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
               JOIN rates r ON r.company_id = %(company)s
-             -- open, or won: 19.0 keeps an archived won opportunity won
-             WHERE (l.active OR %(won)s) AND l.type = 'opportunity'
+             WHERE %(open)s
+             UNION ALL
+            -- won (19.0 keeps an archived won opportunity won): the day the
+            -- sale ended, its process end where there is one
+            SELECT l.id, l.id, l.stage_id, l.team_id, l.user_id, l.partner_id,
+                   l.company_id, r.currency_id, l.date_process_end, 'won', true,
+                   false, 0, 0, 0, l.expected_revenue * r.rate, 0, 0,
+                   NULL::float, NULL::float
+              FROM crm_lead l
+              JOIN crm_stage s ON s.id = l.stage_id
+              JOIN rates r ON r.company_id = %(company)s
+             WHERE l.date_process_end IS NOT NULL AND l.type = 'opportunity'
+               AND %(won)s
+             UNION ALL
+            SELECT l.id, l.id, l.stage_id, l.team_id, l.user_id, l.partner_id,
+                   l.company_id, r.currency_id, %(won_day)s, 'won', true,
+                   false, 0, 0, 0, l.expected_revenue * r.rate, 0, 0,
+                   NULL::float, NULL::float
+              FROM crm_lead l
+              JOIN crm_stage s ON s.id = l.stage_id
+              JOIN rates r ON r.company_id = %(company)s
+             WHERE l.date_process_end IS NULL AND l.type = 'opportunity'
+               AND %(won_indexed)s AND %(won)s
              UNION ALL
             -- the targets, on rows of their own (negative ids, no opportunity)
             SELECT -t.id, NULL, NULL, t.team_id, t.user_id, NULL, t.company_id,
@@ -159,7 +177,9 @@ class SalesFunnelForecastReport(models.Model):
             won_day=sql.won_day_sql("l", user_tz(self.env)),
             today=day,
             due=sql.month_due_sql(SQL("t.date"), day),
+            open=compat.open_lead_sql(self.env, "l", "s"),
             won=sql.won_sql("l", "s"),
+            won_indexed=compat.won_lead_index_sql(self.env, "l"),
         )
 
     def _read_group_select(self, aggregate_spec, query):

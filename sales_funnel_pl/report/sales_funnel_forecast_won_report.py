@@ -156,14 +156,27 @@ class SalesFunnelForecastWonReport(models.Model):
                        = (date_trunc('month', sn.date_snapshot) + %(horizon)s *
                            interval '1 month')::date
                 UNION ALL
+                -- the won sales, in the month of the day the sale ended: its
+                -- process end where there is one (read by the index of the
+                -- processes' end months, crm_lead_funnel_end_month_idx, when
+                -- the months are filtered), else crm's closing day (read by
+                -- crm_lead_funnel_unended_idx)
+                SELECT 3 * l.id + 1, 'won', %(end_month)s,
+                       l.team_id, l.user_id, l.stage_id, %(company)s,
+                       0, 0, 0, 1, l.expected_revenue, 0
+                  FROM crm_lead l
+                  JOIN crm_stage s ON s.id = l.stage_id
+                 WHERE l.date_process_end IS NOT NULL AND l.type = 'opportunity'
+                   AND %(won)s
+                UNION ALL
                 SELECT 3 * l.id + 1, 'won',
-                       -- the month of the day the sale ended
                        date_trunc('month', %(won_day)s::timestamp)::date,
                        l.team_id, l.user_id, l.stage_id, %(company)s,
                        0, 0, 0, 1, l.expected_revenue, 0
                   FROM crm_lead l
                   JOIN crm_stage s ON s.id = l.stage_id
-                 WHERE l.type = 'opportunity' AND %(won)s
+                 WHERE l.date_process_end IS NULL AND l.type = 'opportunity'
+                   AND %(won_indexed)s AND %(won)s
                 UNION ALL
                 SELECT 3 * t.id + 2, 'target', t.date, t.team_id, t.user_id, NULL,
                        t.company_id, 0, 0, 0, 0, 0, t.amount
@@ -188,7 +201,9 @@ class SalesFunnelForecastWonReport(models.Model):
             company=sql.lead_company_sql(self.env, "l"),
             horizon=self._horizon(),
             won_day=sql.won_day_sql("l", user_tz(self.env)),
+            end_month=SQL(sql.PROCESS_END_MONTH.format(lead="l")),
             won=sql.won_sql("l", "s"),
+            won_indexed=compat.won_lead_index_sql(self.env, "l"),
         )
 
     def _read_group_select(self, aggregate_spec, query):

@@ -9,6 +9,7 @@ from odoo import fields
 from odoo.tools import SQL
 
 from .. import compat
+from ..utils import PROCESS_END_MONTH  # noqa: F401  (the reports' rules, here)
 
 # what the currency conversion reads (for the reports' ``_depends``)
 RATES_DEPENDS = {
