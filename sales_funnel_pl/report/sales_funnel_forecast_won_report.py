@@ -136,7 +136,9 @@ class SalesFunnelForecastWonReport(models.Model):
         # the team's own), each converted into the current company's currency
         return SQL(
             """
-            WITH %(rates)s, firsts AS (
+            WITH %(rates)s, firsts AS MATERIALIZED (
+                -- (computed once: a few rows per company and month, never
+                -- again for each forecast line, whatever the statistics say)
                 SELECT company_id, min(date_snapshot) AS day
                   FROM sales_funnel_forecast_snapshot
                  WHERE company_id IN %(companies)s

@@ -1,0 +1,58 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from psycopg2 import IntegrityError
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import SalesFunnelCommon
+
+TABLES = ("crm_lead_stage_history", "crm_lead_stage_history_skip")
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestBackfillBulk(SalesFunnelCommon):
+    """The install's history backfill loads in bulk: the history tables'
+    foreign keys are dropped for the load and created again as they were,
+    which checks every row at once; the load says how far it got."""
+
+    def _foreign_keys(self):
+        self.env.cr.execute(
+            """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+                 FROM pg_constraint
+                WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])
+                ORDER BY 1, 2""",
+            [list(TABLES)],
+        )
+        return self.env.cr.fetchall()
+
+    def test_backfill_keeps_the_foreign_keys_and_logs_its_progress(self):
+        leads = self._create_opportunities(3, self.stage_meeting)
+        self.env.cr.flush()
+        self.env.cr.execute(
+            "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)", [leads.ids]
+        )
+        keys = self._foreign_keys()
+        # every reference of the history rows is checked: lead, stages,
+        # salesperson, team, company, users
+        self.assertEqual(len([key for key in keys if key[0] == TABLES[0]]), 10)
+        self.assertEqual(len([key for key in keys if key[0] == TABLES[1]]), 7)
+        History = self.env["crm.lead.stage.history"]
+        History.invalidate_model()
+        with self.assertLogs("odoo.addons.sales_funnel_pl.utils", "INFO") as logs:
+            self.assertEqual(History._backfill(), 3)
+        self.assertEqual(
+            [line.split(":", 2)[2].split(", in ")[0] for line in logs.output],
+            ["sales_funnel_pl: stage history: 3 of 3 opportunities"],
+        )
+        self.assertEqual(self._foreign_keys(), keys)
+        self.assertEqual(len(leads.stage_history_ids), 3)
+        # and they hold: a row of an opportunity that does not exist is refused
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    """INSERT INTO crm_lead_stage_history
+                           (lead_id, stage_id, change_type, date_enter)
+                       VALUES (%s, %s, 'stage', now())""",
+                    [max(leads.ids) + 1000, self.stage_meeting.id],
+                )
