@@ -221,12 +221,13 @@ OPEN_LEAD_INDEX = (
 )
 
 
-def open_lead_sql(env, lead_alias, stage_alias):
+def open_lead_sql(lead_alias, stage_alias):
     """SQL condition: the opportunity aliased ``lead_alias`` (its stage
     aliased ``stage_alias``) is open, as :func:`open_lead_domain` says, in
     the terms of :data:`OPEN_LEAD_INDEX` so that PostgreSQL reads the open
     ones through it: on 18.0 its stage is also one of the stages not won
-    (read now: the same rule, not won, for an active opportunity)."""
+    (the same rule, not won, for an active opportunity; the stages are read
+    by the statement itself)."""
     lead = SQL.identifier(lead_alias)
     if ODOO_19:
         return SQL(
@@ -235,15 +236,14 @@ def open_lead_sql(env, lead_alias, stage_alias):
             lead,
             lead,
         )
-    env["crm.stage"].flush_model(["is_won"])
-    env.cr.execute("SELECT id FROM crm_stage WHERE is_won IS NOT TRUE")
     return SQL(
-        "(%s.active AND %s.type = 'opportunity' AND NOT %s AND %s.stage_id = ANY(%s))",
+        "(%s.active AND %s.type = 'opportunity' AND NOT %s"
+        " AND %s.stage_id = ANY(ARRAY(SELECT id FROM crm_stage"
+        " WHERE is_won IS NOT TRUE)))",
         lead,
         lead,
         SQL("COALESCE(%s, false)", lead_won_sql(lead_alias, stage_alias)),
         lead,
-        [row[0] for row in env.cr.fetchall()],
     )
 
 
@@ -256,17 +256,17 @@ UNENDED_LEAD_INDEX = (
 )
 
 
-def won_lead_index_sql(env, lead_alias):
+def won_lead_index_sql(lead_alias):
     """SQL condition, true of every won opportunity aliased ``lead_alias``
     (:func:`lead_won_sql` still decides), in the terms of
-    :data:`UNENDED_LEAD_INDEX`: its stage is a won stage (18.0, read now),
-    its won_status is 'won' (19.0)."""
+    :data:`UNENDED_LEAD_INDEX`: its stage is a won stage (18.0), its
+    won_status is 'won' (19.0)."""
     lead = SQL.identifier(lead_alias)
     if ODOO_19:
         return SQL("(%s.won_status = 'won')", lead)
-    env["crm.stage"].flush_model(["is_won"])
-    env.cr.execute("SELECT id FROM crm_stage WHERE is_won")
-    return SQL("(%s.stage_id = ANY(%s))", lead, [row[0] for row in env.cr.fetchall()])
+    return SQL(
+        "(%s.stage_id = ANY(ARRAY(SELECT id FROM crm_stage WHERE is_won)))", lead
+    )
 
 
 def lead_is_won(lead):

@@ -177,9 +177,9 @@ class SalesFunnelForecastReport(models.Model):
             won_day=sql.won_day_sql("l", user_tz(self.env)),
             today=day,
             due=sql.month_due_sql(SQL("t.date"), day),
-            open=compat.open_lead_sql(self.env, "l", "s"),
+            open=compat.open_lead_sql("l", "s"),
             won=sql.won_sql("l", "s"),
-            won_indexed=compat.won_lead_index_sql(self.env, "l"),
+            won_indexed=compat.won_lead_index_sql("l"),
         )
 
     def _read_group_select(self, aggregate_spec, query):

@@ -205,7 +205,7 @@ class SalesFunnelForecastWonReport(models.Model):
             won_day=sql.won_day_sql("l", user_tz(self.env)),
             end_month=SQL(sql.PROCESS_END_MONTH.format(lead="l")),
             won=sql.won_sql("l", "s"),
-            won_indexed=compat.won_lead_index_sql(self.env, "l"),
+            won_indexed=compat.won_lead_index_sql("l"),
         )
 
     def _read_group_select(self, aggregate_spec, query):

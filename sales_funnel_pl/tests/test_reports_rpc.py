@@ -18,7 +18,7 @@ from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from .. import compat
-from .common import SalesFunnelCommon
+from .common import SalesFunnelCommon, client_eval_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NS = {"x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -246,10 +246,7 @@ class TestReportsRpc(HttpCase, SalesFunnelCommon):
                         domain,
                         safe_eval(
                             search_filter.get("domain"),
-                            {
-                                "context_today": date.today,
-                                "relativedelta": relativedelta,
-                            },
+                            client_eval_context(date.today(), "UTC"),
                         ),
                     ]
                 )
