@@ -400,7 +400,18 @@ def main():
         "--compare",
         help="JSON of a run at another size, whose times are printed beside",
     )
+    parser.add_argument(
+        "--tables",
+        action="store_true",
+        help="only print the tables of the JSON (with --compare's beside)",
+    )
     args = parser.parse_args()
+    if args.tables:
+        print_tables(
+            json.loads(Path(args.json).read_text()),
+            json.loads(Path(args.compare).read_text()) if args.compare else None,
+        )
+        return
     base, plain, addon = (
         f"{args.prefix}_{kind}" for kind in ("base", "plain", "addon")
     )
@@ -479,6 +490,22 @@ def main():
         "measures": results,
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print_tables(
+        report, json.loads(Path(args.compare).read_text()) if args.compare else None
+    )
+    if not args.keep:
+        for db in (base, plain, addon):
+            subprocess.run(["dropdb", "--if-exists", db], check=True)
+
+
+def print_tables(report, compare=None):
+    """The report's tables (Markdown), with the times of ``compare`` (a run
+    at another size) beside each measure's."""
+    results = report["measures"]
+    history = report["history_rows_after_install"]
+    skipped = report["skipped_stage_rows_after_install"]
+    other = compare["measures"] if compare else {"plain": {}, "addon": {}}
+    size = f"{compare['leads']:,}" if compare else ""
     print()
     print(
         f"Odoo {SERIES}, {report['date']}, {report['machine']}, "
@@ -490,11 +517,16 @@ def main():
         f"peak RSS {report['install_peak_rss_mb']} MB"
     )
     print()
+    beside = f" | addon s at {size}" if compare else ""
     print(
         "| measure | plain CRM queries | addon queries | extra queries | plain CRM s "
-        "| addon s | time ratio |"
+        f"| addon s | time ratio{beside} |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---:"
+        + (" | ---:" if compare else "")
+        + " |"
+    )
     for name, plain_result in results["plain"].items():
         addon_result = results["addon"][name]
         ratio = (
@@ -502,25 +534,40 @@ def main():
             if plain_result["seconds"]
             else 0
         )
+        earlier = other["addon"].get(name, {}).get("seconds")
         print(
             f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
             f"{addon_result['queries'] - plain_result['queries']:+d} | "
             f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | "
-            f"{ratio:.2f} |"
+            f"{ratio:.2f}"
+            + (
+                f" | {earlier:.3f}"
+                if compare and earlier is not None
+                else " | —"
+                if compare
+                else ""
+            )
+            + " |"
         )
     addon_only = [name for name in results["addon"] if name not in results["plain"]]
     if addon_only:
         print()
-        print("| measure (addon only) | queries | s |")
-        print("| --- | ---: | ---: |")
+        print(f"| measure (addon only) | queries | s{beside} |")
+        print("| --- | ---: | ---:" + (" | ---:" if compare else "") + " |")
         for name in addon_only:
+            earlier = other["addon"].get(name, {}).get("seconds")
             print(
                 f"| {name} | {results['addon'][name]['queries']} | "
-                f"{results['addon'][name]['seconds']:.3f} |"
+                f"{results['addon'][name]['seconds']:.3f}"
+                + (
+                    f" | {earlier:.3f}"
+                    if compare and earlier is not None
+                    else " | —"
+                    if compare
+                    else ""
+                )
+                + " |"
             )
-    if not args.keep:
-        for db in (base, plain, addon):
-            subprocess.run(["dropdb", "--if-exists", db], check=True)
 
 
 if __name__ == "__main__":
