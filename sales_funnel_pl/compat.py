@@ -215,7 +215,8 @@ def lead_won_sql(lead_alias, stage_alias):
 # which the open ones' stages leave out) or the active ones not won (19.0,
 # where a won opportunity is told by won_status, not by its stage).
 OPEN_LEAD_INDEX = (
-    "(stage_id) WHERE active AND type = 'opportunity' AND won_status <> 'won'"
+    "(stage_id) WHERE active AND type = 'opportunity'"
+    " AND won_status IS DISTINCT FROM 'won'"
     if ODOO_19
     else "(stage_id) WHERE active AND type = 'opportunity'"
 )
@@ -231,7 +232,8 @@ def open_lead_sql(lead_alias, stage_alias):
     lead = SQL.identifier(lead_alias)
     if ODOO_19:
         return SQL(
-            "(%s.active AND %s.type = 'opportunity' AND %s.won_status <> 'won')",
+            "(%s.active AND %s.type = 'opportunity'"
+            " AND %s.won_status IS DISTINCT FROM 'won')",
             lead,
             lead,
             lead,

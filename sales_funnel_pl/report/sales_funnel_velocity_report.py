@@ -121,23 +121,46 @@ class SalesFunnelVelocityReport(models.Model):
                        / NULLIF(count(*) FILTER (WHERE v.is_won OR v.is_lost), 0)
                        / NULLIF(avg(v.cycle) FILTER (WHERE v.is_won), 0) AS velocity
               FROM (
+                -- the open opportunities (crm_lead_funnel_open_idx) and those
+                -- whose process ended in the window (its process end's
+                -- index), never every opportunity of every past year
                 SELECT l.id AS lead_id, l.user_id, l.team_id, l.company_id,
                        l.expected_revenue AS revenue,
-                       -- a sale won the day it started took a day
                        GREATEST(l.date_process_end - l.date_process_start, 1) AS cycle,
-                       l.active AND NOT %(won)s AS is_open,
-                       %(won)s AND l.date_process_end > %(since)s AS is_won,
+                       true AS is_open, false AS is_won, false AS is_lost
+                  FROM crm_lead l
+                  LEFT JOIN crm_stage s ON s.id = l.stage_id
+                 WHERE %(open)s AND l.user_id IS NOT NULL
+                UNION ALL
+                -- (an open opportunity without a stage: 18.0's index
+                -- condition names stages)
+                SELECT l.id, l.user_id, l.team_id, l.company_id, l.expected_revenue,
+                       GREATEST(l.date_process_end - l.date_process_start, 1),
+                       true, false, false
+                  FROM crm_lead l
+                  LEFT JOIN crm_stage s ON s.id = l.stage_id
+                 WHERE l.stage_id IS NULL AND l.active AND l.type = 'opportunity'
+                   AND l.user_id IS NOT NULL AND NOT COALESCE(%(open)s, false)
+                   AND NOT %(won)s
+                UNION ALL
+                SELECT l.id, l.user_id, l.team_id, l.company_id, l.expected_revenue,
+                       -- a sale won the day it started took a day
+                       GREATEST(l.date_process_end - l.date_process_start, 1),
+                       false,
+                       %(won)s,
                        -- 19.0 keeps an archived won opportunity won
                        NOT l.active AND NOT %(won)s
-                           AND l.date_process_end > %(since)s AS is_lost
                   FROM crm_lead l
                   LEFT JOIN crm_stage s ON s.id = l.stage_id
                  WHERE l.type = 'opportunity' AND l.user_id IS NOT NULL
+                   AND l.date_process_end > %(since)s
+                   AND NOT (l.active AND NOT %(won)s)
               ) v
              WHERE v.is_open OR v.is_won OR v.is_lost
              GROUP BY v.user_id, v.team_id, v.company_id
             """,
             won=sql.won_sql("l", "s"),
+            open=compat.open_lead_sql("l", "s"),
             since=fields.Date.subtract(
                 fields.Date.context_today(self), days=VELOCITY_WINDOW_DAYS
             ),
