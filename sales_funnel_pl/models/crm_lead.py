@@ -307,6 +307,9 @@ class CrmLead(models.Model):
                 History._sync_date_stage(self)
             return result
         plan = self._write_plan(vals)
+        if plan.scored:
+            # what crm's scoring reads of each, for the caller's records at once
+            self._pls_prefetch()
         plan.apply(self, lambda leads, values: super(CrmLead, leads).write(values))
         History._log(self, plan.events, check_dates="date_stage" in vals)
         changed = {kind: [] for kind in ("won", "lost")}
@@ -336,9 +339,10 @@ class CrmLead(models.Model):
             )
         try:
             # loads the stage, which the write reads anyway, with the stages
-            # the opportunities got furthest to, which a move compares it
-            # with (``_transition_values``): one query
-            prefetch = tuple({stage_id, *self.stage_reached_id.ids})
+            # the opportunities leave, which the write reads too (whether
+            # they were won: the write plan, crm's won and lost counts): one
+            # query
+            prefetch = tuple({stage_id, *self.stage_id.ids})
             self.env["crm.stage"].browse(stage_id).with_prefetch(prefetch).mapped(
                 "probability"
             )

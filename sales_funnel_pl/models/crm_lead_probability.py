@@ -161,6 +161,18 @@ class CrmLead(models.Model):
                 {"probability": stage.probability}
             )
 
+    def _pls_prefetch(self):
+        """Load what crm's predictive lead scoring reads of these
+        opportunities besides their own row, their tags when tags are a
+        scoring field (19.0's default), for every record ``self`` was read
+        with (its prefetch), in one query. A compute sees only the records it
+        computes: crm scoring opportunities written one at a time (a loop,
+        an import) read the tags of each with a query of its own. Read as
+        superuser, as crm's compute reads them, so that it finds in the cache
+        exactly what it would have read."""
+        if "tag_ids" in self._pls_get_safe_fields():
+            self.sudo().mapped("tag_ids")
+
     if compat.HANDLE_WON_LOST_FROM_VALS:
         # 18.0 only: 19.0 decides on the stored won_status (see compat.py)
 
@@ -168,9 +180,19 @@ class CrmLead(models.Model):
             """crm reads a 0% probability as "lost" when an opportunity reaches a
             won stage. In the funnel lost means archived: an open opportunity
             at 0% (the first stage's %) that is won only reaches won, it never
-            leaves lost. Elsewhere, crm's reading."""
+            leaves lost. Elsewhere, crm's reading.
+
+            A move that neither reaches nor leaves a won stage, nothing
+            archived or restored, is none of crm's business: crm would search
+            the won stages (a query per write, per opportunity created) only
+            to count nothing. The stages are those the write loaded
+            (``_check_stage_value``)."""
             stage_id = vals.get("stage_id")
             if not stage_id or not self.env["crm.stage"].browse(stage_id).is_won:
+                if "active" not in vals and not any(
+                    lead.stage_id.is_won for lead in self
+                ):
+                    return None
                 return super()._handle_won_lost(vals)
             open_at_zero = self._sales_funnel_filter().filtered(
                 lambda lead: lead.active

@@ -28,11 +28,13 @@ class WritePlan:
     move (an opportunity already in the stage is not written it, so crm
     leaves its time in the stage alone) and each transition's own values;
     ``events``: {lead id: (previous stage id, change type)} for the stage
-    history."""
+    history; ``scored``: whether crm's predictive lead scoring scores some
+    of them again once written (a field it reads written, no probability)."""
 
     common: dict
     groups: dict = field(default_factory=dict)
     events: dict = field(default_factory=dict)
+    scored: bool = False
 
     def apply(self, leads, write):
         """Write the plan on ``leads`` with ``write(records, values)`` (the
@@ -64,6 +66,12 @@ class CrmLead(models.Model):
             else None
         )
         in_funnel_after = self._sales_funnel_after(vals, new_stage)
+        # whether crm's predictive lead scoring scores one of them again: a
+        # field it reads is written (the stage to those that move), and no
+        # probability (crm writes 100% with a won stage)
+        scored_fields = {"team_id", "type", *self._pls_get_safe_fields()}
+        scored_move = not (new_stage and new_stage.is_won)
+        scored = False
         groups = defaultdict(list)
         for lead in self:
             kind, process = transitions.get(lead.id, (None, None))
@@ -73,6 +81,11 @@ class CrmLead(models.Model):
             extra = self._transition_values(
                 vals, lead, kind, process, moves, lead in in_funnel_after, today
             )
+            scored = scored or (
+                ((moves and scored_move) or bool(scored_fields & set(vals)))
+                and "probability" not in vals
+                and "probability" not in dict(extra)
+            )
             if moves:
                 extra = tuple(sorted((*extra, ("stage_id", vals["stage_id"]))))
             if extra:
@@ -81,6 +94,7 @@ class CrmLead(models.Model):
         return WritePlan(
             common=common,
             groups=dict(groups),
+            scored=scored,
             events={
                 lead.id: (lead.stage_id.id, transitions[lead.id][0])
                 for lead in self

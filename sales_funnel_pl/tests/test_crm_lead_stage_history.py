@@ -182,10 +182,10 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
                 leads.write({"stage_id": stage.id})
                 leads.flush_recordset()
                 counts.append(self.cr.sql_log_count - before)
-        # the same number whatever the size (8 on 18.0, 5 on 19.0, whose ORM
+        # the same number whatever the size (7 on 18.0, 5 on 19.0, whose ORM
         # reads and writes less); Odoo itself updates crm_lead 100 rows per
         # query, hence one more for 200 opportunities
-        expected = [5, 5, 6] if compat.ODOO_19 else [8, 8, 9]
+        expected = [5, 5, 6] if compat.ODOO_19 else [7, 7, 8]
         self.assertEqual(counts[3:], expected, counts)
         history = self.env["crm.lead.stage.history"].search(
             [("lead_id", "in", large.ids)]
