@@ -508,7 +508,7 @@ def print_tables(report, compare=None):
     size = f"{compare['leads']:,}" if compare else ""
     print()
     print(
-        f"Odoo {SERIES}, {report['date']}, {report['machine']}, "
+        f"Odoo {report['odoo']}, {report['date']}, {report['machine']}, "
         f"{report['leads']} opportunities, "
         f"{history} history rows, {skipped} skipped stages"
     )
