@@ -518,6 +518,14 @@ def print_tables(report, compare=None):
     )
     print()
     beside = f" | addon s at {size}" if compare else ""
+
+    def beside_cell(name):
+        # the other size's time of the measure, and the row's end
+        if not compare:
+            return " |"
+        earlier = other["addon"].get(name, {}).get("seconds")
+        return f" | {earlier:.3f} |" if earlier is not None else " | — |"
+
     print(
         "| measure | plain CRM queries | addon queries | extra queries | plain CRM s "
         f"| addon s | time ratio{beside} |"
@@ -534,20 +542,11 @@ def print_tables(report, compare=None):
             if plain_result["seconds"]
             else 0
         )
-        earlier = other["addon"].get(name, {}).get("seconds")
         print(
             f"| {name} | {plain_result['queries']} | {addon_result['queries']} | "
             f"{addon_result['queries'] - plain_result['queries']:+d} | "
             f"{plain_result['seconds']:.3f} | {addon_result['seconds']:.3f} | "
-            f"{ratio:.2f}"
-            + (
-                f" | {earlier:.3f}"
-                if compare and earlier is not None
-                else " | —"
-                if compare
-                else ""
-            )
-            + " |"
+            f"{ratio:.2f}" + beside_cell(name)
         )
     addon_only = [name for name in results["addon"] if name not in results["plain"]]
     if addon_only:
@@ -555,18 +554,9 @@ def print_tables(report, compare=None):
         print(f"| measure (addon only) | queries | s{beside} |")
         print("| --- | ---: | ---:" + (" | ---:" if compare else "") + " |")
         for name in addon_only:
-            earlier = other["addon"].get(name, {}).get("seconds")
             print(
                 f"| {name} | {results['addon'][name]['queries']} | "
-                f"{results['addon'][name]['seconds']:.3f}"
-                + (
-                    f" | {earlier:.3f}"
-                    if compare and earlier is not None
-                    else " | —"
-                    if compare
-                    else ""
-                )
-                + " |"
+                f"{results['addon'][name]['seconds']:.3f}" + beside_cell(name)
             )
 
 

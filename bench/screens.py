@@ -293,6 +293,25 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
         ("date", "<=", str(today.replace(day=1))),
     ]
 
+    # the fields of a row of "Tempo sprzedaży"'s list, as both series read them
+    VELOCITY_ROW = {
+        "team_id": {"fields": {"display_name": {}}},
+        "user_id": {"fields": {"display_name": {}}},
+        **dict.fromkeys(
+            [
+                "open_count",
+                "avg_won_value",
+                "win_rate",
+                "cycle_days",
+                "velocity",
+                "won_count",
+                "lost_count",
+                "won_value",
+            ],
+            {},
+        ),
+    }
+
     def velocity(as_user, domain):
         if ODOO_19:
             call(
@@ -313,18 +332,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 order="",
                 auto_unfold=1,
                 opening_info=[],
-                unfold_read_specification={
-                    "team_id": {"fields": {"display_name": {}}},
-                    "user_id": {"fields": {"display_name": {}}},
-                    "open_count": {},
-                    "avg_won_value": {},
-                    "win_rate": {},
-                    "cycle_days": {},
-                    "velocity": {},
-                    "won_count": {},
-                    "lost_count": {},
-                    "won_value": {},
-                },
+                unfold_read_specification=VELOCITY_ROW,
                 unfold_read_default_limit=80,
                 groupby_read_specification={},
                 context={"read_group_expand": True},
@@ -354,18 +362,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 "sales.funnel.velocity.report",
                 "web_search_read",
                 domain=[("team_id", "=", group["team_id"] and group["team_id"][0])],
-                specification={
-                    "team_id": {"fields": {"display_name": {}}},
-                    "user_id": {"fields": {"display_name": {}}},
-                    "open_count": {},
-                    "avg_won_value": {},
-                    "win_rate": {},
-                    "cycle_days": {},
-                    "velocity": {},
-                    "won_count": {},
-                    "lost_count": {},
-                    "won_value": {},
-                },
+                specification=VELOCITY_ROW,
                 offset=0,
                 order="",
                 limit=80,

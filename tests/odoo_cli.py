@@ -49,9 +49,13 @@ def run(db, *args, command="server", stdin=None, addons=REPO, log=False):
     """Run `python3 -m odoo <command>` on `db`, with the addons of the folder
     `addons` (default: the repo); fail on a non-zero exit or an ERROR.
     Returns what it printed, or with `log` its log (the addon's own lines
-    from INFO on)."""
+    and Odoo's models' from INFO on)."""
     if log:
-        args = (*args, "--log-handler=odoo.addons.sales_funnel_pl:INFO")
+        args = (
+            *args,
+            "--log-handler=odoo.addons.sales_funnel_pl:INFO",
+            "--log-handler=odoo.models:INFO",
+        )
     result = subprocess.run(
         [
             sys.executable,

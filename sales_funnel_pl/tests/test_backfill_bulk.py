@@ -7,6 +7,7 @@ from psycopg2 import IntegrityError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..utils import foreign_keys_checked_after
 from .common import SalesFunnelCommon
 
 TABLES = ("crm_lead_stage_history", "crm_lead_stage_history_skip")
@@ -59,3 +60,25 @@ class TestBackfillBulk(SalesFunnelCommon):
                        VALUES (%s, %s, 'stage', now())""",
                     [max(leads.ids) + 1000, self.stage_meeting.id],
                 )
+
+    def test_foreign_keys_checked_after_the_block(self):
+        """Within the block the tables have no foreign key (no check per row);
+        after it, the same keys, and a row the block let in that breaks one
+        is refused when they come back, with nothing kept."""
+        keys = self._foreign_keys()
+        self.assertTrue(keys)
+        with foreign_keys_checked_after(self.env.cr, TABLES):
+            self.assertEqual(self._foreign_keys(), [])
+        self.assertEqual(self._foreign_keys(), keys)
+        lead = self._create_opportunities(1, self.stage_meeting)
+        self.env.cr.flush()
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
+                with foreign_keys_checked_after(self.env.cr, TABLES):
+                    self.env.cr.execute(
+                        """INSERT INTO crm_lead_stage_history
+                               (lead_id, stage_id, change_type, date_enter)
+                           VALUES (%s, %s, 'stage', now())""",
+                        [lead.id + 1000, self.stage_meeting.id],
+                    )
+        self.assertEqual(self._foreign_keys(), keys)
