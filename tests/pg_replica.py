@@ -82,6 +82,14 @@ def server_programs():
             f"the pg_stat_statements extension is missing ({control}): install "
             "PostgreSQL's contrib modules (e.g. apt-get install postgresql-contrib)"
         )
+    if os.getuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.fail(
+                "run as root, the clusters need the unprivileged 'postgres' "
+                "system user (created by Debian's postgresql packages)"
+            )
     return Path(bindir)
 
 

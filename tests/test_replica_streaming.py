@@ -30,6 +30,7 @@ import importlib.util
 import os
 import re
 import time
+from unittest.mock import ANY
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -148,18 +149,20 @@ class Replica:
 
     def screens(self, session):
         """bench/screens.py's screens, all opened as ``session``'s user:
-        [(name, open)], ``open()`` returning the models the screen read."""
-        called = []
+        [(name, open)], ``open()`` returning the screen's calls, each as
+        (model, method, answer)."""
+        calls = []
 
         def call(user, model, method, *args, **kwargs):
-            called.append(model)
-            return user.call(model, method, *args, **kwargs)
+            answer = user.call(model, method, *args, **kwargs)
+            calls.append((model, method, answer))
+            return answer
 
         def opener(func):
             def open_screen():
-                called.clear()
+                calls.clear()
                 func()
-                return set(called)
+                return list(calls)
 
             return open_screen
 
@@ -174,6 +177,15 @@ class Replica:
                 field_type=self.field_type,
             )
         ]
+
+    def every_screen(self):
+        """{(user, screen): its calls' answers}, every screen opened as the
+        salesperson and as the manager."""
+        return {
+            (session.login, name): open_screen()
+            for session in (self.salesperson, self.manager)
+            for name, open_screen in self.screens(session)
+        }
 
     def log(self):
         return log_records(self.logfile)
@@ -236,7 +248,7 @@ def _opened_on_the_replica(replica, session):
     failures = []
     for name, open_screen in replica.screens(session):
         replica.reset()
-        models = open_screen()
+        models = {model for model, _method, _answer in open_screen()}
         primary, standby = replica.statements()
         # the screen's own statements: on the table of each model it read;
         # the board's, in SQL of its own, on the opportunities' furthest stage
@@ -396,6 +408,9 @@ def _stages_read(session, ids):
 
 
 def test_screens_while_the_replica_lags(replica):
+    """With the replica's replay paused, an opportunity moved and another
+    won: every screen answers exactly as before the change (the data the
+    replica last replayed); once replay resumes, the board shows both."""
     setup, salesperson = replica.setup, replica.salesperson
     (moved, number), (won, won_number) = setup["open"][2:4]
     stage_from, stage_to = (setup["stages"][str(n)] for n in (number, number + 1))
@@ -403,6 +418,7 @@ def test_screens_while_the_replica_lags(replica):
     board = _board_now(salesperson)
     shown = _stages_read(salesperson, [moved, won])
     assert shown[moved][0] == stage_from and shown[won][0] == won_from
+    before = replica.every_screen()
     replica.on_replica("SELECT pg_wal_replay_pause()")
     try:
         wait_for(
@@ -420,30 +436,23 @@ def test_screens_while_the_replica_lags(replica):
         )
         salesperson.button("crm.lead", "action_set_won_rainbowman", [won])
         assert replica.on_primary(
-            "SELECT id, stage_id FROM crm_lead WHERE id IN %s ORDER BY id",
-            [(moved,)],
-        ) == [(moved, stage_to)]
-        # every screen answers, from before the change
-        for session in (salesperson, replica.manager):
-            for _name, open_screen in replica.screens(session):
-                open_screen()
+            "SELECT id, stage_id, probability FROM crm_lead WHERE id IN %s ORDER BY id",
+            [(moved, won)],
+        ) == sorted([(moved, stage_to, ANY), (won, setup["won_stage"], 100.0)])
+        # every screen answers, as it did before the change
+        lagging = replica.every_screen()
         assert _board_now(salesperson) == board
         assert _stages_read(salesperson, [moved, won]) == shown
     finally:
         replica.on_replica("SELECT pg_wal_replay_resume()")
+    assert lagging.keys() == before.keys()
+    assert [key for key in before if lagging[key] != before[key]] == []
     _replica_shows(
         replica,
         "the move and the win",
-        "SELECT id, stage_id FROM crm_lead WHERE id = %s",
-        [moved],
-        [(moved, stage_to)],
-    )
-    _replica_shows(
-        replica,
-        "the win",
-        "SELECT probability FROM crm_lead WHERE id = %s",
-        [won],
-        [(100.0,)],
+        "SELECT id, stage_id FROM crm_lead WHERE id IN %s ORDER BY id",
+        [(moved, won)],
+        sorted([(moved, stage_to), (won, setup["won_stage"])]),
     )
     expected = dict(board)
     expected[stage_from] -= 1
@@ -451,5 +460,16 @@ def test_screens_while_the_replica_lags(replica):
     expected[won_from] -= 1
     assert _board_now(salesperson) == expected
     after = _stages_read(salesperson, [moved, won])
-    assert after[moved][0] == stage_to and after[won][1] == 100
+    assert after[moved][0] == stage_to and after[won] == (setup["won_stage"], 100)
+    # the screens that show the pipeline's stages changed
+    caught_up = replica.every_screen()
+    changed = {
+        name
+        for (_login, name) in before
+        if caught_up[_login, name] != before[_login, name]
+    }
+    assert {
+        "screen: pipeline (my pipeline, a salesperson)",
+        "screen: funnel board (open now)",
+    } <= changed, changed
     assert _log_problems(replica) == []
