@@ -287,8 +287,10 @@ def test_every_screen_reads_on_the_replica(replica, who):
 
 
 def _replica_shows(replica, what, sql, params, expected):
-    """Wait (bounded) until the replica answers ``sql`` with ``expected``."""
+    """Wait (bounded) until the replica answers ``sql`` with ``expected``;
+    say how long it took."""
     seen = []
+    start = time.monotonic()
 
     def arrived():
         seen[:] = replica.on_replica(sql, params)
@@ -300,6 +302,7 @@ def _replica_shows(replica, what, sql, params, expected):
         timeout=REPLAY_TIMEOUT,
         detail=lambda: f"it shows {seen}, not {expected}",
     )
+    print(f"\n{what}: on the replica after {time.monotonic() - start:.2f} s")
 
 
 def _writes(statements):
