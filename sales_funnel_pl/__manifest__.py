@@ -35,6 +35,7 @@
         "wizard/sales_funnel_target_copy_views.xml",
     ],
     "demo": [
+        "demo/crm_stage_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_history_demo.xml",

@@ -3,6 +3,7 @@ from . import crm_lead
 from . import crm_lead_write_plan
 from . import crm_lead_probability
 from . import crm_lead_next_action
+from . import crm_lead_stuck
 from . import crm_lead_stage_reached
 from . import crm_lead_funnel_fill
 from . import crm_lead_stage_history

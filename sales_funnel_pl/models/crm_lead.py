@@ -32,6 +32,8 @@ class CrmLead(models.Model):
       "does the funnel apply here" rule, predictive lead scoring;
     - ``crm_lead_next_action.py``: next actions as activities, what winning
       does to them, the daily reminders;
+    - ``crm_lead_stuck.py``: opportunities stuck in their stage ("Utknęła
+      w etapie");
     - ``crm_lead_stage_reached.py``: how far each opportunity got;
     - ``crm_lead_funnel_fill.py``: every stage in the funnel report;
     - ``crm_lead_stage_history.py`` (the history model): the history rows,

@@ -3,7 +3,8 @@
 """Next actions: an opportunity's next action is its earliest planned
 activity; winning closes the salesperson's pre-sale next actions and plans
 the post-sale one; a daily reminder lists each salesperson's overdue and
-missing next actions in the funnel."""
+missing next actions in the funnel, and their opportunities stuck in their
+stage (``crm_lead_stuck.py``)."""
 
 import logging
 from datetime import timedelta
@@ -301,18 +302,27 @@ class CrmLead(models.Model):
     @api.model
     def _cron_next_action_reminders(self):
         """Send each salesperson one message listing their overdue next
-        actions and their open opportunities without a next action."""
+        actions, their open opportunities without a next action and those
+        stuck in their stage."""
+        # today is each user's own: take the latest today on Earth, each
+        # user's reminder then keeps only what is due for them
+        latest_today = fields.Date.today() + timedelta(days=1)
+        active_owner = [("user_id.active", "=", True), ("user_id.share", "=", False)]
         owners = self._read_group(
-            self._next_action_open_domain()
-            + [
-                ("user_id.active", "=", True),
-                ("user_id.share", "=", False),
-                "|",
-                ("next_action_date", "=", False),
-                # today is each user's own: take the latest today on Earth,
-                # each user's reminder then keeps only what is due for them
-                ("next_action_date", "<", fields.Date.today() + timedelta(days=2)),
-            ],
+            compat.domain_or(
+                [
+                    self._next_action_open_domain()
+                    + [
+                        "|",
+                        ("next_action_date", "=", False),
+                        ("next_action_date", "<=", latest_today),
+                    ],
+                    # stuck wherever the stage has a number of days, in the
+                    # funnel or not: the manager asked for it
+                    self._funnel_stuck_domain(latest_today),
+                ]
+            )
+            + active_owner,
             ["user_id"],
         )
         sent = 0
@@ -335,7 +345,11 @@ class CrmLead(models.Model):
         missing = Lead.search(
             base + [("next_action_date", "=", False)], order="date_stage, id"
         )
-        if not overdue and not missing:
+        stuck = Lead.search(
+            [("user_id", "=", user.id), ("funnel_is_stuck", "=", True)],
+            order="date_stage, id",
+        )
+        if not overdue and not missing and not stuck:
             return False
         env = Lead.env
         # a space between the blocks: the messaging menu previews the text
@@ -358,6 +372,21 @@ class CrmLead(models.Model):
                 body += Markup("<li>%s: %s</li> ") % (
                     lead._get_mail_link(),
                     escape(lead.stage_id.name),
+                )
+            body += Markup("</ul> ")
+        if stuck:
+            body += Markup("<p><b>%s</b></p> <ul>") % env._(
+                "Opportunities stuck in their stage"
+            )
+            for lead in stuck:
+                body += Markup("<li>%s: %s</li> ") % (
+                    lead._get_mail_link(),
+                    env._(
+                        "%(stage)s, %(days)s in the stage (since %(date)s)",
+                        stage=lead.stage_id.name,
+                        days=lead._funnel_days_text(lead.funnel_stuck_days_count),
+                        date=tools.format_date(env, lead.date_stage),
+                    ),
                 )
             body += Markup("</ul> ")
         # sent by OdooBot; this runs as the recipient (their rights), whom

@@ -170,7 +170,7 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
             self.assertEqual(
                 Lead.search_count(band["domain"]), band["count"], band["name"]
             )
-        for key in ("open", "won", "overdue", "no_action"):
+        for key in ("open", "won", "overdue", "no_action", "stuck"):
             figure = data["headline"][key]
             self.assertEqual(Lead.search_count(figure["domain"]), figure["count"], key)
         win_rate = data["headline"]["win_rate"]
@@ -483,11 +483,12 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_query_count(self):
-        """Two queries per read (bands, headline figures; the stages and the
-        company are in the cache), whatever the number of stages and
+        """Three queries per read (bands, headline figures, the stages'
+        numbers of days of the stuck opportunities' domain; the stages and
+        the company are in the cache), whatever the number of stages and
         opportunities; the cohort reading one more (the archived stages,
         written into its statement so that it is planned for their history)."""
-        queries = {"cohort": 3, "now": 2}
+        queries = {"cohort": 4, "now": 3}
         Board = self.env["sales.funnel.board"].with_context(tz="Europe/Warsaw")
         with freeze_time(MONTH_END):
             for reading in ("cohort", "now"):
