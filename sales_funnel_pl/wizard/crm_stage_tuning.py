@@ -452,12 +452,12 @@ class CrmStageTuningLine(models.TransientModel):
         help="The probability the stage proposes today.",
     )
     entered_count = fields.Integer(
-        string="Entered",
+        string="Processes Entered",
         help="Sales processes ended in the period that entered the stage, each "
         "counted once (the sample of the win rate).",
     )
     skipped_count = fields.Integer(
-        string="Skipped",
+        string="Processes Skipped",
         help="Sales processes ended in the period that skipped the stage (moved "
         "past it) and never entered it.",
     )
@@ -466,10 +466,11 @@ class CrmStageTuningLine(models.TransientModel):
         help="Skipped in % of the processes that entered or skipped the stage.",
     )
     won_count = fields.Integer(
-        string="Won", help="Of the processes that entered the stage, those won."
+        string="Won from the Stage",
+        help="Of the processes that entered the stage, those won.",
     )
     lost_count = fields.Integer(
-        string="Lost",
+        string="Lost after Entering",
         compute="_compute_lost_count",
         help="Of the processes that entered the stage, those lost.",
     )
