@@ -26,6 +26,7 @@
         "views/res_config_settings_views.xml",
         "wizard/crm_stage_map_views.xml",
         "wizard/crm_lead_reassign_views.xml",
+        "wizard/crm_stage_tuning_views.xml",
         "views/crm_menu_views.xml",
         "report/sales_funnel_report_views.xml",
         "report/sales_funnel_board_views.xml",

@@ -137,6 +137,22 @@ class CrmStage(models.Model):
         """Set the stage's probability on the open opportunities in this stage
         (a stage in the funnel only: elsewhere crm's probability stays)."""
         self.ensure_one()
+        count = self._apply_probability_to_open()
+        probability = f"{self.probability:g}"
+        return success_notification(
+            self.env._(
+                "Probability %(probability)s%% applied to %(count)s open "
+                "opportunities.",
+                probability=probability,
+                count=count,
+            )
+        )
+
+    def _apply_probability_to_open(self):
+        """The re-apply of ``action_apply_probability`` (the funnel tuning
+        calls it too): the stage's probability set on its open opportunities
+        of the funnel whose probability differs. Returns how many."""
+        self.ensure_one()
         leads = self.env["crm.lead"].search(
             [
                 ("stage_id", "=", self.id),
@@ -145,12 +161,4 @@ class CrmStage(models.Model):
             ]
         )
         leads.write({"probability": self.probability})
-        probability = f"{self.probability:g}"
-        return success_notification(
-            self.env._(
-                "Probability %(probability)s%% applied to %(count)s open "
-                "opportunities.",
-                probability=probability,
-                count=len(leads),
-            )
-        )
+        return len(leads)

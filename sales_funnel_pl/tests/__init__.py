@@ -43,3 +43,4 @@ from . import test_board_figures
 from . import test_board_empty_ui
 from . import test_write_queries
 from . import test_crm_lead_stuck
+from . import test_funnel_tuning
