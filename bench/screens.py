@@ -382,6 +382,50 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
             user_id=False,
         )
 
+    # "Dopasowanie lejka": the menu's server action computes the screen (its
+    # record created with its lines, one SQL statement), then the form reads it
+    TUNING_LINE = [
+        "has_suggestion",
+        "entered_count",
+        "skipped_count",
+        "skip_rate",
+        "won_count",
+        "win_rate",
+        "win_rate_interval",
+        "probability",
+        "suggested_probability",
+        "median_days",
+        "p75_days",
+        "note",
+    ]
+
+    def tuning(as_user):
+        lang = "pl_PL" if env["res.lang"]._lang_get("pl_PL") else "en_US"
+        action = (
+            env.ref("sales_funnel_pl.crm_stage_tuning_action")
+            .with_user(as_user)
+            .with_context(lang=lang)
+        )
+        result = action.run()
+        env["crm.stage.tuning"].with_user(as_user).with_context(lang=lang).browse(
+            result["res_id"]
+        ).web_read(
+            {
+                "date_from": {},
+                "date_to": {},
+                "team_id": {"fields": {"display_name": {}}},
+                "reapply_open": {},
+                "min_sample": {},
+                "archive_skip_rate": {},
+                "line_ids": {
+                    "fields": {
+                        "stage_id": {"fields": {"display_name": {}}},
+                        **{name: {} for name in TUNING_LINE},
+                    }
+                },
+            }
+        )
+
     def measure_read(name, func):
         # a screen's read: as PostgreSQL is set up (JIT on, its default), and
         # with JIT off, in the same run; a first read fills Odoo's caches
@@ -482,6 +526,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 {"sales_funnel_horizon": 0},
             ),
         )
+        measure_read("screen: Dopasowanie lejka", lambda: tuning(admin))
         measure_read(
             "screen: funnel board (this month)",
             lambda: (

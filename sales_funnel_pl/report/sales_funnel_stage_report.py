@@ -21,9 +21,7 @@ def entry_sql(history_alias):
     """SQL condition: the stage history row aliased ``history_alias`` is an
     entry into its stage (the stage analysis' and the funnel tuning's
     rule)."""
-    return SQL(
-        "%s IN %s", SQL.identifier(history_alias, "change_type"), ENTRY_CHANGES
-    )
+    return SQL("%s IN %s", SQL.identifier(history_alias, "change_type"), ENTRY_CHANGES)
 
 
 def days_in_stage_sql(history_alias):

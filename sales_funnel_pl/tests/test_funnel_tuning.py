@@ -1,6 +1,7 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
+
 from freezegun import freeze_time
 
 from odoo import fields
@@ -27,7 +28,7 @@ def at(day):
 
 @tagged("post_install", "-at_install", "sales_funnel_pl")
 class TestFunnelTuning(SalesFunnelCompaniesCommon):
-    """"Dopasowanie lejka" on a history built for it. The funnel is cut to
+    """ "Dopasowanie lejka" on a history built for it. The funnel is cut to
     its first five stages and the won one (A, B, C, D, E, W), and the
     processes of the tests' team, all started on 5 January 2026, are:
 
@@ -55,9 +56,7 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
         cls.classPatch(type(cls.env.cr), "now", lambda cr: fields.Datetime.now())
         cls._keep_funnel_only("delete")
         cls.stages[5:16].active = False
-        cls.stage_a, cls.stage_b, cls.stage_c, cls.stage_d, cls.stage_e = cls.stages[
-            :5
-        ]
+        cls.stage_a, cls.stage_b, cls.stage_c, cls.stage_d, cls.stage_e = cls.stages[:5]
         cls.funnel = cls.stages[:5] | cls.stage_won
         cls.env["ir.config_parameter"].sudo().set_param(
             "sales_funnel_pl.tuning_min_sample", 10
@@ -77,7 +76,9 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
         A, B, C, D, E = cls.stage_a, cls.stage_b, cls.stage_c, cls.stage_d, cls.stage_e
         with freeze_time("2025-03-03 09:00:00"):
             old = cls._create_opportunities(2, A, name="Dawna")
-        cls._history(("2025-03-10 09:00:00", old, B), ("2025-04-01 09:00:00", old, "won"))
+        cls._history(
+            ("2025-03-10 09:00:00", old, B), ("2025-04-01 09:00:00", old, "won")
+        )
         with freeze_time(at("01-05")):
             cls.p1a = cls._create_opportunities(5, A, name="P1a")
             cls.p1b = cls._create_opportunities(4, A, name="P1b")
@@ -86,9 +87,7 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
             cls.p4 = cls._create_opportunities(6, A, name="P4")
             cls.p5 = cls._create_opportunities(4, A, name="P5")
             cls.open = cls._create_opportunities(2, A, name="Otwarta")
-            cls.p_x = cls._create_opportunities(
-                3, A, name="PX", team_id=cls.team_x.id
-            )
+            cls.p_x = cls._create_opportunities(3, A, name="PX", team_id=cls.team_x.id)
             cls.p_b = cls._create_opportunities(
                 2,
                 A,
@@ -254,7 +253,14 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
                 (lines[stage].median_days, lines[stage].p75_days)
                 for stage in self.funnel
             ],
-            [(3.0, 10.0), (10.0, 34.0), (21.0, 56.0), (34.0, 34.0), (28.0, 35.0), (0, 0)],
+            [
+                (3.0, 10.0),
+                (10.0, 34.0),
+                (21.0, 56.0),
+                (34.0, 34.0),
+                (28.0, 35.0),
+                (0, 0),
+            ],
         )
         # the stage analysis' median of the same entries
         Report = self.env["sales.funnel.stage.report"].with_user(self.user_manager)
@@ -280,9 +286,8 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
         team's processes never skipped it; not on the tests' team's."""
         _tuning, lines = self._screen(team=self.team_x)
         self.assertEqual(
-            list(lines), list(self.stages[:2] | self.stage_x | self.stages[2:5]) + [
-                self.stage_won
-            ]
+            list(lines),
+            list(self.stages[:2] | self.stage_x | self.stages[2:5]) + [self.stage_won],
         )
         self.assertEqual(self._figures(lines[self.stage_x]), (3, 3, 100.0, 0, 0.0))
         self.assertEqual(self._figures(lines[self.stage_b]), (0, 0, 0.0, 3, 100.0))
@@ -311,7 +316,9 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
             lines[self.stage_a].with_user(self.user_salesman).read(["won_count"])
         menu = self.env.ref("sales_funnel_pl.crm_stage_tuning_menu")
         Menu = self.env["ir.ui.menu"]
-        self.assertNotIn(menu.id, Menu.with_user(self.user_salesman)._visible_menu_ids())
+        self.assertNotIn(
+            menu.id, Menu.with_user(self.user_salesman)._visible_menu_ids()
+        )
         self.assertIn(menu.id, Menu.with_user(self.user_manager)._visible_menu_ids())
 
     def test_figures_open_their_opportunities(self):

@@ -1,6 +1,6 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-""""Dopasowanie lejka" (funnel tuning): the company's own figures per funnel
+""" "Dopasowanie lejka" (funnel tuning): the company's own figures per funnel
 stage, for the sales processes ended in a period, and what they suggest (a
 stage probability, archiving a stage the wins skip, the days after which an
 opportunity is stuck). Nothing changes until the sales manager applies a
@@ -40,8 +40,10 @@ def wilson_interval(won, sample, z=Z_95):
     z2 = z * z
     denominator = 1 + z2 / sample
     center = (rate + z2 / (2 * sample)) / denominator
-    half = z / denominator * math.sqrt(
-        rate * (1 - rate) / sample + z2 / (4 * sample * sample)
+    half = (
+        z
+        / denominator
+        * math.sqrt(rate * (1 - rate) / sample + z2 / (4 * sample * sample))
     )
     return max(0.0, center - half) * 100, min(1.0, center + half) * 100
 
@@ -150,13 +152,10 @@ class CrmStageTuning(models.TransientModel):
     @api.depends("date_from", "date_to", "team_id")
     def _compute_line_ids(self):
         for tuning in self:
-            if tuning.date_from and tuning.date_to and tuning.date_from > tuning.date_to:
+            dated = tuning.date_from and tuning.date_to
+            if dated and tuning.date_from > tuning.date_to:
                 raise UserError(self.env._("The period cannot end before it starts."))
-            values = (
-                tuning._tuning_lines_values()
-                if tuning.date_from and tuning.date_to
-                else []
-            )
+            values = tuning._tuning_lines_values() if dated else []
             tuning.line_ids = [fields.Command.clear()] + [
                 fields.Command.create(vals) for vals in values
             ]
@@ -236,9 +235,7 @@ class CrmStageTuning(models.TransientModel):
         """The active funnel stages of the team (its own and every team's;
         without a team, every team's), in funnel order."""
         self.ensure_one()
-        team_domain = (
-            compat.stage_team_domain(self.team_id.id) if self.team_id else []
-        )
+        team_domain = compat.stage_team_domain(self.team_id.id) if self.team_id else []
         return (
             self.env["crm.stage"]
             .search([("is_funnel_stage", "=", True), *team_domain])
@@ -499,7 +496,6 @@ class CrmStageTuningLine(models.TransientModel):
         "sample reaches the minimum.",
     )
     median_days = fields.Float(
-        string="Median Days",
         help="Median of the days spent in the stage (from the stage dates), "
         "for the entries that left it.",
     )
