@@ -89,6 +89,19 @@ def won_day_sql(lead_alias, tz):
     )
 
 
+def history_open_sql(history_alias, stage_alias):
+    """SQL condition, never NULL: the opportunity stood open (neither won
+    nor lost) while in the stage history row aliased ``history_alias`` (its
+    stage aliased ``stage_alias``, LEFT JOINed): the row is no win nor loss,
+    in a stage not won. The past forecasts and the pipeline changes read
+    the past open pipeline by it."""
+    return SQL(
+        "(%s NOT IN ('won', 'lost') AND %s IS NOT TRUE)",
+        SQL.identifier(history_alias, "change_type"),
+        SQL.identifier(stage_alias, "is_won"),
+    )
+
+
 def month_due_sql(day, today):
     """SQL condition: the day ``day`` (SQL) falls in a month where winning
     was possible: a month up to and including the month of ``today`` (the
