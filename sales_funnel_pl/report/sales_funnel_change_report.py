@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import datetime
 
+import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -195,7 +196,7 @@ class SalesFunnelChangeReport(models.Model):
         """(start, end, at_now) of the period as UTC timestamps: the midnight
         opening ``date_from`` and the one closing ``date_to`` in the user's
         time zone, the end being now when that midnight is still to come."""
-        tz = user_tz(self.env)
+        tz = pytz.timezone(user_tz(self.env))
 
         def midnight(day):
             local = tz.localize(datetime.datetime.combine(day, datetime.time.min))
@@ -258,11 +259,11 @@ class SalesFunnelChangeReport(models.Model):
             )
         else:
             ends = SQL(
-                """SELECT c.*, v.date_deadline AS end_date_deadline,
+                """SELECT cl.*, v.date_deadline AS end_date_deadline,
                           v.expected_revenue AS end_expected_revenue,
                           v.probability AS end_probability
-                     FROM candidates c CROSS JOIN LATERAL %s AS v""",
-                sql.lead_values_at_sql("c", SQL("%s::timestamp", end)),
+                     FROM candidates cl CROSS JOIN LATERAL %s AS v""",
+                sql.lead_values_at_sql("cl", SQL("%s::timestamp", end)),
             )
         if month:
             next_month = month + relativedelta(months=1)

@@ -4,7 +4,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged, users
 
 from .. import compat
@@ -202,13 +202,16 @@ class TestPipelineChanges(SalesFunnelCommon):
             ["company_id"],
             ["prorated_revenue:sum", "expected_revenue:sum"],
         )
-        return {
-            group["company_id"][0]: (
-                group["prorated_revenue"],
-                group["expected_revenue"],
+        # an opportunity without a company counts in the current one
+        totals = {}
+        for group in groups:
+            company = group["company_id"][0] if group["company_id"] else companies[0].id
+            weighted, expected = totals.get(company, (0.0, 0.0))
+            totals[company] = (
+                round(weighted + group["prorated_revenue"], 2),
+                round(expected + group["expected_revenue"], 2),
             )
-            for group in groups
-        }
+        return totals
 
     def _snapshot(self, companies, month=None):
         """{company id: (weighted, expected)} of the forecast saved on
@@ -422,3 +425,39 @@ class TestPipelineChanges(SalesFunnelCommon):
         self._bars(report)  # warm the caches
         with self.assertQueryCount(sfp_manager=1):
             self._bars(report)
+
+    @freeze_time(NOW)
+    @users("sfp_salesman")
+    def test_period_wizard(self):
+        """The menu's dialog: from the 1st of last month to today (Warsaw's
+        day), and the waterfall it opens reads that period and month."""
+        wizard = (
+            self.env["sales.funnel.change.period"]
+            .with_context(tz="Europe/Warsaw")
+            .create({"date_month": "2026-03-17", "team_id": self.team.id})
+        )
+        self.assertEqual(
+            (wizard.date_from, wizard.date_to), (date(2026, 2, 1), date(2026, 3, 20))
+        )
+        action = wizard.action_open()
+        self.assertEqual(action["res_model"], "sales.funnel.change.report")
+        context = action["context"]
+        self.assertEqual(
+            (
+                context["sales_funnel_change_from"],
+                context["sales_funnel_change_to"],
+                context["sales_funnel_change_month"],
+                context["search_default_team_id"],
+            ),
+            ("2026-02-01", "2026-03-20", "2026-03-17", self.team.id),
+        )
+        bars = self._bars(
+            self.env["sales.funnel.change.report"].with_context(
+                context, allowed_company_ids=self.company.ids
+            )
+        )
+        # March, as the salesperson sees it: not the manager's own (180)
+        self.assertEqual(bars["start"], (8000.01, 150000.40, 2))
+        self.assertEqual(bars["end"], (5300.0, 60000.0, 2))
+        with self.assertRaises(ValidationError):
+            wizard.date_from = "2026-04-01"
