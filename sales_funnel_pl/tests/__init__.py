@@ -42,3 +42,4 @@ from . import test_board_rpc
 from . import test_board_figures
 from . import test_board_empty_ui
 from . import test_write_queries
+from . import test_value_changes
