@@ -43,3 +43,4 @@ from . import test_board_figures
 from . import test_board_empty_ui
 from . import test_write_queries
 from . import test_pipeline_changes
+from . import test_value_changes
