@@ -268,6 +268,21 @@ class TestPipelineChanges(SalesFunnelCommon):
                 "end": (40550.12, 226000.40, 6),
             },
         )
+        # the graph's bars in the waterfall's order
+        self.assertEqual(
+            list(bars),
+            [
+                "start",
+                "new",
+                "restored",
+                "raised",
+                "lowered",
+                "probability",
+                "won",
+                "lost",
+                "end",
+            ],
+        )
         self._check_sum(bars)
         open_now = self._open_pipeline()
         self.assertEqual((bars["end"][0], bars["end"][1]), open_now[self.company.id])
