@@ -34,6 +34,8 @@ class TestPipelineChanges(SalesFunnelCommon):
       to 120,000.40, moved to 25%, its closing date slipped to April, then
       lowered to 110,000.40 at 30% typed by hand (one write);
     - Wiata (Jan): 50,000 at 10%, lost in February, restored in March;
+    - Magazyn (Jan): 15,000 at 3%, lost in January (before the period),
+      restored in February;
     - Brama (Jan): 40,000 at 5%, moved to another team in February;
     - Suwnica (Ewa, the second company, whose currency counts twice the
       first's): 20,000 at 3%, raised to 30,000;
@@ -94,6 +96,8 @@ class TestPipelineChanges(SalesFunnelCommon):
             gone = create("Hala 2025", s[1], 8000)
         with freeze_time("2025-12-10 09:00:00"):
             gone.action_set_lost()
+        with freeze_time("2025-12-12 09:00:00"):
+            self.magazyn = create("Magazyn", s[3], 15000)
         with freeze_time("2026-01-05 09:00:00"):
             self.zadaszenie = create("Zadaszenie", s[13], 25000, "2026-02-27")
         with freeze_time("2026-01-08 09:00:00"):
@@ -107,6 +111,7 @@ class TestPipelineChanges(SalesFunnelCommon):
         with freeze_time("2026-01-15 09:00:00"):
             self.brama = create("Brama", s[4], 40000, "2026-04-30")
         with freeze_time("2026-01-20 09:00:00"):
+            self.magazyn.action_set_lost()
             self.suwnica = create(
                 "Suwnica",
                 s[3],
@@ -131,6 +136,8 @@ class TestPipelineChanges(SalesFunnelCommon):
             self.wiata.action_set_lost()
         with freeze_time("2026-02-15 09:00:00"):
             self.brama.team_id = self.team_south
+        with freeze_time("2026-02-16 09:00:00"):
+            getattr(self.magazyn, compat.RESTORE_METHOD)()
         with freeze_time("2026-02-18 09:00:00"):
             self.rampa.date_deadline = "2026-03-05"
         with freeze_time("2026-02-20 09:00:00"):
@@ -254,7 +261,8 @@ class TestPipelineChanges(SalesFunnelCommon):
                 # Rampa 300, unassigned 70, the manager's 180
                 "start": (30550.01, 241000.40, 7),
                 "new": (6000.0, 60000.0, 1),
-                "restored": (5000.0, 50000.0, 1),
+                # Wiata, Magazyn
+                "restored": (5450.0, 65000.0, 2),
                 # Hala raised by 20,000 at 3%
                 "raised": (600.0, 20000.0, 1),
                 # Hala lowered by 10,000 at 25%
@@ -264,8 +272,9 @@ class TestPipelineChanges(SalesFunnelCommon):
                 "probability": (31900.11, 0.0, 2),
                 "won": (-26000.0, -85000.0, 2),
                 "lost": (-5000.0, -50000.0, 1),
-                # Hala 33,000.12, Wiata 5,000, Brama 2,000, Rampa 300, 70, 180
-                "end": (40550.12, 226000.40, 6),
+                # Hala 33,000.12, Wiata 5,000, Magazyn 450, Brama 2,000, Rampa
+                # 300, 70, 180
+                "end": (41000.12, 241000.40, 7),
             },
         )
         # the graph's bars in the waterfall's order
@@ -301,7 +310,7 @@ class TestPipelineChanges(SalesFunnelCommon):
         bars = self._bars(self._report(companies))
         self.assertEqual(bars["start"], (30550.01 + 1200.0, 241000.40 + 40000.0, 8))
         self.assertEqual(bars["raised"], (600.0 + 600.0, 20000.0 + 20000.0, 2))
-        self.assertEqual(bars["end"], (40550.12 + 1800.0, 226000.40 + 60000.0, 7))
+        self.assertEqual(bars["end"], (41000.12 + 1800.0, 241000.40 + 60000.0, 8))
         self._check_sum(bars)
         snapshot = self._snapshot(companies)
         open_now = self._open_pipeline(companies)
@@ -328,7 +337,7 @@ class TestPipelineChanges(SalesFunnelCommon):
         Opportunities by Stage"."""
         bars = self._bars(self._report(self.company | self.company_b))
         self.assertEqual(bars["start"], (30550.01 - 180.0, 241000.40 - 9000.0, 6))
-        self.assertEqual(bars["end"], (40550.12 - 180.0, 226000.40 - 9000.0, 5))
+        self.assertEqual(bars["end"], (41000.12 - 180.0, 241000.40 - 9000.0, 6))
         self.assertEqual(bars["raised"], (600.0, 20000.0, 1))
         self._check_sum(bars)
         self.assertEqual(
@@ -420,9 +429,9 @@ class TestPipelineChanges(SalesFunnelCommon):
         of midnight opening 1 March, values of the changes made since."""
         bars = self._bars(self._report(**{"from": "2026-02-01", "to": "2026-02-28"}))
         self._check_sum(bars)
-        # Hala 30,000.10, Wiata lost, Brama 2,000, Ogrodzenie 6,000, Rampa 300,
-        # 70 and 180
-        self.assertEqual(bars["end"], (38550.10, 246000.40, 6))
+        # Hala 30,000.10, Wiata lost, Magazyn 450, Brama 2,000, Ogrodzenie
+        # 6,000, Rampa 300, 70 and 180
+        self.assertEqual(bars["end"], (39000.10, 261000.40, 7))
 
     @freeze_time(NOW)
     @users("sfp_manager")
