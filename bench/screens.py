@@ -542,6 +542,37 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
             "screen: funnel board (open now)",
             lambda: board(admin, "now", "last_12_months"),
         )
+        # "Zmiany w lejku" as its dialog opens it: from the 1st of last month
+        # to today, the whole open pipeline, then one closing month (this one)
+        changes = {
+            "sales_funnel_change_from": str(
+                today.replace(day=1) - relativedelta(months=1)
+            ),
+            "sales_funnel_change_to": str(today),
+            "sales_funnel_change_month": False,
+        }
+        measure_read(
+            "screen: Zmiany w lejku",
+            lambda: graph(
+                admin,
+                "sales.funnel.change.report",
+                [],
+                ["bar"],
+                ["weighted_amount:sum"],
+                changes,
+            ),
+        )
+        measure_read(
+            "screen: Zmiany w lejku (a closing month)",
+            lambda: graph(
+                admin,
+                "sales.funnel.change.report",
+                [],
+                ["bar"],
+                ["weighted_amount:sum"],
+                dict(changes, sales_funnel_change_month=str(today.replace(day=1))),
+            ),
+        )
         measure_read(
             "screen: funnel board (all time)",
             lambda: board(

@@ -31,6 +31,7 @@
         "report/sales_funnel_report_views.xml",
         "report/sales_funnel_board_views.xml",
         "report/sales_funnel_forecast_won_report_views.xml",
+        "report/sales_funnel_change_report_views.xml",
         "views/sales_funnel_forecast_snapshot_views.xml",
         "views/sales_funnel_target_views.xml",
         "wizard/sales_funnel_target_copy_views.xml",

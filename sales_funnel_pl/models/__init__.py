@@ -7,6 +7,7 @@ from . import crm_lead_stuck
 from . import crm_lead_stage_reached
 from . import crm_lead_funnel_fill
 from . import crm_lead_stage_history
+from . import crm_lead_value_change
 from . import mail_activity
 from . import res_config_settings
 from . import sales_funnel_demo
