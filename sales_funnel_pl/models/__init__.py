@@ -1,4 +1,5 @@
 from . import crm_stage
+from . import crm_team
 from . import crm_lead
 from . import crm_lead_write_plan
 from . import crm_lead_probability

@@ -11,12 +11,23 @@ date nor the probability, and is not indexed for a report over a period;
 the stage history has one row per stay in a stage, so that a revenue or a
 closing date typed inside a stage has no row there."""
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from .. import compat
+from ..report.sql import (
+    currency_rates_sql,
+    lead_company_sql,
+    lead_values_at_sql,
+    slipped_sql,
+)
+
 # the opportunity's fields the forecast is made of, in the rows' order
 VALUE_FIELDS = ("date_deadline", "expected_revenue", "probability")
+
+# the largest slips a message names
+LARGEST_SLIPS = 5
 
 # the first moment rows were recorded (UTC, the table's creation): before
 # it, an opportunity's values are not known from this table
@@ -211,3 +222,168 @@ class CrmLeadValueChange(models.Model):
         if rows:
             self.env.cr.execute(self._insert_sql(rows))
             self.invalidate_model()
+
+    # ------------------------------------------------------------
+    # READING: what changed in a period (the messages)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _period_summary(self, leads_condition, since, until):
+        """What happened between ``since`` and ``until`` (UTC datetimes) to
+        the opportunities matching ``leads_condition`` (SQL on ``crm_lead``
+        aliased ``l``: a salesperson's, a team's), in the currency of the
+        current company (today's rates, as the reports convert):
+
+        - ``new``, ``won``, ``lost``: (count, amount): created in the period
+          (their revenue at its end), won or lost in it (the stage history's
+          moves, their revenue then);
+        - ``raised``, ``lowered``: (count, amount) of the open ones whose
+          revenue ended the period higher or lower than it started, the
+          amount being the difference;
+        - ``slipped``: (count, amount) of the open ones whose closing date
+          ended the period in a later month than it started (``slipped_sql``:
+          the first change's old date against the last one's new date),
+          the amount their revenue;
+        - ``slips``: the largest of these, by revenue (``LARGEST_SLIPS``):
+          (opportunity, old closing date, new closing date, revenue).
+
+        Read in SQL, whoever asks (callers restrict ``leads_condition``):
+        two statements."""
+        self.env["crm.lead"].flush_model()
+        self.flush_model()
+        self.env["crm.lead.stage.history"].flush_model()
+        cr = self.env.cr
+        company = lead_company_sql(self.env, "l")
+        params = {
+            "rates": currency_rates_sql(self.env),
+            "leads": leads_condition,
+            "company": company,
+            "since": since,
+            "until": until,
+        }
+        cr.execute(
+            SQL(
+                """
+            WITH %(rates)s
+            SELECT 'new', count(*), COALESCE(SUM(v.expected_revenue * r.rate), 0)
+              FROM crm_lead l
+              CROSS JOIN LATERAL %(values)s AS v
+              JOIN rates r ON r.company_id = %(company)s
+             WHERE %(leads)s AND l.type = 'opportunity'
+               AND l.create_date >= %(since)s AND l.create_date < %(until)s
+            UNION ALL
+            SELECT h.change_type, count(*),
+                   COALESCE(SUM(h.expected_revenue * r.rate), 0)
+              FROM (SELECT DISTINCT ON (h.lead_id, h.change_type) h.*
+                      FROM crm_lead_stage_history h
+                     WHERE h.change_type IN ('won', 'lost')
+                       AND h.date_enter >= %(since)s AND h.date_enter < %(until)s
+                     ORDER BY h.lead_id, h.change_type, h.date_enter DESC, h.id DESC
+                   ) h
+              JOIN crm_lead l ON l.id = h.lead_id
+              JOIN rates r ON r.company_id = %(company)s
+             WHERE %(leads)s AND l.type = 'opportunity'
+             GROUP BY h.change_type
+                """,
+                values=lead_values_at_sql("l", SQL("%s::timestamp", until)),
+                **params,
+            )
+        )
+        summary = {kind: (0, 0.0) for kind in ("new", "won", "lost")}
+        summary.update(
+            {kind: (count, float(amount)) for kind, count, amount in cr.fetchall()}
+        )
+        cr.execute(
+            SQL(
+                """
+            WITH %(rates)s, period AS (
+                SELECT c.lead_id,
+                       (array_agg(c.old_date_deadline ORDER BY c.date, c.id))[1]
+                           AS old_date_deadline,
+                       (array_agg(c.new_date_deadline
+                                  ORDER BY c.date DESC, c.id DESC))[1]
+                           AS new_date_deadline,
+                       (array_agg(c.old_expected_revenue ORDER BY c.date, c.id))[1]
+                           AS old_expected_revenue,
+                       (array_agg(c.new_expected_revenue
+                                  ORDER BY c.date DESC, c.id DESC))[1]
+                           AS new_expected_revenue
+                  FROM crm_lead_value_change c
+                 WHERE c.date >= %(since)s AND c.date < %(until)s
+                 GROUP BY c.lead_id
+            )
+            SELECT p.lead_id, p.old_date_deadline, p.new_date_deadline,
+                   p.old_expected_revenue * r.rate, p.new_expected_revenue * r.rate,
+                   %(slipped)s
+              FROM period p
+              JOIN crm_lead l ON l.id = p.lead_id
+              LEFT JOIN crm_stage s ON s.id = l.stage_id
+              JOIN rates r ON r.company_id = %(company)s
+             WHERE %(leads)s AND %(open)s
+             ORDER BY p.new_expected_revenue * r.rate DESC, p.lead_id
+                """,
+                slipped=slipped_sql("p"),
+                open=compat.open_lead_sql("l", "s"),
+                **params,
+            )
+        )
+        raised, lowered, slipped = [0, 0.0], [0, 0.0], [0, 0.0]
+        slips = []
+        for lead_id, old_day, new_day, old_amount, new_amount, slip in cr.fetchall():
+            difference = float(new_amount - old_amount)
+            if difference > 0:
+                raised[0] += 1
+                raised[1] += difference
+            elif difference < 0:
+                lowered[0] += 1
+                lowered[1] -= difference
+            if slip:
+                slipped[0] += 1
+                slipped[1] += float(new_amount)
+                if len(slips) < LARGEST_SLIPS:
+                    slips.append((lead_id, old_day, new_day, float(new_amount)))
+        leads = self.env["crm.lead"].browse(slip[0] for slip in slips)
+        summary.update(
+            raised=tuple(raised),
+            lowered=tuple(lowered),
+            slipped=tuple(slipped),
+            slips=[(lead, *slip[1:]) for lead, slip in zip(leads, slips, strict=True)],
+        )
+        return summary
+
+    @api.model
+    def _summary_items(self, summary):
+        """The counts and amounts of ``summary`` (``_period_summary``) as
+        short texts in the current language, those that are not zero:
+        "New: 2 (30 000,00 zł)"."""
+        currency = self.env.company.currency_id
+        _ = self.env._
+        items = []
+        for kind, text in (
+            ("new", lambda **values: _("New: %(count)s (%(amount)s)", **values)),
+            ("won", lambda **values: _("Won: %(count)s (%(amount)s)", **values)),
+            ("lost", lambda **values: _("Lost: %(count)s (%(amount)s)", **values)),
+            (
+                "raised",
+                lambda **values: _("Value raised: %(count)s (+%(amount)s)", **values),
+            ),
+            (
+                "lowered",
+                lambda **values: _("Value lowered: %(count)s (−%(amount)s)", **values),
+            ),
+            (
+                "slipped",
+                lambda **values: _(
+                    "Slipped to a later month: %(count)s (%(amount)s)", **values
+                ),
+            ),
+        ):
+            count, amount = summary[kind]
+            if count:
+                items.append(
+                    text(
+                        count=count,
+                        amount=tools.format_amount(self.env, amount, currency),
+                    )
+                )
+        return items

@@ -232,7 +232,8 @@ class SalesFunnelForecastSnapshot(models.Model):
             ),
             "prorated": SQL(
                 """CASE WHEN %s
-                        THEN round((v.expected_revenue * v.probability / 100.0)::numeric, 2)
+                        THEN round((v.expected_revenue * v.probability
+                                    / 100.0)::numeric, 2)
                         ELSE h.prorated_revenue END""",
                 recorded,
             ),
