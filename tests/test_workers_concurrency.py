@@ -27,21 +27,17 @@ mix keeps conflicts frequent (a few per run) but five in a row improbable.
 """
 
 import itertools
-import json
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from datetime import date
 
 import pytest
-from odoo_cli import USER_GROUPS_FIELD, WITHOUT_DEMO, addons_path, run, shell
+from odoo_cli import USER_GROUPS_FIELD, WITHOUT_DEMO, run, shell
+from odoo_server import log_records, post, start_server, stop_server
 
 DB = os.environ.get("SALES_FUNNEL_PL_WORKERS_DB", "sales_funnel_pl_workers")
 LOGIN, PASSWORD = "handlowiec.wspolbiezny", "Wspolbiezne-Haslo-2024!"
@@ -133,24 +129,6 @@ emit({
 })
 """
 
-# `python3 -m odoo`, from a file: the prefork server starts its websocket
-# process as `python3 <sys.argv[0]> gevent ...`, and restarts it in a loop when
-# it dies (it does when sys.argv[0] is odoo/__main__.py, or without gevent's
-# dependencies). No websocket is used here: that process only waits to be killed.
-LAUNCHER = """import signal
-import sys
-
-if sys.argv[1:2] == ["gevent"]:
-    signal.pause()
-from odoo.cli.command import main
-
-main()
-"""
-
-LOG_RECORD = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<pid>\d+) (?P<level>[A-Z]+) "
-    r"(?P<db>\S+) (?P<logger>[\w.]+): (?P<message>.*)$"
-)
 # a served JSON-RPC call: 19.0 logs the model and method after the path
 # ("POST /jsonrpc#crm.lead.write HTTP/1.1"), 18.0 does not
 JSONRPC_SERVED = re.compile(r'"POST /jsonrpc(#[\w.]+)? HTTP/1\.1" 200 ')
@@ -164,24 +142,8 @@ def load_registry():
     yield
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _post(url, payload, timeout=120):
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.load(response)
-
-
 def _rpc(port, service, method, *args):
-    answer = _post(
+    answer = post(
         f"http://127.0.0.1:{port}/jsonrpc",
         {
             "jsonrpc": "2.0",
@@ -194,75 +156,6 @@ def _rpc(port, service, method, *args):
         data = answer["error"].get("data", {})
         raise RuntimeError(f"{data.get('name')}: {data.get('message')}")
     return answer["result"]
-
-
-def _log_records(path):
-    """The server log as (pid, level, logger, message) records, one per entry:
-    a traceback's lines belong to the entry they follow."""
-    records = []
-    for line in path.read_text(errors="replace").splitlines():
-        match = LOG_RECORD.match(line)
-        if match:
-            records.append(
-                [int(match["pid"]), match["level"], match["logger"], match["message"]]
-            )
-        elif records:
-            records[-1][3] += "\n" + line
-    return records
-
-
-def _start_server(log_dir):
-    port = _free_port()
-    logfile = log_dir / "odoo-workers.log"
-    launcher = log_dir / "odoo_server.py"
-    launcher.write_text(LAUNCHER)
-    with (log_dir / "odoo-workers.out").open("w") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(launcher),
-                f"--addons-path={addons_path()}",
-                "-d",
-                DB,
-                f"--db-filter=^{DB}$",
-                "--workers=2",
-                "--max-cron-threads=0",
-                "--http-interface=127.0.0.1",
-                f"--http-port={port}",
-                f"--gevent-port={_free_port()}",
-                "--log-level=info",
-                f"--logfile={logfile}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        assert server.poll() is None, (log_dir / "odoo-workers.out").read_text()[-3000:]
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/web/login", timeout=5
-            ) as page:
-                if page.status == 200:
-                    return server, port, logfile
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "the server did not answer in 60 s"
-        time.sleep(0.5)
-
-
-def _stop_server(server):
-    server.terminate()  # the master stops its workers
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    try:  # anything the server left behind in its session (its own group)
-        os.killpg(server.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _thread_plans(setup):
@@ -317,13 +210,13 @@ def run_result(tmp_path_factory):
         setup = shell(DB, SETUP)
         plans = _thread_plans(setup)
         log_dir = tmp_path_factory.mktemp("workers")
-        server, port, logfile = _start_server(log_dir)
+        server, port, logfile = start_server(log_dir, DB)
         try:
             uid = _rpc(port, "common", "login", DB, LOGIN, PASSWORD)
             assert uid == setup["uid"]
             failures, seconds = _move_concurrently(port, uid, plans)
         finally:
-            _stop_server(server)
+            stop_server(server)
         lead_ids = list(setup["leads"].values())
         result = shell(DB, f"LEAD_IDS = {lead_ids!r}\n{HISTORY}")
         yield {
@@ -332,7 +225,7 @@ def run_result(tmp_path_factory):
             "failures": failures,
             "seconds": seconds,
             "master": server.pid,
-            "log": _log_records(logfile),
+            "log": log_records(logfile),
             "logfile": logfile,
             **result,
         }

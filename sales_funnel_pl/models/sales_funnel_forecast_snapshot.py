@@ -372,10 +372,12 @@ class SalesFunnelForecastSnapshot(models.Model):
         self.invalidate_model()
         return written
 
-    @api.model
     def action_take_snapshot(self):
         """The "Save the forecast" button: today's snapshot of the companies
-        the sales manager works in."""
+        the sales manager works in. A button of the list's header: the web
+        client calls it on the records selected, none here (an empty
+        recordset: ``/web/dataset/call_button`` with ``args=[[]]``), which an
+        ``@api.model`` method would take for an extra argument."""
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(self.env._("Only a sales manager can save the forecast."))
         written = self.sudo()._take_snapshot(

@@ -52,6 +52,7 @@ class SalesFunnelBoard(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
+    @api.readonly
     def get_board_filters(self):
         """The sales teams and salespeople the board's filters offer, and the
         views that open the opportunities of a band or figure.
@@ -65,7 +66,9 @@ class SalesFunnelBoard(models.AbstractModel):
         the board counts the user's own opportunities in it.
 
         Public (the web client calls it through JSON-RPC): every value can
-        be sent through XML-RPC too (no None)."""
+        be sent through XML-RPC too (no None). A read: marked
+        ``@api.readonly``, the call goes to the read replica when Odoo has
+        one (``--db_replica_host``)."""
         self.env["crm.lead"].check_access("read")
         own_only = self._board_own_only()
         teams = self.env["crm.team"].search_read([], ["name"], order="sequence, name")
@@ -89,6 +92,7 @@ class SalesFunnelBoard(models.AbstractModel):
         }
 
     @api.model
+    @api.readonly
     def get_board_data(
         self,
         reading="cohort",
@@ -103,7 +107,10 @@ class SalesFunnelBoard(models.AbstractModel):
         Public (the web client calls it through JSON-RPC): a figure that
         cannot be computed (a conversion from an empty band, a win rate or a
         cycle without a closed sale, a target where none is set) is False,
-        not None, so that XML-RPC can send it too."""
+        not None, so that XML-RPC can send it too. A read: marked
+        ``@api.readonly``, the call goes to the read replica when Odoo has
+        one (``--db_replica_host``); it writes nothing there (see
+        ``_board_bands``)."""
         if reading not in READINGS:
             raise UserError(
                 self.env._("Unknown funnel reading: %(reading)s.", reading=reading)
@@ -292,7 +299,10 @@ class SalesFunnelBoard(models.AbstractModel):
             else SQL("TRUE")
         )
         # a change of the stages' order waiting for the commit is applied
-        # first (see crm.lead._stage_reached_refresh_later)
+        # first (see crm.lead._stage_reached_refresh_later): only in the
+        # transaction that changed it; a request of its own (the web client's,
+        # on the read replica's read-only cursor) has nothing waiting, and
+        # the flushes nothing to write
         self.env["crm.lead"]._stage_reached_refresh_pending()
         self.env["crm.lead"].flush_model()
         self.env["crm.stage"].flush_model()
