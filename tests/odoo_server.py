@@ -396,7 +396,11 @@ def chain_problems(rows, lead, won_stage_id):
         check(
             row["date_leave"] == following["date_enter"], "left when not entered", *pair
         )
-        check(row["date_enter"] <= row["date_leave"], "left before entered", row)
+        check(
+            row["date_leave"] is not None and row["date_enter"] <= row["date_leave"],
+            "not left, or left before entered",
+            row,
+        )
         check(
             following["previous_stage_id"] == row["stage_id"], "previous stage", *pair
         )
@@ -416,6 +420,9 @@ def chain_problems(rows, lead, won_stage_id):
                 "lost or restored in another stage",
                 *pair,
             )
+        if None in (row["date_stage"], following["date_stage"]):
+            problems.append(("no stage date", *pair))
+            continue
         days = (following["date_stage"] - row["date_stage"]).days
         check(days >= 0, "stage dates going backwards", *pair)
         check(row["duration_days"] == days, "days in the stage", *pair)
