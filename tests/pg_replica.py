@@ -1,7 +1,8 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """A private PostgreSQL primary and a hot-standby replica of it, streaming
-its WAL, for the checks in tests/ that run Odoo on a real replica.
+its WAL, for the checks in tests/ that run Odoo on a real replica; or a
+primary alone (``private_cluster``), for a check that restarts PostgreSQL.
 
 Each cluster lives in a temporary folder of its own, on its own port and
 unix socket directory (no TCP: loopback unix sockets only), started as the
@@ -112,6 +113,11 @@ class Cluster:
         self.run.mkdir(parents=True)
 
     @property
+    def options(self):
+        """The server's options: its port, socket directory and settings."""
+        return f"-p {self.port} -k {self.run} {SERVER_OPTIONS}"
+
+    @property
     def host(self):
         """libpq's host for this cluster: its socket directory."""
         return str(self.run)
@@ -127,11 +133,35 @@ class Cluster:
             "-t",
             "120",
             "-o",
-            f"-p {self.port} -k {self.run} {SERVER_OPTIONS}",
+            self.options,
             "start",
             timeout=150,
         )
         self.started = True
+
+    def restart(self, mode="fast"):
+        """``pg_ctl restart -m <mode>``, waiting until it answers again (the
+        load test restarts PostgreSQL under load)."""
+        as_owner(
+            self.bindir / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.log,
+            "-w",
+            "-t",
+            "120",
+            "-m",
+            mode,
+            "-o",
+            self.options,
+            "restart",
+            timeout=150,
+        )
+
+    def odoo_options(self):
+        """Odoo's options that point it at this cluster."""
+        return [f"--db_host={self.host}", f"--db_port={self.port}"]
 
     def stop(self):
         if self.started:
@@ -283,5 +313,17 @@ def replication():
     pair = Replication()
     try:
         yield pair
+    finally:
+        pair.stop()
+
+
+@contextmanager
+def private_cluster():
+    """A primary alone (a cluster of a check's own, which it may restart),
+    stopped and deleted at the end whatever happens."""
+    pair = Replication()
+    try:
+        pair.start_primary()
+        yield pair.primary
     finally:
         pair.stop()
