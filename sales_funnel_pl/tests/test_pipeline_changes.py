@@ -42,6 +42,7 @@ class TestPipelineChanges(SalesFunnelCommon):
     - Ogrodzenie (Jan): created in the period at 10% (60,000), won in March;
     - Zadaszenie (Jan): 25,000 at 80%, won in February;
     - Rampa (Jan): 10,000 at 3% closing in May, pulled in to March;
+    - Kontener (Jan): entered and won at the same moment, never open;
     - an unassigned opportunity (7,000 at 1%), one of the manager's own
       (9,000 at 2%, closing in March), one lost before the period, a lead."""
 
@@ -151,6 +152,9 @@ class TestPipelineChanges(SalesFunnelCommon):
             self.hala.write({"expected_revenue": 110000.40, "probability": 30})
         with freeze_time("2026-03-10 09:00:00"):
             self.ogrodzenie.action_set_won()
+        with freeze_time("2026-03-12 09:00:00"):
+            # entered and won at once (one moment): never in the pipeline
+            create("Kontener", s[5], 5000, "2026-03-12").action_set_won()
         self.env.flush_all()
 
     def _report(self, companies=None, **context):
