@@ -408,12 +408,12 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
         the screen written, the stages and their order, the figures'
         statement, the lines written, then read; 19.0 reads the stages'
         teams, a many2many, apart; a database with a language loaded reads
-        it for the interval's numbers), as many for 30 processes more."""
+        it for the interval's numbers), no more for 30 processes more."""
         small = self._count_read()
         self.assertLessEqual(small, 13)
         with freeze_time(at("01-05")):
             more = self._create_opportunities(30, self.stage_a, name="Więcej")
         self._history((at("02-05"), more, self.stage_c), (at("02-06"), more, "lost"))
-        self.assertEqual(self._count_read(), small)
+        self.assertLessEqual(self._count_read(), small)
         _tuning, lines = self._screen()
         self.assertEqual(lines[self.stage_a].entered_count, 60)
