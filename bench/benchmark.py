@@ -51,6 +51,7 @@ from odoo_cli import (  # noqa: E402  (the tests' helpers, one addons path)
 # the addon's compat module, loaded by its path (plain CRM has no addon)
 COMPAT = REPO / "sales_funnel_pl" / "compat.py"
 SCREENS = REPO / "bench" / "screens.py"
+POPULATE_MODULE = REPO / "bench" / "populate.py"
 
 
 def run_odoo(db, *args, command="server", stdin=None, log_level="warn", log=None):
@@ -142,7 +143,10 @@ def shell(db, code):
 
 
 POPULATE = """
-N = {n}
+import importlib.util
+spec = importlib.util.spec_from_file_location("sales_funnel_pl_populate", {populate!r})
+populate = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(populate)
 env.cr.execute(
     "SELECT id FROM crm_stage WHERE NOT COALESCE(is_won, false) ORDER BY sequence, id"
 )
@@ -155,94 +159,12 @@ users = env["res.users"].create([
       "{groups}": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])]}}
     for i in range(20)
 ])
-field = env["ir.model.fields"]._get("crm.lead", "stage_id")
-partner = env.user.partner_id
-# Ten years of sales: opportunity g was created at a steady pace over the
-# last ten years (ids grow with time, as in a real database). One created
-# more than half a year ago is closed: 3 in 10 won (in the won stage, at
-# 100%), the others lost (archived, at 0%), 30 to 120 days after it was
-# created. A younger one is open in one of the stages (1 in 20 lost).
-env.cr.execute('''
-    INSERT INTO crm_lead (name, type, active, stage_id, team_id, user_id, company_id,
-                          expected_revenue, probability, prorated_revenue, priority,
-                          date_deadline, date_closed, create_date, write_date,
-                          create_uid, write_uid, date_last_stage_update, date_open)
-    SELECT 'Szansa ' || g, 'opportunity', NOT lost,
-           CASE WHEN won THEN %(won_stage)s
-                ELSE (%(stages)s::int[])[1 + g %% array_length(%(stages)s::int[], 1)]
-           END,
-           %(team)s, (%(users)s::int[])[1 + g %% 20], 1,
-           1000 * (1 + g %% 500),
-           CASE WHEN won THEN 100 WHEN lost THEN 0 ELSE 10 END,
-           CASE WHEN won THEN 1000 * (1 + g %% 500) WHEN lost THEN 0
-                ELSE 100 * (1 + g %% 500) END,
-           '0',
-           CASE WHEN g %% 7 = 0 THEN NULL ELSE (created + interval '60 days')::date END,
-           CASE WHEN won OR lost THEN closed END,
-           created, COALESCE(closed, created), 2, 2,
-           CASE WHEN won OR lost THEN closed ELSE created + interval '27 days' END,
-           created
-      FROM (
-        SELECT g, created, closing AND g %% 10 < 3 AS won,
-               (closing AND g %% 10 >= 3) OR (NOT closing AND g %% 20 = 0) AS lost,
-               CASE WHEN closing OR g %% 20 = 0
-                    THEN LEAST(created + (30 + g %% 91) * interval '1 day', now()) END
-                   AS closed
-          FROM (
-            SELECT g, now() - interval '3650 days'
-                      + (g::float / %(n)s) * interval '3650 days' AS created
-              FROM generate_series(1, %(n)s) g
-          ) c,
-          LATERAL (SELECT created < now() - interval '180 days' AS closing) x
-      ) o
-''', {{"n": N, "stages": stage_ids, "won_stage": won_stage, "team": team.id,
-       "users": users.ids}})
-if "won_status" in env["crm.lead"]._fields:
-    # 19.0 stores whether an opportunity is won or lost
-    env.cr.execute(
-        "UPDATE crm_lead SET won_status = CASE WHEN probability = 100 THEN 'won' "
-        "WHEN NOT active THEN 'lost' ELSE 'pending' END"
-    )
-# about ten stage changes per opportunity in its first month, tracked as Odoo
-# tracks them; a won one's last change is its win
-env.cr.execute('''
-    WITH moves AS (
-        -- every fourth move jumps over a stage, as salespeople skip stages
-        SELECT l.id AS lead_id, k,
-               (%(stages)s::int[])[1 + (l.id + k + k / 4)
-                                   %% array_length(%(stages)s::int[], 1)] AS old_stage,
-               CASE WHEN k = 9 AND l.stage_id = %(won_stage)s THEN %(won_stage)s
-                    ELSE (%(stages)s::int[])[1 + (l.id + k + 1 + (k + 1) / 4)
-                                   %% array_length(%(stages)s::int[], 1)] END
-                   AS new_stage,
-               l.create_date + k * interval '3 days' AS date
-          FROM crm_lead l, generate_series(1, 9) k
-    ), msg AS (
-        INSERT INTO mail_message (model, res_id, message_type, date, author_id,
-                                  create_uid, create_date, write_uid, write_date, body)
-        SELECT 'crm.lead', lead_id, 'notification', date, %(partner)s,
-               2, date, 2, date, ''
-          FROM moves ORDER BY lead_id, k
-        RETURNING id, res_id, date
-    )
-    INSERT INTO mail_tracking_value (mail_message_id, field_id, old_value_integer,
-                                     new_value_integer, create_uid, create_date,
-                                     write_uid, write_date)
-    SELECT msg.id, %(field)s, m.old_stage, m.new_stage, 2, msg.date, 2, msg.date
-      FROM msg JOIN moves m ON m.lead_id = msg.res_id AND m.date = msg.date
-''', {{"stages": stage_ids, "won_stage": won_stage, "partner": partner.id,
-       "field": field.id}})
-env.cr.execute("ANALYZE")
-env.cr.commit()
-env.cr.execute(
-    "SELECT count(*), count(*) FILTER (WHERE active AND probability < 100), "
-    "count(*) FILTER (WHERE probability = 100), count(*) FILTER (WHERE NOT active) "
-    "FROM crm_lead"
+# ten years of sales (bench/populate.py)
+counts = populate.populate(
+    env, {n}, [(user.id, team.id) for user in users], stage_ids, won_stage
 )
-leads, open_, won, lost = env.cr.fetchone()
-env.cr.execute("SELECT count(*) FROM mail_tracking_value")
-emit({{"leads": leads, "open": open_, "won": won, "lost": lost,
-       "tracking": env.cr.fetchone()[0], "users": users.ids}})
+env.cr.commit()
+emit(dict(counts, users=users.ids))
 """
 
 MEASURE = """
@@ -433,7 +355,12 @@ def main():
             run_odoo(base, "-i", "crm", *WITHOUT_DEMO, "--stop-after-init")
             t0 = time.perf_counter()
             [populated] = shell(
-                base, POPULATE.format(n=args.leads, groups=USER_GROUPS_FIELD)
+                base,
+                POPULATE.format(
+                    n=args.leads,
+                    groups=USER_GROUPS_FIELD,
+                    populate=str(POPULATE_MODULE),
+                ),
             )
             populated["seconds"] = round(time.perf_counter() - t0)
             populated_file.write_text(json.dumps(populated, indent=2) + "\n")

@@ -1,10 +1,12 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The screens as the web client opens them, for bench/benchmark.py: the
-calls recorded from each series' web client in Chromium when the screen
-opens (its default filters, grouping and context), replayed with the same
-arguments, the dates computed as the client computes them. Each read is
-measured as PostgreSQL is set up (JIT on, its default) and with JIT off."""
+"""The screens as the web client opens them (``screens``): the calls
+recorded from each series' web client in Chromium when the screen opens (its
+default filters, grouping and context), replayed with the same arguments,
+the dates computed as the client computes them. bench/benchmark.py measures
+them in the process (``measure_screens``: each read as PostgreSQL is set up,
+JIT on, its default, and with JIT off); tests/test_replica_streaming.py
+sends them over JSON-RPC to a server reading on a replica."""
 
 import datetime
 
@@ -13,20 +15,23 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 
+try:  # /web/dataset/call_kw's dispatch: odoo.service.model from 19.0 on
+    from odoo.service.model import call_kw
+except ImportError:
+    from odoo.api import call_kw
 
-# one flat list of screens, their calls written as the web client sends them
-def measure_screens(env, compat, measure, user, addon):  # noqa: C901
-    Lead = env["crm.lead"]
-    ODOO_19 = compat.ODOO_19
-    today = fields.Date.context_today(Lead)
-    salesperson = user
-    admin = env.ref("base.user_admin")
 
-    def call(as_user, model, method, *args, **kwargs):
-        lang = "pl_PL" if env["res.lang"]._lang_get("pl_PL") else "en_US"
-        context = dict(env.context, lang=lang, **kwargs.pop("context", {}))
-        records = env[model].with_user(as_user).with_context(context)
-        return getattr(records, method)(*args, **kwargs)
+def screens(call, salesperson, manager, *, odoo_19, today, field_type, addon=True):  # noqa: C901
+    """[(name, open)]: each screen, ``open()`` making its calls in the order
+    the web client makes them, through ``call(user, model, method, *args,
+    **kwargs)`` (``user``: ``salesperson`` or ``manager``, anything with the
+    user's ``id``; ``kwargs``: the method's keyword arguments and the
+    screen's ``context``), which returns the method's result. ``today``: the
+    user's date; ``field_type(model, name)``: the type of a field, None when
+    the series has no such field. Used in the process by measure_screens and
+    over JSON-RPC by tests/test_replica_streaming.py: one list of calls."""
+    ODOO_19 = odoo_19
+    admin = manager
 
     CARD = [
         "stage_id",
@@ -57,6 +62,8 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
         "activity_type_id",
         "is_rotting",
         "rotting_days",
+        "funnel_is_stuck",
+        "funnel_stuck_days_count",
         "user_id",
     ]
     RELATIONAL = {
@@ -71,7 +78,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
     def card_spec():
         spec = {}
         for name in CARD:
-            if name not in Lead._fields or (
+            if field_type("crm.lead", name) is None or (
                 name
                 in (
                     "contact_name",
@@ -216,7 +223,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 if (
                     spec.endswith(":sum")
                     and model != "sales.funnel.stage.report"
-                    and env[model]._fields[spec.split(":")[0]].type == "monetary"
+                    and field_type(model, spec.split(":")[0]) == "monetary"
                 ):
                     aggregates += [
                         "company_currency:array_agg_distinct",
@@ -382,8 +389,6 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
             user_id=False,
         )
 
-    # "Dopasowanie lejka": the menu's server action computes the screen (its
-    # record created with its lines, one SQL statement), then the form reads it
     TUNING_LINE = [
         "has_suggestion",
         "entered_count",
@@ -400,17 +405,13 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
     ]
 
     def tuning(as_user):
-        lang = "pl_PL" if env["res.lang"]._lang_get("pl_PL") else "en_US"
-        action = (
-            env.ref("sales_funnel_pl.crm_stage_tuning_action")
-            .with_user(as_user)
-            .with_context(lang=lang)
-        )
-        result = action.run()
-        env["crm.stage.tuning"].with_user(as_user).with_context(lang=lang).browse(
-            result["res_id"]
-        ).web_read(
-            {
+        action = call(as_user, "crm.stage.tuning", "action_open")
+        call(
+            as_user,
+            "crm.stage.tuning",
+            "web_read",
+            [action["res_id"]],
+            specification={
                 "date_from": {},
                 "date_to": {},
                 "team_id": {"fields": {"display_name": {}}},
@@ -423,36 +424,32 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                         **{name: {} for name in TUNING_LINE},
                     }
                 },
-            }
+            },
         )
 
-    def measure_read(name, func):
-        # a screen's read: as PostgreSQL is set up (JIT on, its default), and
-        # with JIT off, in the same run; a first read fills Odoo's caches
-        # (access rights, rules), as a worker that served a request has them
-        func()
-        env.cr.rollback()
-        measure(name, func)
-        measure(name + " [jit off]", func, setup="SET LOCAL jit = off")
+    found = []
 
-    measure_read(
+    def screen(name, func):
+        found.append((name, func))
+
+    screen(
         "screen: pipeline (my pipeline, a salesperson)",
         lambda: pipeline(
             salesperson,
             ["&", ("type", "=", "opportunity"), ("user_id", "=", salesperson.id)],
         ),
     )
-    measure_read(
+    screen(
         "screen: pipeline (every salesperson, a manager)",
         lambda: pipeline(admin, [("type", "=", "opportunity")]),
     )
-    measure_read(
+    screen(
         "screen: funnel graph",
         lambda: graph(
             admin, "crm.lead", FUNNEL_DOMAIN, ["stage_id"], ["__count"], FUNNEL_CONTEXT
         ),
     )
-    measure_read(
+    screen(
         "screen: funnel pivot",
         lambda: pivot(
             admin,
@@ -464,7 +461,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
         ),
     )
     if addon:
-        measure_read(
+        screen(
             "screen: Prognoza sprzedaży",
             lambda: pivot(
                 admin,
@@ -475,7 +472,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 {"forecast_field": "date"},
             ),
         )
-        measure_read(
+        screen(
             "screen: Prognoza sprzedaży (all time)",
             lambda: pivot(
                 admin,
@@ -486,7 +483,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 {"forecast_field": "date"},
             ),
         )
-        measure_read(
+        screen(
             "screen: Analiza etapów",
             lambda: pivot(
                 admin,
@@ -497,14 +494,14 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 {},
             ),
         )
-        measure_read(
+        screen(
             "screen: Analiza etapów (all time)",
             lambda: pivot(
                 admin, "sales.funnel.stage.report", [], ["stage_id"], STAGE_MEASURES, {}
             ),
         )
-        measure_read("screen: Tempo sprzedaży", lambda: velocity(admin, []))
-        measure_read(
+        screen("screen: Tempo sprzedaży", lambda: velocity(admin, []))
+        screen(
             "screen: Prognoza a wykonanie",
             lambda: pivot(
                 admin,
@@ -515,7 +512,7 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 {"sales_funnel_horizon": 0},
             ),
         )
-        measure_read(
+        screen(
             "screen: Prognoza a wykonanie (all time)",
             lambda: pivot(
                 admin,
@@ -526,23 +523,57 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 {"sales_funnel_horizon": 0},
             ),
         )
-        measure_read("screen: Dopasowanie lejka", lambda: tuning(admin))
-        measure_read(
+        # "Dopasowanie lejka": the menu's server action computes the screen
+        # (its record created with its lines, one SQL statement), then the
+        # form reads it
+        screen("screen: Dopasowanie lejka", lambda: tuning(admin))
+        screen(
             "screen: funnel board (this month)",
             lambda: (
                 call(admin, "sales.funnel.board", "get_board_filters"),
                 board(admin, "cohort", "month"),
             ),
         )
-        measure_read(
+        screen(
             "screen: funnel board (12 months)",
             lambda: board(admin, "cohort", "last_12_months"),
         )
-        measure_read(
+        screen(
             "screen: funnel board (open now)",
             lambda: board(admin, "now", "last_12_months"),
         )
-        measure_read(
+        # "Zmiany w lejku" as its dialog opens it: from the 1st of last month
+        # to today, the whole open pipeline, then one closing month (this one)
+        changes = {
+            "sales_funnel_change_from": str(
+                today.replace(day=1) - relativedelta(months=1)
+            ),
+            "sales_funnel_change_to": str(today),
+            "sales_funnel_change_month": False,
+        }
+        screen(
+            "screen: Zmiany w lejku",
+            lambda: graph(
+                admin,
+                "sales.funnel.change.report",
+                [],
+                ["bar"],
+                ["weighted_amount:sum"],
+                changes,
+            ),
+        )
+        screen(
+            "screen: Zmiany w lejku (a closing month)",
+            lambda: graph(
+                admin,
+                "sales.funnel.change.report",
+                [],
+                ["bar"],
+                ["weighted_amount:sum"],
+                dict(changes, sales_funnel_change_month=str(today.replace(day=1))),
+            ),
+        )
+        screen(
             "screen: funnel board (all time)",
             lambda: board(
                 admin,
@@ -552,3 +583,37 @@ def measure_screens(env, compat, measure, user, addon):  # noqa: C901
                 date_to=str(today),
             ),
         )
+    return found
+
+
+def measure_screens(env, compat, measure, user, addon):
+    """Measure each screen of ``screens`` as ``user`` (a salesperson: their
+    pipeline) and the administrator (every other screen), in the process."""
+
+    def call(as_user, model, method, *args, **kwargs):
+        # as /web/dataset/call_kw calls it: a record method gets the records
+        # of the first argument
+        lang = "pl_PL" if env["res.lang"]._lang_get("pl_PL") else "en_US"
+        kwargs["context"] = dict(env.context, lang=lang, **kwargs.get("context", {}))
+        return call_kw(env[model].with_user(as_user), method, list(args), kwargs)
+
+    def field_type(model, name):
+        field = env[model]._fields.get(name)
+        return field.type if field else None
+
+    for name, func in screens(
+        call,
+        user,
+        env.ref("base.user_admin"),
+        odoo_19=compat.ODOO_19,
+        today=fields.Date.context_today(env["crm.lead"]),
+        field_type=field_type,
+        addon=addon,
+    ):
+        # a screen's read: as PostgreSQL is set up (JIT on, its default), and
+        # with JIT off, in the same run; a first read fills Odoo's caches
+        # (access rights, rules), as a worker that served a request has them
+        func()
+        env.cr.rollback()
+        measure(name, func)
+        measure(name + " [jit off]", func, setup="SET LOCAL jit = off")

@@ -31,11 +31,13 @@
         "report/sales_funnel_report_views.xml",
         "report/sales_funnel_board_views.xml",
         "report/sales_funnel_forecast_won_report_views.xml",
+        "report/sales_funnel_change_report_views.xml",
         "views/sales_funnel_forecast_snapshot_views.xml",
         "views/sales_funnel_target_views.xml",
         "wizard/sales_funnel_target_copy_views.xml",
     ],
     "demo": [
+        "demo/crm_stage_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_history_demo.xml",

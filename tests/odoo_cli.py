@@ -81,15 +81,16 @@ def run(db, *args, command="server", stdin=None, addons=REPO, log=False):
     return result.stderr if log else result.stdout
 
 
-def shell(db, code, addons=REPO):
-    """Run `code` in `odoo shell` on `db`; it prints its result with `emit(value)`."""
+def shell(db, code, addons=REPO, args=()):
+    """Run `code` in `odoo shell` on `db` (with Odoo's options `args`
+    besides); it prints its result with `emit(value)`."""
     script = (
         "import json\n"
         f"def emit(value): print({MARK!r} + json.dumps(value))\n"
         f"{code}\n"
         "env.cr.commit()\n"
     )
-    out = run(db, command="shell", stdin=script, addons=addons)
+    out = run(db, *args, command="shell", stdin=script, addons=addons)
     lines = [line for line in out.splitlines() if line.startswith(MARK)]
     assert len(lines) == 1, out[-3000:]
     return json.loads(lines[0][len(MARK) :])

@@ -27,21 +27,27 @@ mix keeps conflicts frequent (a few per run) but five in a row improbable.
 """
 
 import itertools
-import json
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
-from datetime import date
 
+import psycopg2
 import pytest
-from odoo_cli import USER_GROUPS_FIELD, WITHOUT_DEMO, addons_path, run, shell
+from odoo_cli import USER_GROUPS_FIELD, WITHOUT_DEMO, run, shell
+from odoo_server import (
+    chain_problems,
+    iter_history,
+    load_registry,  # noqa: F401 - Odoo runs in subprocesses: no registry here
+    log_records,
+    post,
+    read_leads,
+    retried_errors,
+    start_server,
+    stop_server,
+)
 
 DB = os.environ.get("SALES_FUNNEL_PL_WORKERS_DB", "sales_funnel_pl_workers")
 LOGIN, PASSWORD = "handlowiec.wspolbiezny", "Wspolbiezne-Haslo-2024!"
@@ -115,73 +121,16 @@ emit({{
 }})
 """
 
-HISTORY = """
-leads = env["crm.lead"].browse(LEAD_IDS)
-emit({
-    "leads": {str(lead.id): [lead.stage_id.id, lead.probability] for lead in leads},
-    "probabilities": {
-        str(stage.id): stage.probability for stage in env["crm.stage"].search([])
-    },
-    "history": [
-        [row.id, row.lead_id.id, row.stage_id.id, row.previous_stage_id.id,
-         row.next_stage_id.id, row.change_type, row.left_change or None,
-         str(row.date_enter), row.date_leave and str(row.date_leave),
-         row.duration_days, row.probability, str(row.date_stage)]
-        for row in env["crm.lead.stage.history"].search(
-            [("lead_id", "in", LEAD_IDS)], order="lead_id, date_enter, id")
-    ],
-})
-"""
+# the stages' probabilities
+PROBABILITIES_SQL = "SELECT id, probability FROM crm_stage"
 
-# `python3 -m odoo`, from a file: the prefork server starts its websocket
-# process as `python3 <sys.argv[0]> gevent ...`, and restarts it in a loop when
-# it dies (it does when sys.argv[0] is odoo/__main__.py, or without gevent's
-# dependencies). No websocket is used here: that process only waits to be killed.
-LAUNCHER = """import signal
-import sys
-
-if sys.argv[1:2] == ["gevent"]:
-    signal.pause()
-from odoo.cli.command import main
-
-main()
-"""
-
-LOG_RECORD = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<pid>\d+) (?P<level>[A-Z]+) "
-    r"(?P<db>\S+) (?P<logger>[\w.]+): (?P<message>.*)$"
-)
 # a served JSON-RPC call: 19.0 logs the model and method after the path
 # ("POST /jsonrpc#crm.lead.write HTTP/1.1"), 18.0 does not
 JSONRPC_SERVED = re.compile(r'"POST /jsonrpc(#[\w.]+)? HTTP/1\.1" 200 ')
-RETRIED = ("could not serialize access", "deadlock detected", "could not obtain lock")
-
-
-@pytest.fixture(scope="session")
-def load_registry():
-    """Replaces pytest-odoo's fixture of that name for this module: Odoo runs
-    in subprocesses here, so no registry (nor --odoo-database) is needed."""
-    yield
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _post(url, payload, timeout=120):
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.load(response)
 
 
 def _rpc(port, service, method, *args):
-    answer = _post(
+    answer = post(
         f"http://127.0.0.1:{port}/jsonrpc",
         {
             "jsonrpc": "2.0",
@@ -194,75 +143,6 @@ def _rpc(port, service, method, *args):
         data = answer["error"].get("data", {})
         raise RuntimeError(f"{data.get('name')}: {data.get('message')}")
     return answer["result"]
-
-
-def _log_records(path):
-    """The server log as (pid, level, logger, message) records, one per entry:
-    a traceback's lines belong to the entry they follow."""
-    records = []
-    for line in path.read_text(errors="replace").splitlines():
-        match = LOG_RECORD.match(line)
-        if match:
-            records.append(
-                [int(match["pid"]), match["level"], match["logger"], match["message"]]
-            )
-        elif records:
-            records[-1][3] += "\n" + line
-    return records
-
-
-def _start_server(log_dir):
-    port = _free_port()
-    logfile = log_dir / "odoo-workers.log"
-    launcher = log_dir / "odoo_server.py"
-    launcher.write_text(LAUNCHER)
-    with (log_dir / "odoo-workers.out").open("w") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(launcher),
-                f"--addons-path={addons_path()}",
-                "-d",
-                DB,
-                f"--db-filter=^{DB}$",
-                "--workers=2",
-                "--max-cron-threads=0",
-                "--http-interface=127.0.0.1",
-                f"--http-port={port}",
-                f"--gevent-port={_free_port()}",
-                "--log-level=info",
-                f"--logfile={logfile}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        assert server.poll() is None, (log_dir / "odoo-workers.out").read_text()[-3000:]
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/web/login", timeout=5
-            ) as page:
-                if page.status == 200:
-                    return server, port, logfile
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "the server did not answer in 60 s"
-        time.sleep(0.5)
-
-
-def _stop_server(server):
-    server.terminate()  # the master stops its workers
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    try:  # anything the server left behind in its session (its own group)
-        os.killpg(server.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _thread_plans(setup):
@@ -317,37 +197,46 @@ def run_result(tmp_path_factory):
         setup = shell(DB, SETUP)
         plans = _thread_plans(setup)
         log_dir = tmp_path_factory.mktemp("workers")
-        server, port, logfile = _start_server(log_dir)
+        server, port, logfile = start_server(log_dir, DB)
         try:
             uid = _rpc(port, "common", "login", DB, LOGIN, PASSWORD)
             assert uid == setup["uid"]
             failures, seconds = _move_concurrently(port, uid, plans)
         finally:
-            _stop_server(server)
+            stop_server(server)
         lead_ids = list(setup["leads"].values())
-        result = shell(DB, f"LEAD_IDS = {lead_ids!r}\n{HISTORY}")
+        cnx = psycopg2.connect(dbname=DB)
+        try:
+            history = dict(iter_history(cnx, lead_ids))
+            leads = read_leads(cnx, lead_ids)
+            with cnx.cursor() as cr:
+                cr.execute(PROBABILITIES_SQL)
+                probabilities = dict(cr.fetchall())
+        finally:
+            cnx.close()
         yield {
             "setup": setup,
             "plans": plans,
             "failures": failures,
             "seconds": seconds,
             "master": server.pid,
-            "log": _log_records(logfile),
+            "log": log_records(logfile),
             "logfile": logfile,
-            **result,
+            "history": history,
+            "leads": leads,
+            "probabilities": probabilities,
         }
     finally:
         subprocess.run(["dropdb", "--if-exists", "--force", DB], check=True)
 
 
 def _rows(run_result, name):
-    lead_id = run_result["setup"]["leads"][name]
-    return [row for row in run_result["history"] if row[1] == lead_id]
+    return run_result["history"][run_result["setup"]["leads"][name]]
 
 
 def _stage_numbers(run_result, rows):
     number = {stage_id: int(n) for n, stage_id in run_result["setup"]["stages"].items()}
-    return [number[row[2]] for row in rows]
+    return [number[row["stage_id"]] for row in rows]
 
 
 def test_every_call_succeeds_on_both_workers(run_result):
@@ -369,31 +258,15 @@ def test_every_call_succeeds_on_both_workers(run_result):
 
 
 def test_no_error_but_retried_serialization_failures(run_result):
-    errors = [
-        record for record in run_result["log"] if record[1] in ("ERROR", "CRITICAL")
-    ]
-    retried = [
-        record
-        for record in errors
-        if record[2] == "odoo.sql_db"
-        and record[3].startswith("bad query")
-        and any(reason in record[3] for reason in RETRIED)
-    ]
-    retries = [
-        message
-        for _pid, _level, logger, message in run_result["log"]
-        if logger == "odoo.service.model" and "tries left, try again" in message
-    ]
+    log = retried_errors(run_result["log"])
     print(
-        f"\nconcurrency errors retried by Odoo: {len(retries)} "
-        f"{dict(Counter(message.split(',')[0] for message in retries))}"
+        f"\nconcurrency errors retried by Odoo: {len(log['retries'])} "
+        f"{dict(Counter(record[3].split(',')[0] for record in log['retries']))}"
     )
-    assert [record for record in errors if record not in retried] == []
+    assert log["errors"] == []
     # each failed query was retried, and no request ran out of tries
-    assert len(retries) == len(retried)
-    assert not [
-        record for record in run_result["log"] if "maximum number of tries" in record[3]
-    ]
+    assert len(log["retries"]) == len(log["retried"])
+    assert log["out_of_tries"] == []
 
 
 def test_every_history_is_one_chain(run_result):
@@ -401,46 +274,12 @@ def test_every_history_is_one_chain(run_result):
     won = run_result["setup"]["stages"][str(WON)]
     for name, lead_id in run_result["setup"]["leads"].items():
         rows = _rows(run_result, name)
-        assert [row[0] for row in rows] == sorted(row[0] for row in rows), name
-        first, last = rows[0], rows[-1]
-        assert first[5] == "create" and first[3] is False, name
-        for row, following in itertools.pairwise(rows):
-            (
-                _id,
-                _lead,
-                stage,
-                _prev,
-                next_stage,
-                _kind,
-                left,
-                enter,
-                leave,
-                days,
-                _p,
-                day,
-            ) = row
-            assert leave == following[7], (name, row, following)
-            assert enter <= leave, (name, row, following)
-            assert stage != following[2], (name, row, following)
-            assert following[3] == stage and next_stage == following[2], (
-                name,
-                row,
-                following,
-            )
-            assert (
-                left == following[5] == ("won" if following[2] == won else "stage")
-            ), name
-            # days in the stage: from its stage date to the next stage's
-            stage_days = (
-                date.fromisoformat(following[11]) - date.fromisoformat(day)
-            ).days
-            assert days == stage_days, (name, row)
-        assert last[8] is False and last[4] is False and last[6] is None, (name, last)
-        assert sum(1 for row in rows if row[8] is False) == 1, name
-        assert last[2] == leads[str(lead_id)][0], name
+        assert chain_problems(rows, leads[lead_id], won) == [], name
+        # only stage changes and wins here: each row at its stage's probability
+        assert {row["change_type"] for row in rows[1:]} <= {"stage", "won"}, name
         for row in rows:
-            assert row[10] == probability[str(row[2])], (name, row)
-        assert leads[str(lead_id)][1] == probability[str(last[2])], name
+            assert row["probability"] == probability[row["stage_id"]], (name, row)
+        assert leads[lead_id]["probability"] == probability[rows[-1]["stage_id"]], name
 
 
 def test_each_thread_changes_are_all_logged_in_order(run_result):

@@ -52,6 +52,7 @@ class SalesFunnelBoard(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
+    @api.readonly
     def get_board_filters(self):
         """The sales teams and salespeople the board's filters offer, and the
         views that open the opportunities of a band or figure.
@@ -65,7 +66,9 @@ class SalesFunnelBoard(models.AbstractModel):
         the board counts the user's own opportunities in it.
 
         Public (the web client calls it through JSON-RPC): every value can
-        be sent through XML-RPC too (no None)."""
+        be sent through XML-RPC too (no None). A read: marked
+        ``@api.readonly``, the call goes to the read replica when Odoo has
+        one (``--db_replica_host``)."""
         self.env["crm.lead"].check_access("read")
         own_only = self._board_own_only()
         teams = self.env["crm.team"].search_read([], ["name"], order="sequence, name")
@@ -89,6 +92,7 @@ class SalesFunnelBoard(models.AbstractModel):
         }
 
     @api.model
+    @api.readonly
     def get_board_data(
         self,
         reading="cohort",
@@ -103,7 +107,10 @@ class SalesFunnelBoard(models.AbstractModel):
         Public (the web client calls it through JSON-RPC): a figure that
         cannot be computed (a conversion from an empty band, a win rate or a
         cycle without a closed sale, a target where none is set) is False,
-        not None, so that XML-RPC can send it too."""
+        not None, so that XML-RPC can send it too. A read: marked
+        ``@api.readonly``, the call goes to the read replica when Odoo has
+        one (``--db_replica_host``); it writes nothing there (see
+        ``_board_bands``)."""
         if reading not in READINGS:
             raise UserError(
                 self.env._("Unknown funnel reading: %(reading)s.", reading=reading)
@@ -292,7 +299,10 @@ class SalesFunnelBoard(models.AbstractModel):
             else SQL("TRUE")
         )
         # a change of the stages' order waiting for the commit is applied
-        # first (see crm.lead._stage_reached_refresh_later)
+        # first (see crm.lead._stage_reached_refresh_later): only in the
+        # transaction that changed it; a request of its own (the web client's,
+        # on the read replica's read-only cursor) has nothing waiting, and
+        # the flushes nothing to write
         self.env["crm.lead"]._stage_reached_refresh_pending()
         self.env["crm.lead"].flush_model()
         self.env["crm.stage"].flush_model()
@@ -407,7 +417,8 @@ class SalesFunnelBoard(models.AbstractModel):
     def _board_headline(self, base, date_from, date_to, team_id=False, user_id=False):
         """The headline figures, each with the domain of its opportunities
         (the target: of the target rows of "Prognoza a wykonanie" it sums):
-        one query."""
+        one query, and one of the stages' numbers of days for the stuck
+        opportunities' domain."""
         today = fields.Date.context_today(self)
         targets, target_domain = self._board_targets_sql(
             date_from, date_to, team_id, user_id
@@ -416,6 +427,9 @@ class SalesFunnelBoard(models.AbstractModel):
             ("date_process_end", ">=", date_from),
             ("date_process_end", "<=", date_to),
         ]
+        stuck_domain = (
+            base + compat.open_lead_domain() + [("funnel_is_stuck", "=", True)]
+        )
         # The open opportunities and those whose process ended in the
         # period, each read by its own domain (the lists the figures open),
         # never every opportunity of ten years: indexes find both (the open
@@ -424,9 +438,9 @@ class SalesFunnelBoard(models.AbstractModel):
             SQL(
                 """
             WITH %(rates)s, open_leads AS (%(open)s), ended AS (%(ended)s),
-            targets AS (%(targets)s)
+            stuck AS (%(stuck)s), targets AS (%(targets)s)
             SELECT (SELECT amount FROM targets), (SELECT n FROM targets),
-                   (SELECT due FROM targets), o.*, e.*, a.*
+                   (SELECT due FROM targets), o.*, e.*, a.*, st.*
               FROM (SELECT count(*) FILTER (WHERE is_open),
                            COALESCE(sum(expected) FILTER (WHERE is_open), 0),
                            COALESCE(sum(prorated) FILTER (WHERE is_open), 0)
@@ -440,13 +454,18 @@ class SalesFunnelBoard(models.AbstractModel):
                    (SELECT count(*) FILTER (WHERE is_open
                                               AND next_action_date < %(today)s),
                            count(*) FILTER (WHERE is_open AND next_action_date IS NULL)
-                      FROM open_leads) a(overdue, missing)
+                      FROM open_leads) a(overdue, missing),
+                   (SELECT count(*), COALESCE(sum(expected), 0)
+                      FROM stuck) st(stuck, stuck_expected)
             """,
                 rates=sql.currency_rates_sql(self.env),
                 open=self._board_leads_sql(base + compat.open_lead_domain()),
                 ended=self._board_leads_sql(
                     base + [("active", "in", [True, False])] + closed
                 ),
+                # the stuck ones: the open opportunities of the filter "Utknęła
+                # w etapie" (crm.lead._funnel_stuck_domain), the list it opens
+                stuck=self._board_leads_sql(stuck_domain),
                 targets=targets,
                 today=today,
             )
@@ -464,6 +483,8 @@ class SalesFunnelBoard(models.AbstractModel):
             cycle,
             overdue_count,
             missing_count,
+            stuck_count,
+            stuck_expected,
         ) = self.env.cr.fetchone()
         currency = self.env.company.currency_id
         open_domain = base + compat.open_lead_domain()
@@ -506,6 +527,11 @@ class SalesFunnelBoard(models.AbstractModel):
             "no_action": {
                 "count": missing_count,
                 "domain": open_domain + [("next_action_date", "=", False)],
+            },
+            "stuck": {
+                "count": stuck_count,
+                "expected_revenue": currency.round(float(stuck_expected)),
+                "domain": stuck_domain,
             },
             "target": {
                 "value": (

@@ -181,6 +181,16 @@ class CrmStageTuning(models.TransientModel):
             "target": "current",
         }
 
+    def web_read(self, specification):
+        """The form's read of the screen goes where the menu's action created
+        it, to the primary database: on a read replica (``--db_replica_host``,
+        where Odoo sends the reads marked ``@api.readonly``) the record may
+        not be there yet."""
+        return super().web_read(specification)
+
+    # not @api.readonly, unlike Odoo's own web_read
+    web_read._readonly = False
+
     def action_apply_all(self):
         """Write every suggested probability (the lines with enough data
         whose suggestion differs from the stage's %), one write per distinct
