@@ -142,7 +142,7 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
         tuning, lines = self._screen()
         self.assertEqual(tuning.date_from, date(2025, 7, 1))
         self.assertEqual(tuning.date_to, date(2026, 6, 30))
-        self.assertEqual(tuning.line_ids.stage_id, self.funnel)
+        self.assertEqual([line.stage_id for line in tuning.line_ids], list(self.funnel))
 
     def test_known_win_rate_and_interval(self):
         """A: every process of the period entered it, 10 of 30 won; the
@@ -346,19 +346,20 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
         )
 
     def test_apply_one_stage(self):
-        """Applying B's suggestion writes its % only; its open
-        opportunities keep theirs unless asked."""
+        """Applying C's suggestion writes its % only; the open
+        opportunities standing in C keep theirs unless asked."""
         _tuning, lines = self._screen()
+        stage_b_probability = self.stage_b.probability
         stage_c_probability = self.stage_c.probability
-        lines[self.stage_b].action_apply_probability()
-        self.assertEqual(self.stage_b.probability, 29.41)
-        self.assertEqual(self.stage_c.probability, stage_c_probability)
-        self.assertEqual(set(self.open.mapped("probability")), {stage_c_probability})
-        # the open ones stand in C: re-applied when asked
-        _tuning, lines = self._screen(reapply_open=True)
         lines[self.stage_c].action_apply_probability()
         self.assertEqual(self.stage_c.probability, 62.5)
+        self.assertEqual(self.stage_b.probability, stage_b_probability)
+        self.assertEqual(set(self.open.mapped("probability")), {stage_c_probability})
+        # asked: re-applied to them, with the stage form's re-apply
+        _tuning, lines = self._screen(reapply_open=True)
+        result = lines[self.stage_c].action_apply_probability()
         self.assertEqual(set(self.open.mapped("probability")), {62.5})
+        self.assertIn(": 2.", result["params"]["message"])
 
     def test_apply_all(self):
         """Every stage with a suggestion that differs gets it (A, B, C and
@@ -403,15 +404,16 @@ class TestFunnelTuning(SalesFunnelCompaniesCommon):
         return self.env.cr.sql_log_count - before
 
     def test_read_query_count(self):
-        """The screen's read: 11 queries (the user and the company, the screen
-        written, the stages and their order, the figures' statement, the
-        lines written, then read; 19.0 reads the stages' teams, a
-        many2many, apart), as many for 30 processes more."""
-        queries = 12 if compat.ODOO_19 else 11
-        self.assertEqual(self._count_read(), queries)
+        """The screen's read: at most 13 queries (the user and the company,
+        the screen written, the stages and their order, the figures'
+        statement, the lines written, then read; 19.0 reads the stages'
+        teams, a many2many, apart; a database with a language loaded reads
+        it for the interval's numbers), no more for 30 processes more."""
+        small = self._count_read()
+        self.assertLessEqual(small, 13)
         with freeze_time(at("01-05")):
             more = self._create_opportunities(30, self.stage_a, name="Więcej")
         self._history((at("02-05"), more, self.stage_c), (at("02-06"), more, "lost"))
-        self.assertEqual(self._count_read(), queries)
+        self.assertLessEqual(self._count_read(), small)
         _tuning, lines = self._screen()
         self.assertEqual(lines[self.stage_a].entered_count, 60)

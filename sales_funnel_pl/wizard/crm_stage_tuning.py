@@ -105,7 +105,7 @@ class CrmStageTuning(models.TransientModel):
     min_sample = fields.Integer(
         string="Minimum Sample", compute="_compute_settings", readonly=True
     )
-    archive_skip_rate = fields.Float(
+    archive_skip_rate = fields.Integer(
         string="Archive Suggestion from (%)",
         compute="_compute_settings",
         readonly=True,
@@ -139,10 +139,13 @@ class CrmStageTuning(models.TransientModel):
         except ValueError:
             min_sample = MIN_SAMPLE_DEFAULT
         try:
-            rate = float(params.get_param(ARCHIVE_SKIP_PARAM, ARCHIVE_SKIP_DEFAULT))
+            rate = int(params.get_param(ARCHIVE_SKIP_PARAM, ARCHIVE_SKIP_DEFAULT))
         except ValueError:
             rate = ARCHIVE_SKIP_DEFAULT
         return max(min_sample, 1), rate
+
+    def _compute_display_name(self):
+        self.display_name = self.env._("Funnel Tuning")
 
     def _compute_settings(self):
         min_sample, rate = self._settings()
