@@ -353,11 +353,22 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         field names alone)."""
         leads = self.lead_a | self.lead_b
         self._count(self.lead_c, {"description": "Hala"})
+        # and nothing read for it: the values before are not even looked at
+        read = []
+        values = CrmLeadValueChange._values
+        self.patch(
+            CrmLeadValueChange,
+            "_values",
+            lambda model, records: read.append(records.ids) or values(model, records),
+        )
         with_recording = self._count(leads, {"description": "Hala stalowa"})
+        self.assertEqual(read, [])
+        self._count(leads, {"expected_revenue": 30000})
+        self.assertEqual(read, [leads.ids, leads.ids])
         self.patch(CrmLeadValueChange, "_watched", lambda *args: False)
         without = self._count(leads, {"description": "Hala magazynowa"})
         self.assertEqual(with_recording, without)
-        self.assertFalse(self._changes(leads))
+        self.assertEqual(len(self._changes(leads)), 2)
 
     def test_queries_constant(self):
         """Recording costs the same number of queries for 1 and for 50
