@@ -5,6 +5,8 @@ import logging
 from odoo import Command
 from odoo.tools import SQL
 
+from .models.crm_lead_value_change import RECORDING_START_PARAM
+
 _logger = logging.getLogger(__name__)
 
 
@@ -69,6 +71,11 @@ def uninstall_hook(env):
     env.cr.execute("DELETE FROM crm_lead_stage_history")
     # the saved forecasts too (their stage_id is ondelete restrict as well)
     env.cr.execute("DELETE FROM sales_funnel_forecast_snapshot")
+    # the start of the recording of value changes goes with their table
+    env.cr.execute(
+        "DELETE FROM ir_config_parameter WHERE key = %s",
+        [RECORDING_START_PARAM],
+    )
     # the trigger keeping the history's company would outlive its tables
     env.cr.execute(
         """DROP TRIGGER IF EXISTS sales_funnel_pl_history_company ON crm_lead;

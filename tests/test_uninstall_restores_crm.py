@@ -34,7 +34,19 @@ env.cr.execute(
     "SELECT id, requirements FROM crm_stage WHERE id = ANY(%s)", [STAGE_IDS]
 )
 requirements = {str(stage_id): value for stage_id, value in env.cr.fetchall()}
+env.cr.execute("SELECT to_regclass('crm_lead_value_change') IS NOT NULL")
+[changes_table] = env.cr.fetchone()
+changes = None
+if changes_table:
+    env.cr.execute("SELECT count(*) FROM crm_lead_value_change")
+    [changes] = env.cr.fetchone()
 emit({
+    "value_changes": changes,
+    "recording_since": bool(
+        env["ir.config_parameter"].sudo().get_param(
+            "sales_funnel_pl.value_changes_since"
+        )
+    ),
     "menu_groups": sorted(groups.get_external_id().values()),
     "column_type": column_type,
     "requirements": requirements,
@@ -67,9 +79,11 @@ USE = """
 admin = env.ref("base.user_admin")
 Stage = env["crm.stage"].with_user(admin).with_context(lang="pl_PL")
 meeting = env.ref("sales_funnel_pl.stage_04")
-env["crm.lead"].with_user(admin).create(
+lead = env["crm.lead"].with_user(admin).create(
     {"name": "Modernizacja hali", "type": "opportunity", "stage_id": meeting.id}
 )
+# a change of its revenue, recorded (crm.lead.value.change)
+lead.expected_revenue = 25000
 Stage.browse(OWN_STAGE).requirements = "Klient widział demo i przyjął ofertę."
 emit(meeting.id)
 """
@@ -138,3 +152,24 @@ def test_uninstall_keeps_stage_descriptions_in_polish(database):
         own: "Klient widział demo i przyjął ofertę.",
         meeting: "Pierwsze spotkanie z Prospektem.",
     }
+
+
+def test_uninstall_drops_the_value_changes(database):
+    """The recorded value changes (a row while installed) go with the
+    addon: their table and the start of the recording; crm's opportunity
+    stays."""
+    assert (
+        database["before"]["value_changes"],
+        database["before"]["recording_since"],
+    ) == (
+        None,
+        False,
+    )
+    assert (
+        database["installed"]["value_changes"],
+        database["installed"]["recording_since"],
+    ) == (1, True)
+    assert (
+        database["uninstalled"]["value_changes"],
+        database["uninstalled"]["recording_since"],
+    ) == (None, False)

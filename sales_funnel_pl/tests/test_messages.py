@@ -452,7 +452,8 @@ class TestPipelineChangesMessages(SalesFunnelCommon, MockEmail):
 
     def _slips(self):
         """Six opportunities of Jan entered on 1 June, due in June, slipped
-        to July in the week of 8 June, worth 1,000 to 6,000; another one
+        to July in the week of 8 June (the smallest at its first minutes in
+        Warsaw, still 7 June in UTC), worth 1,000 to 6,000; another one
         slipped on Sunday 7 June at 23:30 in Warsaw (the week before), one
         pulled in from July to June, one won. Returns the six, largest
         first."""
@@ -474,8 +475,11 @@ class TestPipelineChangesMessages(SalesFunnelCommon, MockEmail):
             won = self._create_opportunity("Brama", self.stage_order, 7000)
         with freeze_time("2026-06-07 21:30:00"):
             before.write({"date_deadline": date(2026, 8, 31)})
+        with freeze_time("2026-06-07 22:30:00"):
+            # 00:30 on Monday 8 June in Warsaw: in the week
+            leads[5].write({"date_deadline": date(2026, 7, 10)})
         with freeze_time("2026-06-09 10:00:00"):
-            leads.write({"date_deadline": date(2026, 7, 10)})
+            leads[:5].write({"date_deadline": date(2026, 7, 10)})
             pulled.write({"date_deadline": date(2026, 6, 25)})
             won.action_set_won()
         return leads

@@ -291,6 +291,47 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
             self.env["crm.lead.value.change"].sudo().search([("lead_id", "=", tail.id)])
         )
 
+    def test_scoring_cron(self):
+        """Outside the funnel, crm's nightly scoring moves a probability that
+        followed the automated one: recorded as a change of its own, by
+        whoever runs the scheduled action."""
+        with freeze_time("2026-03-02 08:00:00"):
+            lead = self._create_opportunity(
+                "Serwis wózków",
+                self.other_stages[0],
+                9000,
+                date(2026, 4, 30),
+                user=self.user_salesman_utc,
+                user_id=self.user_salesman_utc.id,
+                team_id=self.team_other.id,
+            ).with_env(self.env)
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE crm_lead SET probability = 12.5, automated_probability = 12.5
+                WHERE id = %s""",
+            [lead.id],
+        )
+        lead.invalidate_recordset()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm.pls_start_date", "2000-01-01"
+        )
+        with freeze_time("2026-03-10 03:00:00"):
+            self.env["crm.lead"]._cron_update_automated_probabilities()
+        lead.invalidate_recordset()
+        self.assertNotEqual(lead.probability, 12.5)
+        self._assert_changes(
+            lead,
+            [
+                (
+                    lead,
+                    datetime(2026, 3, 10, 3, 0),
+                    (date(2026, 4, 30), 9000.0, 12.5),
+                    (date(2026, 4, 30), 9000.0, lead.probability),
+                    self.env.user,
+                )
+            ],
+        )
+
     # ------------------------------------------------------------
     # QUERIES
     # ------------------------------------------------------------
@@ -312,11 +353,22 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         field names alone)."""
         leads = self.lead_a | self.lead_b
         self._count(self.lead_c, {"description": "Hala"})
+        # and nothing read for it: the values before are not even looked at
+        read = []
+        values = CrmLeadValueChange._values
+        self.patch(
+            CrmLeadValueChange,
+            "_values",
+            lambda model, records: read.append(records.ids) or values(model, records),
+        )
         with_recording = self._count(leads, {"description": "Hala stalowa"})
+        self.assertEqual(read, [])
+        self._count(leads, {"expected_revenue": 30000})
+        self.assertEqual(read, [leads.ids, leads.ids])
         self.patch(CrmLeadValueChange, "_watched", lambda *args: False)
         without = self._count(leads, {"description": "Hala magazynowa"})
         self.assertEqual(with_recording, without)
-        self.assertFalse(self._changes(leads))
+        self.assertEqual(len(self._changes(leads)), 2)
 
     def test_queries_constant(self):
         """Recording costs the same number of queries for 1 and for 50
