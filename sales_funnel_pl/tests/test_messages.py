@@ -264,7 +264,10 @@ class TestMessages(HttpCase, SalesFunnelCommon, MockEmail):
         self.assertEqual(
             preview,
             "Zaległe następne działania Drukarnia Wisła: Telefon do prezesa (%s) "
-            "Otwarte szanse bez następnego działania Stalprofil / ERP: Zamówienie"
+            "Otwarte szanse bez następnego działania Stalprofil / ERP: Zamówienie "
+            # the pipeline's changes since the previous reminder (a day ago:
+            # the scheduled action never ran): the opportunity created today
+            "Twój lejek od poprzedniego przypomnienia: Nowe: 1 ($ 10000,00)."
             % (self._today() - timedelta(days=3)).strftime("%d.%m.%Y"),
         )
         # its links open the opportunities, from the inbox's e-mail copy too
