@@ -15,6 +15,11 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 
+try:  # /web/dataset/call_kw's dispatch: odoo.service.model from 19.0 on
+    from odoo.service.model import call_kw
+except ImportError:
+    from odoo.api import call_kw
+
 
 def screens(call, salesperson, manager, *, odoo_19, today, field_type, addon=True):  # noqa: C901
     """[(name, open)]: each screen, ``open()`` making its calls in the order
@@ -57,6 +62,8 @@ def screens(call, salesperson, manager, *, odoo_19, today, field_type, addon=Tru
         "activity_type_id",
         "is_rotting",
         "rotting_days",
+        "funnel_is_stuck",
+        "funnel_stuck_days_count",
         "user_id",
     ]
     RELATIONAL = {
@@ -382,6 +389,44 @@ def screens(call, salesperson, manager, *, odoo_19, today, field_type, addon=Tru
             user_id=False,
         )
 
+    TUNING_LINE = [
+        "has_suggestion",
+        "entered_count",
+        "skipped_count",
+        "skip_rate",
+        "won_count",
+        "win_rate",
+        "win_rate_interval",
+        "probability",
+        "suggested_probability",
+        "median_days",
+        "p75_days",
+        "note",
+    ]
+
+    def tuning(as_user):
+        action = call(as_user, "crm.stage.tuning", "action_open")
+        call(
+            as_user,
+            "crm.stage.tuning",
+            "web_read",
+            [action["res_id"]],
+            specification={
+                "date_from": {},
+                "date_to": {},
+                "team_id": {"fields": {"display_name": {}}},
+                "reapply_open": {},
+                "min_sample": {},
+                "archive_skip_rate": {},
+                "line_ids": {
+                    "fields": {
+                        "stage_id": {"fields": {"display_name": {}}},
+                        **{name: {} for name in TUNING_LINE},
+                    }
+                },
+            },
+        )
+
     found = []
 
     def screen(name, func):
@@ -478,6 +523,10 @@ def screens(call, salesperson, manager, *, odoo_19, today, field_type, addon=Tru
                 {"sales_funnel_horizon": 0},
             ),
         )
+        # "Dopasowanie lejka": the menu's server action computes the screen
+        # (its record created with its lines, one SQL statement), then the
+        # form reads it
+        screen("screen: Dopasowanie lejka", lambda: tuning(admin))
         screen(
             "screen: funnel board (this month)",
             lambda: (
@@ -492,6 +541,37 @@ def screens(call, salesperson, manager, *, odoo_19, today, field_type, addon=Tru
         screen(
             "screen: funnel board (open now)",
             lambda: board(admin, "now", "last_12_months"),
+        )
+        # "Zmiany w lejku" as its dialog opens it: from the 1st of last month
+        # to today, the whole open pipeline, then one closing month (this one)
+        changes = {
+            "sales_funnel_change_from": str(
+                today.replace(day=1) - relativedelta(months=1)
+            ),
+            "sales_funnel_change_to": str(today),
+            "sales_funnel_change_month": False,
+        }
+        screen(
+            "screen: Zmiany w lejku",
+            lambda: graph(
+                admin,
+                "sales.funnel.change.report",
+                [],
+                ["bar"],
+                ["weighted_amount:sum"],
+                changes,
+            ),
+        )
+        screen(
+            "screen: Zmiany w lejku (a closing month)",
+            lambda: graph(
+                admin,
+                "sales.funnel.change.report",
+                [],
+                ["bar"],
+                ["weighted_amount:sum"],
+                dict(changes, sales_funnel_change_month=str(today.replace(day=1))),
+            ),
         )
         screen(
             "screen: funnel board (all time)",
@@ -511,10 +591,11 @@ def measure_screens(env, compat, measure, user, addon):
     pipeline) and the administrator (every other screen), in the process."""
 
     def call(as_user, model, method, *args, **kwargs):
+        # as /web/dataset/call_kw calls it: a record method gets the records
+        # of the first argument
         lang = "pl_PL" if env["res.lang"]._lang_get("pl_PL") else "en_US"
-        context = dict(env.context, lang=lang, **kwargs.pop("context", {}))
-        records = env[model].with_user(as_user).with_context(context)
-        return getattr(records, method)(*args, **kwargs)
+        kwargs["context"] = dict(env.context, lang=lang, **kwargs.get("context", {}))
+        return call_kw(env[model].with_user(as_user), method, list(args), kwargs)
 
     def field_type(model, name):
         field = env[model]._fields.get(name)

@@ -13,7 +13,9 @@ pipeline, the funnel's graph and pivot, the four reports, the funnel board)
 answers, and each ran on the replica: both clusters load pg_stat_statements,
 its counters are reset before each screen, and afterwards the replica holds
 the screen's statements (on each table it reads) while the primary ran none
-touching an opportunity, a stage or a report. The server log holds no error
+touching an opportunity, a stage or a report ("Dopasowanie lejka", which its
+menu computes and saves, the other way round: all on the primary). The server
+log holds no error
 and no read Odoo had to retry on the primary ("retrying with a read/write
 cursor": a read that wrote).
 
@@ -83,6 +85,12 @@ emit({
     "partner_root": env.ref("base.partner_root").id,
 })
 """
+
+# "Dopasowanie lejka": its menu (sales managers only) creates the screen's
+# record, computed, and the form reads it where it was created, on the
+# primary (crm.stage.tuning.web_read is not marked @api.readonly)
+ON_PRIMARY = {"screen: Dopasowanie lejka"}
+MANAGERS_ONLY = {"screen: Dopasowanie lejka"}
 
 # a statement reading or writing the funnel's data (opportunities, stages,
 # their history, the addon's reports and tables): none may run on the
@@ -176,6 +184,7 @@ class Replica:
                 today=datetime.datetime.now(ZoneInfo("Europe/Warsaw")).date(),
                 field_type=self.field_type,
             )
+            if session is self.manager or name not in MANAGERS_ONLY
         ]
 
     def every_screen(self):
@@ -261,9 +270,21 @@ def _opened_on_the_replica(replica, session):
             if not any(re.search(rf"\b{mark}\b", text) for text in standby)
         )
         on_primary = sorted(text for text in primary if FUNNEL_TABLES.search(text))
+        if name in ON_PRIMARY:
+            # the other way round: all on the primary, nothing on the replica
+            missing = sorted(
+                mark
+                for mark in marks
+                if not any(re.search(rf"\b{mark}\b", text) for text in primary)
+            )
+            on_primary = sorted(text for text in standby if FUNNEL_TABLES.search(text))
         if missing or on_primary:
+            where = (
+                ("primary", "replica") if name in ON_PRIMARY else ("replica", "primary")
+            )
             failures.append(
-                f"{name}: not on the replica: {missing}; on the primary: {on_primary}"
+                f"{name}: not on the {where[0]}: {missing}; "
+                f"on the {where[1]}: {on_primary}"
             )
     return failures
 
@@ -287,8 +308,10 @@ def test_every_screen_reads_on_the_replica(replica, who):
 
 
 def _replica_shows(replica, what, sql, params, expected):
-    """Wait (bounded) until the replica answers ``sql`` with ``expected``."""
+    """Wait (bounded) until the replica answers ``sql`` with ``expected``;
+    say how long it took."""
     seen = []
+    start = time.monotonic()
 
     def arrived():
         seen[:] = replica.on_replica(sql, params)
@@ -300,6 +323,7 @@ def _replica_shows(replica, what, sql, params, expected):
         timeout=REPLAY_TIMEOUT,
         detail=lambda: f"it shows {seen}, not {expected}",
     )
+    print(f"\n{what}: on the replica after {time.monotonic() - start:.2f} s")
 
 
 def _writes(statements):
@@ -446,7 +470,12 @@ def test_screens_while_the_replica_lags(replica):
     finally:
         replica.on_replica("SELECT pg_wal_replay_resume()")
     assert lagging.keys() == before.keys()
-    assert [key for key in before if lagging[key] != before[key]] == []
+    # (the screens read on the primary are computed anew, each time a record)
+    assert [
+        key
+        for key in before
+        if key[1] not in ON_PRIMARY and lagging[key] != before[key]
+    ] == []
     _replica_shows(
         replica,
         "the move and the win",

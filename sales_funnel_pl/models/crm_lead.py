@@ -32,6 +32,8 @@ class CrmLead(models.Model):
       "does the funnel apply here" rule, predictive lead scoring;
     - ``crm_lead_next_action.py``: next actions as activities, what winning
       does to them, the daily reminders;
+    - ``crm_lead_stuck.py``: opportunities stuck in their stage ("Utknęła
+      w etapie");
     - ``crm_lead_stage_reached.py``: how far each opportunity got;
     - ``crm_lead_funnel_fill.py``: every stage in the funnel report;
     - ``crm_lead_stage_history.py`` (the history model): the history rows,
@@ -301,8 +303,14 @@ class CrmLead(models.Model):
         self._check_stage_value(vals)
         self._check_date_stage_typed(vals)
         History = self.env["crm.lead.stage.history"]
+        # the closing date, revenue and probability before, when the write
+        # may change one of them (else nothing read, nothing recorded)
+        Changes = self.env["crm.lead.value.change"]
+        before = Changes._values(self) if Changes._watched(self, vals) else None
         if not {"stage_id", "active", "type"} & set(vals):
             result = super().write(vals)
+            if before is not None:
+                Changes._record(Changes._rows(self, before))
             if "date_stage" in vals:
                 History._sync_date_stage(self)
             return result
@@ -311,7 +319,17 @@ class CrmLead(models.Model):
             # what crm's scoring reads of each, for the caller's records at once
             self._pls_prefetch()
         plan.apply(self, lambda leads, values: super(CrmLead, leads).write(values))
-        History._log(self, plan.events, check_dates="date_stage" in vals)
+        value_changes = Changes._rows(self, before) if before is not None else []
+        if plan.events:
+            # recorded with the stage history, in its statement
+            History._log(
+                self,
+                plan.events,
+                check_dates="date_stage" in vals,
+                value_changes=value_changes,
+            )
+        else:
+            Changes._record(value_changes)
         changed = {kind: [] for kind in ("won", "lost")}
         for lead_id, (_previous, kind) in plan.events.items():
             if kind in changed:

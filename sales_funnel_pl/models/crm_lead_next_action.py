@@ -3,7 +3,8 @@
 """Next actions: an opportunity's next action is its earliest planned
 activity; winning closes the salesperson's pre-sale next actions and plans
 the post-sale one; a daily reminder lists each salesperson's overdue and
-missing next actions in the funnel."""
+missing next actions in the funnel, and their opportunities stuck in their
+stage (``crm_lead_stuck.py``)."""
 
 import logging
 from datetime import timedelta
@@ -301,30 +302,48 @@ class CrmLead(models.Model):
     @api.model
     def _cron_next_action_reminders(self):
         """Send each salesperson one message listing their overdue next
-        actions and their open opportunities without a next action."""
+        actions, their open opportunities without a next action and those
+        stuck in their stage."""
+        # today is each user's own: take the latest today on Earth, each
+        # user's reminder then keeps only what is due for them
+        latest_today = fields.Date.today() + timedelta(days=1)
+        active_owner = [("user_id.active", "=", True), ("user_id.share", "=", False)]
         owners = self._read_group(
-            self._next_action_open_domain()
-            + [
-                ("user_id.active", "=", True),
-                ("user_id.share", "=", False),
-                "|",
-                ("next_action_date", "=", False),
-                # today is each user's own: take the latest today on Earth,
-                # each user's reminder then keeps only what is due for them
-                ("next_action_date", "<", fields.Date.today() + timedelta(days=2)),
-            ],
+            compat.domain_or(
+                [
+                    self._next_action_open_domain()
+                    + [
+                        "|",
+                        ("next_action_date", "=", False),
+                        ("next_action_date", "<=", latest_today),
+                    ],
+                    # stuck wherever the stage has a number of days, in the
+                    # funnel or not: the manager asked for it
+                    self._funnel_stuck_domain(latest_today),
+                ]
+            )
+            + active_owner,
             ["user_id"],
         )
+        # the pipeline's changes since the previous reminder (the scheduled
+        # action's previous run; a day when it never ran)
+        cron = self.env.ref(
+            "sales_funnel_pl.ir_cron_next_action_reminders", raise_if_not_found=False
+        )
+        now = self.env.cr.now()
+        since = (cron and cron.sudo().lastcall) or now - timedelta(days=1)
         sent = 0
         for [user] in owners:
-            if self.with_user(user)._next_action_reminder_send():
+            if self.with_user(user)._next_action_reminder_send(since, now):
                 sent += 1
         _logger.info("sales_funnel_pl: next action reminders sent to %s users", sent)
         return sent
 
-    def _next_action_reminder_send(self):
+    def _next_action_reminder_send(self, since=None, until=None):
         """Send the reminder of ``self.env.user``: read with their rights and
-        written in their language. Returns whether a message was sent."""
+        written in their language, with a line of their pipeline's changes
+        between ``since`` and ``until`` (UTC) when given and any. Returns
+        whether a message was sent."""
         user = self.env.user
         Lead = self.with_context(lang=user.lang, tz=user.tz)
         today = fields.Date.context_today(Lead)
@@ -335,7 +354,11 @@ class CrmLead(models.Model):
         missing = Lead.search(
             base + [("next_action_date", "=", False)], order="date_stage, id"
         )
-        if not overdue and not missing:
+        stuck = Lead.search(
+            [("user_id", "=", user.id), ("funnel_is_stuck", "=", True)],
+            order="date_stage, id",
+        )
+        if not overdue and not missing and not stuck:
             return False
         env = Lead.env
         # a space between the blocks: the messaging menu previews the text
@@ -360,17 +383,54 @@ class CrmLead(models.Model):
                     escape(lead.stage_id.name),
                 )
             body += Markup("</ul> ")
-        # sent by OdooBot; this runs as the recipient (their rights), whom
-        # Odoo takes for the author and would not notify without the flag.
-        # Posted on the salesperson's own contact, as Odoo's own notices to
-        # a user are (lunch's): the web client lists in its messaging menu
-        # only the notifications of a record (18.0 shows none without one).
-        # The layout is the light one, headed by the reminder's own title.
+        if stuck:
+            body += Markup("<p><b>%s</b></p> <ul>") % env._(
+                "Opportunities stuck in their stage"
+            )
+            for lead in stuck:
+                body += Markup("<li>%s: %s</li> ") % (
+                    lead._get_mail_link(),
+                    env._(
+                        "%(stage)s, %(days)s in the stage (since %(date)s)",
+                        stage=lead.stage_id.name,
+                        days=lead._funnel_days_text(lead.funnel_stuck_days_count),
+                        date=tools.format_date(env, lead.date_stage),
+                    ),
+                )
+            body += Markup("</ul> ")
+        if since and until:
+            Changes = env["crm.lead.value.change"]
+            items = Changes._summary_items(
+                Changes._period_summary(SQL("l.user_id = %s", user.id), since, until)
+            )
+            if items:
+                body += Markup("<p>%s</p> ") % env._(
+                    "Your pipeline since the previous reminder: %(changes)s.",
+                    changes="; ".join(items),
+                )
+        self._sales_funnel_notify(
+            user,
+            env._("Your sales funnel: next actions to plan"),
+            body,
+            "sales_funnel_pl.mail_notification_next_actions",
+        )
+        return True
+
+    @api.model
+    def _sales_funnel_notify(self, user, subject, body, layout):
+        """Deliver a message of the addon to ``user`` as they read their
+        notifications (an e-mail or Odoo's inbox: their preference), from
+        OdooBot, in the e-mail layout ``layout`` (an xml id)."""
+        # this may run as the recipient (their rights), whom Odoo takes for
+        # the author and would not notify without the flag. Posted on the
+        # user's own contact, as Odoo's own notices to a user are (lunch's):
+        # the web client lists in its messaging menu only the notifications
+        # of a record (18.0 shows none without one). The layout is the light
+        # one, headed by the message's own title.
         user.partner_id.sudo().with_context(mail_notify_author=True).message_notify(
             author_id=self.env.ref("base.partner_root").id,
             partner_ids=user.partner_id.ids,
-            subject=env._("Your sales funnel: next actions to plan"),
+            subject=subject,
             body=body,
-            email_layout_xmlid="sales_funnel_pl.mail_notification_next_actions",
+            email_layout_xmlid=layout,
         )
-        return True

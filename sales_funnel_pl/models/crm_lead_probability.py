@@ -244,20 +244,41 @@ class CrmLead(models.Model):
             for batch_ids in tools.split_every(PLS_UPDATE_BATCH_STEP, lead_ids):
                 try:
                     with self.env.cr.savepoint():
+                        # the probabilities it changes (outside the funnel)
+                        # are recorded as a write's are (crm.lead.value.change)
                         self.env.cr.execute(
-                            """UPDATE crm_lead
-                                  SET automated_probability = %(probability)s,
-                                      probability = CASE
-                                          WHEN id = ANY(%(funnel)s) THEN probability
-                                          WHEN probability = automated_probability
-                                               OR probability IS NULL
-                                          THEN %(probability)s
-                                          ELSE probability END
-                                WHERE id = ANY(%(ids)s)""",
+                            """WITH updated AS (
+                                UPDATE crm_lead l
+                                   SET automated_probability = %(probability)s,
+                                       probability = CASE
+                                           WHEN l.id = ANY(%(funnel)s)
+                                           THEN l.probability
+                                           WHEN l.probability = l.automated_probability
+                                                OR l.probability IS NULL
+                                           THEN %(probability)s
+                                           ELSE l.probability END
+                                  FROM crm_lead o
+                                 WHERE o.id = l.id AND l.id = ANY(%(ids)s)
+                             RETURNING l.id, l.company_id, l.date_deadline,
+                                       l.expected_revenue, o.probability AS old,
+                                       l.probability AS new
+                            )
+                            INSERT INTO crm_lead_value_change (
+                                lead_id, date, user_id, company_id,
+                                old_date_deadline, new_date_deadline,
+                                old_expected_revenue, new_expected_revenue,
+                                old_probability, new_probability)
+                            SELECT id, %(now)s, %(uid)s, company_id, date_deadline,
+                                   date_deadline, expected_revenue, expected_revenue,
+                                   old, new
+                              FROM updated
+                             WHERE old IS DISTINCT FROM new""",
                             {
                                 "probability": probability,
                                 "funnel": [i for i in batch_ids if i in funnel_ids],
                                 "ids": list(batch_ids),
+                                "now": self.env.cr.now(),
+                                "uid": self.env.uid,
                             },
                         )
                     if auto_commit:
@@ -272,6 +293,7 @@ class CrmLead(models.Model):
                     )
                     failed += 1
         self.invalidate_model(["automated_probability", "probability"])
+        self.env["crm.lead.value.change"].invalidate_model()
         _logger.info(
             "Predictive Lead Scoring: automated probabilities updated "
             "(%s opportunities, %s failed batches)",

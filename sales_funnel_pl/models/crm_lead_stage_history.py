@@ -338,12 +338,15 @@ class CrmLeadStageHistory(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _log(self, leads, events, check_dates=False):
+    def _log(self, leads, events, check_dates=False, value_changes=()):
         """Close the open history rows of the opportunities in ``events``
         ({lead id: (previous stage id, change type)}, ``leads`` holding them)
         and open a new one for each, in one query whatever their number; the
-        same statement keeps how far each got (``stage_reached_id``) and who
-        worked on it (not a mapping: a migration is nobody's work).
+        same statement keeps how far each got (``stage_reached_id``), who
+        worked on it (not a mapping: a migration is nobody's work) and the
+        write's changes of the values the forecast is made of
+        (``value_changes``: rows of ``crm.lead.value.change._rows``, which a
+        stage move makes through the probability: no query more).
 
         Days in a stage count from the business stage dates: a row is left
         on the stage date of the row that follows it (the day of the event
@@ -407,7 +410,7 @@ class CrmLeadStageHistory(models.Model):
                 ON CONFLICT DO NOTHING
             ), reached AS (
                 %(reached)s
-            ), inserted AS (
+            )%(value_changes)s, inserted AS (
                 INSERT INTO crm_lead_stage_history (
                     lead_id, stage_id, previous_stage_id, change_type, date_enter,
                     date_stage, user_id, salesperson_id, team_id, probability,
@@ -431,10 +434,18 @@ class CrmLeadStageHistory(models.Model):
                 moved_on=moved_on_sql(SQL("e.change_type"), "cs", "ns"),
                 duration=duration_sql(SQL("h.date_stage"), SQL("e.day")),
                 reached=self.env["crm.lead"]._stage_reached_sql(SQL("events")),
+                value_changes=SQL(
+                    ", value_changes AS (%s)",
+                    self.env["crm.lead.value.change"]._insert_sql(value_changes),
+                )
+                if value_changes
+                else SQL(),
                 skipped=self._insert_skipped_stages_sql(SQL("inserted")),
             )
         )
         self.invalidate_model()
+        if value_changes:
+            self.env["crm.lead.value.change"].invalidate_model()
         leads.invalidate_recordset(
             [
                 "stage_history_ids",

@@ -48,6 +48,18 @@ class CrmStage(models.Model):
         "of the method are; a stage of a team that works its own way is not, "
         "and keeps crm's own behaviour.",
     )
+    # how long an open opportunity may stand in the stage before it is
+    # stuck ("Utknęła w etapie", models/crm_lead_stuck.py); not 19.0's
+    # rotting_threshold_days, which crm counts from the stage's last write
+    funnel_stuck_days = fields.Integer(
+        string="Stuck After (days)",
+        help="An open opportunity of this stage is stuck when this many days or "
+        'more have passed since its stage date ("Stage Date", the business date '
+        "of the stage, in the salesperson's days), whatever was edited on it "
+        'meanwhile: it is flagged on the pipeline card, in the "Stuck in '
+        'stage" filter, on the funnel board and in the daily reminder. Empty or '
+        "0: never stuck.",
+    )
     # Odoo shows the requirements as the tooltip of the kanban column: the
     # method's stage description lives there, so it must be translatable.
     requirements = fields.Text(translate=True)
@@ -63,6 +75,19 @@ class CrmStage(models.Model):
                         "and 100%%, not %(probability)s%%.",
                         stage=stage.name,
                         probability=probability,
+                    )
+                )
+
+    @api.constrains("funnel_stuck_days")
+    def _check_funnel_stuck_days(self):
+        for stage in self:
+            if stage.funnel_stuck_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The number of days after which an opportunity of stage "
+                        "%(stage)s is stuck cannot be negative (%(days)s).",
+                        stage=stage.name,
+                        days=stage.funnel_stuck_days,
                     )
                 )
 
@@ -112,6 +137,22 @@ class CrmStage(models.Model):
         """Set the stage's probability on the open opportunities in this stage
         (a stage in the funnel only: elsewhere crm's probability stays)."""
         self.ensure_one()
+        count = self._apply_probability_to_open()
+        probability = f"{self.probability:g}"
+        return success_notification(
+            self.env._(
+                "Probability %(probability)s%% applied to %(count)s open "
+                "opportunities.",
+                probability=probability,
+                count=count,
+            )
+        )
+
+    def _apply_probability_to_open(self):
+        """The re-apply of ``action_apply_probability`` (the funnel tuning
+        calls it too): the stage's probability set on its open opportunities
+        of the funnel whose probability differs. Returns how many."""
+        self.ensure_one()
         leads = self.env["crm.lead"].search(
             [
                 ("stage_id", "=", self.id),
@@ -120,12 +161,4 @@ class CrmStage(models.Model):
             ]
         )
         leads.write({"probability": self.probability})
-        probability = f"{self.probability:g}"
-        return success_notification(
-            self.env._(
-                "Probability %(probability)s%% applied to %(count)s open "
-                "opportunities.",
-                probability=probability,
-                count=len(leads),
-            )
-        )
+        return len(leads)

@@ -8,6 +8,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 
 from .. import compat
+from .crm_lead_value_change import RECORDING_START_PARAM
 
 # closed opportunities added to the demo's past: (project, revenue)
 DEMO_PROJECTS = [
@@ -97,7 +98,7 @@ class SalesFunnelDemo(models.AbstractModel):
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         subtype = self.env.ref("crm.mt_lead_stage", raise_if_not_found=False)
         closings = self._closings(leads, today)
-        messages, lead_dates = [], []
+        messages, lead_dates, timelines = [], [], []
         for lead in leads:
             final = stages.ids.index(lead.stage_id.id)
             path = list(stages[: final + 1])
@@ -172,6 +173,9 @@ class SalesFunnelDemo(models.AbstractModel):
             lead_dates.append(
                 (lead.id, lead.user_id.id, moments[0], last, date_closed, deadline)
             )
+            timelines.append(
+                (lead, path, moments, date_closed, deadline or lead.date_deadline)
+            )
         created = self.env["mail.message"].sudo().create(messages)
         # the moves were made by the salespeople
         self.env.cr.execute(
@@ -208,6 +212,7 @@ class SalesFunnelDemo(models.AbstractModel):
                 ) in lead_dates
             ],
         )
+        self._load_value_changes(timelines)
         # next actions done along the way: a call a few days before today
         call = self.env.ref("mail.mail_activity_data_call")
         done = []
@@ -255,6 +260,87 @@ class SalesFunnelDemo(models.AbstractModel):
         )
         self.env["crm.lead.stage.history"].invalidate_model()
         Lead.invalidate_model()
+
+    @api.model
+    def _load_value_changes(self, timelines):
+        """The changes of the closing date, revenue and probability the
+        addon would have recorded over the demo's year
+        (``crm.lead.value.change``), for each of ``timelines``
+        ((opportunity, its stages, the moments it entered them, its closing
+        moment or None, its closing date now)): each stage's % when entered,
+        0% when lost, and, at moments of their own, closing dates moved
+        (mostly slipped to a later month, some pulled in) and revenues
+        raised or lowered. Built backwards from today's values, so that the
+        one rule (the old values of the first change after a moment, else
+        today's) gives every moment's values; the recording is dated from
+        the demo's first moment on."""
+        rng = random.Random(53)
+        rows = []
+        for lead, path, moments, closed_at, deadline in timelines:
+            # (moment, kind, the value before it): the stage moves first
+            events = [
+                (when, "probability", stage.probability)
+                for stage, when in zip(path, moments[1:], strict=False)
+            ]
+            if closed_at and not lead.active:
+                events.append((closed_at, "probability", lead.stage_id.probability))
+            start, end = moments[0], closed_at or moments[-1]
+            for _edit in range(rng.randint(1, 3) if end > start else 0):
+                when = start + (end - start) * rng.uniform(0.1, 0.9)
+                when = when.replace(second=0, microsecond=0)
+                if deadline and rng.random() < 0.7:
+                    # mostly a slip: the date was one or two months earlier
+                    months = -rng.choice((1, 1, 2)) if rng.random() < 0.8 else 1
+                    events.append((when, "date_deadline", months))
+                else:
+                    events.append((when, "expected_revenue", rng.uniform(0.7, 1.3)))
+            state = {
+                "date_deadline": deadline or None,
+                "expected_revenue": lead.expected_revenue,
+                "probability": lead.probability,
+            }
+            for when, kind, before in sorted(events, key=lambda event: event[0])[::-1]:
+                new = dict(state)
+                if kind == "date_deadline":
+                    if not state["date_deadline"]:
+                        continue
+                    state["date_deadline"] += relativedelta(months=before)
+                elif kind == "expected_revenue":
+                    state["expected_revenue"] = round(
+                        state["expected_revenue"] / before, -3
+                    )
+                else:
+                    state["probability"] = before
+                if state == new:
+                    continue
+                rows.append(
+                    (
+                        lead.id,
+                        when,
+                        lead.user_id.id,
+                        lead.company_id.id or None,
+                        state["date_deadline"],
+                        new["date_deadline"],
+                        state["expected_revenue"],
+                        new["expected_revenue"],
+                        state["probability"],
+                        new["probability"],
+                    )
+                )
+        self.env.cr.executemany(
+            """INSERT INTO crm_lead_value_change (
+                   lead_id, date, user_id, company_id, old_date_deadline,
+                   new_date_deadline, old_expected_revenue, new_expected_revenue,
+                   old_probability, new_probability)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            rows,
+        )
+        if rows:
+            self.env["ir.config_parameter"].sudo().set_param(
+                RECORDING_START_PARAM,
+                fields.Datetime.to_string(min(row[1] for row in rows)),
+            )
+        self.env["crm.lead.value.change"].invalidate_model()
 
     @api.model
     def _closings(self, leads, today):

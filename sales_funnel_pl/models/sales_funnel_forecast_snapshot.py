@@ -3,7 +3,9 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .. import compat
+from ..report.sql import lead_values_at_sql
 from ..utils import Progress, success_notification, user_tz
+from .crm_lead_value_change import RECORDING_START_PARAM
 
 # the months a snapshot looks ahead: the snapshot's own month and the 11 after
 SNAPSHOT_MONTHS = 12
@@ -190,14 +192,65 @@ class SalesFunnelForecastSnapshot(models.Model):
         )
 
     @api.model
+    def _rebuild_values_sql(self):
+        """SQL of the rebuild's statement for the values an opportunity (its
+        history row aliased ``h``, the opportunity ``l``, the month's first
+        midnight ``m.moment``) had at that midnight: ``join`` (a lateral
+        join, if any), ``deadline``, ``revenue``, ``prorated``.
+
+        Where its changes were recorded (``crm.lead.value.change``, from the
+        recording's start on) the values are the recorded ones, by the one
+        rule of ``lead_values_at_sql``. Before the recording's start the
+        revenue and probability are the stage history row's (as they were
+        when the stage was entered) and the closing date the earliest one
+        known (the rule's: the one before its first recorded change, else
+        today's). Without any recorded change (the install), the history
+        row's values and today's closing date, with no join."""
+        self.env["crm.lead.value.change"].flush_model()
+        self.env.cr.execute(
+            """SELECT (SELECT value FROM ir_config_parameter WHERE key = %s)
+                WHERE EXISTS (SELECT 1 FROM crm_lead_value_change)""",
+            [RECORDING_START_PARAM],
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return {
+                "join": SQL(),
+                "deadline": SQL("l.date_deadline"),
+                "revenue": SQL("h.expected_revenue"),
+                "prorated": SQL("h.prorated_revenue"),
+            }
+        recorded = SQL("m.moment >= %s::timestamp", row[0] or "infinity")
+        return {
+            "join": SQL(
+                "CROSS JOIN LATERAL %s AS v", lead_values_at_sql("l", SQL("m.moment"))
+            ),
+            "deadline": SQL("v.date_deadline"),
+            "revenue": SQL(
+                "CASE WHEN %s THEN v.expected_revenue ELSE h.expected_revenue END",
+                recorded,
+            ),
+            "prorated": SQL(
+                """CASE WHEN %s
+                        THEN round((v.expected_revenue * v.probability
+                                    / 100.0)::numeric, 2)
+                        ELSE h.prorated_revenue END""",
+                recorded,
+            ),
+        }
+
+    @api.model
     def _rebuild_from_history(self, companies, tz=None):
         """Store, for each month's first day from the month after the first
         stage history row to the current month, the forecast as it stood
         at midnight of that day (in the time zone ``tz``, else the user's):
         the opportunities open then, in the stage, for the salesperson and
         team, at the probability and expected revenue their stage history
-        row recorded then. The expected closing date is today's (Odoo does
-        not track it). Days already holding a company's snapshot are kept.
+        row recorded then, and, from the start of the recording of their
+        changes on, the closing date, revenue and probability they had then
+        (``_rebuild_values_sql``); before it, the closing date is the earliest
+        one known (today's for what predates the recording). Days already
+        holding a company's snapshot are kept.
 
         Each history row is read once, in chunks (with progress lines), and
         gives the months whose first midnight it stood over: never every
@@ -220,9 +273,8 @@ class SalesFunnelForecastSnapshot(models.Model):
         first, min_id, max_id = cr.fetchone()
         if first is None or first > last:
             return 0
-        expected, overdue, in_scope = self._scope_sql(
-            SQL("m.day"), SQL("l.date_deadline")
-        )
+        values = self._rebuild_values_sql()
+        expected, overdue, in_scope = self._scope_sql(SQL("m.day"), values["deadline"])
         cr.execute(
             """DROP TABLE IF EXISTS sales_funnel_pl_rebuild;
                CREATE TEMP TABLE sales_funnel_pl_rebuild (
@@ -241,7 +293,7 @@ class SalesFunnelForecastSnapshot(models.Model):
                 INSERT INTO sales_funnel_pl_rebuild
                 SELECT m.day, %(expected)s, %(overdue)s, h.team_id, h.salesperson_id,
                        h.stage_id, c.id, c.currency_id, count(*),
-                       SUM(h.expected_revenue), SUM(h.prorated_revenue)
+                       SUM(%(revenue)s), SUM(%(prorated)s)
                   FROM crm_lead_stage_history h
                   -- the first days of the months the row may have stood
                   -- over (from its entry's month to its exit's), kept when
@@ -261,6 +313,7 @@ class SalesFunnelForecastSnapshot(models.Model):
                   ) m
                   JOIN crm_stage s ON s.id = h.stage_id
                   JOIN crm_lead l ON l.id = h.lead_id
+                  %(values_join)s
                   LEFT JOIN crm_team t ON t.id = h.team_id
                   JOIN res_company c ON c.id = COALESCE(l.company_id, t.company_id,
                       %(default)s)
@@ -283,6 +336,9 @@ class SalesFunnelForecastSnapshot(models.Model):
                     high=low + REBUILD_CHUNK,
                     companies=tuple(companies.ids),
                     default=companies[:1].id,
+                    values_join=values["join"],
+                    revenue=values["revenue"],
+                    prorated=values["prorated"],
                 )
             )
             progress.advance(min(REBUILD_CHUNK, max_id + 1 - low))

@@ -417,7 +417,8 @@ class SalesFunnelBoard(models.AbstractModel):
     def _board_headline(self, base, date_from, date_to, team_id=False, user_id=False):
         """The headline figures, each with the domain of its opportunities
         (the target: of the target rows of "Prognoza a wykonanie" it sums):
-        one query."""
+        one query, and one of the stages' numbers of days for the stuck
+        opportunities' domain."""
         today = fields.Date.context_today(self)
         targets, target_domain = self._board_targets_sql(
             date_from, date_to, team_id, user_id
@@ -426,6 +427,9 @@ class SalesFunnelBoard(models.AbstractModel):
             ("date_process_end", ">=", date_from),
             ("date_process_end", "<=", date_to),
         ]
+        stuck_domain = (
+            base + compat.open_lead_domain() + [("funnel_is_stuck", "=", True)]
+        )
         # The open opportunities and those whose process ended in the
         # period, each read by its own domain (the lists the figures open),
         # never every opportunity of ten years: indexes find both (the open
@@ -434,9 +438,9 @@ class SalesFunnelBoard(models.AbstractModel):
             SQL(
                 """
             WITH %(rates)s, open_leads AS (%(open)s), ended AS (%(ended)s),
-            targets AS (%(targets)s)
+            stuck AS (%(stuck)s), targets AS (%(targets)s)
             SELECT (SELECT amount FROM targets), (SELECT n FROM targets),
-                   (SELECT due FROM targets), o.*, e.*, a.*
+                   (SELECT due FROM targets), o.*, e.*, a.*, st.*
               FROM (SELECT count(*) FILTER (WHERE is_open),
                            COALESCE(sum(expected) FILTER (WHERE is_open), 0),
                            COALESCE(sum(prorated) FILTER (WHERE is_open), 0)
@@ -450,13 +454,18 @@ class SalesFunnelBoard(models.AbstractModel):
                    (SELECT count(*) FILTER (WHERE is_open
                                               AND next_action_date < %(today)s),
                            count(*) FILTER (WHERE is_open AND next_action_date IS NULL)
-                      FROM open_leads) a(overdue, missing)
+                      FROM open_leads) a(overdue, missing),
+                   (SELECT count(*), COALESCE(sum(expected), 0)
+                      FROM stuck) st(stuck, stuck_expected)
             """,
                 rates=sql.currency_rates_sql(self.env),
                 open=self._board_leads_sql(base + compat.open_lead_domain()),
                 ended=self._board_leads_sql(
                     base + [("active", "in", [True, False])] + closed
                 ),
+                # the stuck ones: the open opportunities of the filter "Utknęła
+                # w etapie" (crm.lead._funnel_stuck_domain), the list it opens
+                stuck=self._board_leads_sql(stuck_domain),
                 targets=targets,
                 today=today,
             )
@@ -474,6 +483,8 @@ class SalesFunnelBoard(models.AbstractModel):
             cycle,
             overdue_count,
             missing_count,
+            stuck_count,
+            stuck_expected,
         ) = self.env.cr.fetchone()
         currency = self.env.company.currency_id
         open_domain = base + compat.open_lead_domain()
@@ -516,6 +527,11 @@ class SalesFunnelBoard(models.AbstractModel):
             "no_action": {
                 "count": missing_count,
                 "domain": open_domain + [("next_action_date", "=", False)],
+            },
+            "stuck": {
+                "count": stuck_count,
+                "expected_revenue": currency.round(float(stuck_expected)),
+                "domain": stuck_domain,
             },
             "target": {
                 "value": (

@@ -12,6 +12,30 @@ from . import sql
 # a stage three times is one opportunity that reached it
 OPPORTUNITY_MEASURES = ("opportunity_count", "won_count")
 
+# the history rows that are an entry into their stage (a loss or a
+# restoration stays in the stage it happened in: no entry)
+ENTRY_CHANGES = ("create", "stage", "won", "import", "map")
+
+
+def entry_sql(history_alias):
+    """SQL condition: the stage history row aliased ``history_alias`` is an
+    entry into its stage (the stage analysis' and the funnel tuning's
+    rule)."""
+    return SQL("%s IN %s", SQL.identifier(history_alias, "change_type"), ENTRY_CHANGES)
+
+
+def days_in_stage_sql(history_alias):
+    """SQL: the days spent in its stage by the entry aliased
+    ``history_alias``, counted from the business stage dates, for an entry
+    that left the stage (NULL while the opportunity is still in it): what
+    the stage analysis' average and median, and the funnel tuning's median
+    and 75th percentile, are taken over."""
+    return SQL(
+        "CASE WHEN %s IS NOT NULL THEN %s END",
+        SQL.identifier(history_alias, "date_leave"),
+        SQL.identifier(history_alias, "duration_days"),
+    )
+
 
 class SalesFunnelStageReport(models.Model):
     """Stage analytics from the stage history: one row each time an
@@ -187,10 +211,8 @@ class SalesFunnelStageReport(models.Model):
                    CASE WHEN h.left_change = 'lost' THEN 1 ELSE 0 END AS lost_count,
                    CASE WHEN w.id IS NOT NULL THEN 1 ELSE 0 END AS won_count,
                    CASE WHEN w.id IS NOT NULL THEN 100.0 ELSE 0.0 END AS conversion,
-                   CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
-                       AS duration_days,
-                   CASE WHEN h.date_leave IS NOT NULL THEN h.duration_days END
-                       AS median_days,
+                   %(days)s AS duration_days,
+                   %(days)s AS median_days,
                    -- the win that stands (its row still open), not an
                    -- earlier one the opportunity was reopened from
                    CASE WHEN s.is_won AND h.date_leave IS NULL
@@ -203,7 +225,7 @@ class SalesFunnelStageReport(models.Model):
                       JOIN crm_stage ws ON ws.id = l.stage_id
                      WHERE %(won)s
                    ) w ON w.id = h.lead_id
-             WHERE h.change_type IN ('create', 'stage', 'won', 'import', 'map')
+             WHERE %(entry)s
             UNION ALL
             SELECT -k.id, k.lead_id, k.stage_id, k.team_id, k.salesperson_id,
                    k.report_company_id, k.date_enter, 0, 0, 1, 0, 0, 0,
@@ -211,4 +233,6 @@ class SalesFunnelStageReport(models.Model):
               FROM crm_lead_stage_history_skip k
             """,
             won=sql.won_sql("l", "ws"),
+            days=days_in_stage_sql("h"),
+            entry=entry_sql("h"),
         )

@@ -89,6 +89,19 @@ def won_day_sql(lead_alias, tz):
     )
 
 
+def history_open_sql(history_alias, stage_alias):
+    """SQL condition, never NULL: the opportunity stood open (neither won
+    nor lost) while in the stage history row aliased ``history_alias`` (its
+    stage aliased ``stage_alias``, LEFT JOINed): the row is no win nor loss,
+    in a stage not won. The past forecasts and the pipeline changes read
+    the past open pipeline by it."""
+    return SQL(
+        "(%s NOT IN ('won', 'lost') AND %s IS NOT TRUE)",
+        SQL.identifier(history_alias, "change_type"),
+        SQL.identifier(stage_alias, "is_won"),
+    )
+
+
 def month_due_sql(day, today):
     """SQL condition: the day ``day`` (SQL) falls in a month where winning
     was possible: a month up to and including the month of ``today`` (the
@@ -113,4 +126,53 @@ def due_sum_sql(model, query, field_name):
             fields.Date.context_today(model),
         ),
         model._field_to_sql(model._table, field_name, query),
+    )
+
+
+def lead_values_at_sql(lead_alias, moment):
+    """SQL: a subquery to join LATERAL (``CROSS JOIN LATERAL %s AS v``)
+    giving the expected closing date, expected revenue and probability
+    (``date_deadline``, ``expected_revenue``, ``probability``) the
+    opportunity aliased ``lead_alias`` had at ``moment`` (SQL, a UTC
+    timestamp), and ``recorded``: whether they come from a recorded change.
+
+    The one reconstruction rule (``crm.lead.value.change``): the old values
+    of its first change after ``moment``, else its current values. Exact
+    from the recording's start on (``RECORDING_START_PARAM``); before it,
+    the values it had then are not known, and the rule gives those of the
+    recording's start (or today's, unchanged since). One index lookup per
+    opportunity (crm_lead_value_change_lead_date_idx)."""
+    lead = SQL.identifier(lead_alias)
+    return SQL(
+        """(SELECT CASE WHEN c.id IS NULL THEN %(lead)s.date_deadline
+                        ELSE c.old_date_deadline END AS date_deadline,
+                   CASE WHEN c.id IS NULL THEN %(lead)s.expected_revenue
+                        ELSE c.old_expected_revenue END AS expected_revenue,
+                   CASE WHEN c.id IS NULL THEN %(lead)s.probability
+                        ELSE c.old_probability END AS probability,
+                   c.id IS NOT NULL AS recorded
+              FROM (SELECT) one
+              LEFT JOIN LATERAL (
+                   SELECT c.id, c.old_date_deadline, c.old_expected_revenue,
+                          c.old_probability
+                     FROM crm_lead_value_change c
+                    WHERE c.lead_id = %(lead)s.id AND c.date > %(moment)s
+                    ORDER BY c.date, c.id
+                    LIMIT 1) c ON true)""",
+        lead=lead,
+        moment=moment,
+    )
+
+
+def slipped_sql(change_alias):
+    """SQL condition, never NULL: the change aliased ``change_alias`` (a row
+    of ``crm_lead_value_change``) slipped its opportunity: it moved the
+    expected closing date into a later month (a date set where there was
+    none, or removed, is no slip). The one rule of "slipped" for the
+    reports and the messages."""
+    change = SQL.identifier(change_alias)
+    return SQL(
+        """COALESCE(date_trunc('month', %(change)s.new_date_deadline)
+                    > date_trunc('month', %(change)s.old_date_deadline), false)""",
+        change=change,
     )

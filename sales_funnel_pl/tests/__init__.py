@@ -42,3 +42,7 @@ from . import test_board_rpc
 from . import test_board_figures
 from . import test_board_empty_ui
 from . import test_write_queries
+from . import test_crm_lead_stuck
+from . import test_funnel_tuning
+from . import test_pipeline_changes
+from . import test_value_changes

@@ -35,7 +35,9 @@ class TestBoardFigures(SalesFunnelCommon):
       same currency, both allowed;
     - the funnel's team (Jan, Anna, an unassigned opportunity, one without
       a team), crm's stages of another team ("Serwis", John);
-    - open opportunities with an overdue, a future or no next action; won,
+    - open opportunities with an overdue, a future or no next action, some
+      stuck in their stage (Spotkanie: 30 days, Firma: 14, the other team's
+      Wycena: 30); won,
       lost, won and then archived; a lead (not an opportunity); sales
       started from March 2025 to March 2026;
     - targets of teams (their totals) and of salespeople (the teams'
@@ -57,6 +59,9 @@ class TestBoardFigures(SalesFunnelCommon):
         jan, anna = cls.user_salesman, cls.user_manager
         john, ewa = cls.user_salesman_utc, cls.user_salesman_b
         wycena, zamkniete = cls.other_stages[1], cls.other_stages[2]
+        s[3].funnel_stuck_days = 30
+        s[2].funnel_stuck_days = 14
+        wycena.funnel_stuck_days = 30
 
         def create(name, stage, revenue, user_id, creator=None, **values):
             return cls._create_opportunities(
@@ -214,6 +219,13 @@ class TestBoardFigures(SalesFunnelCommon):
                 head[key]["count"],
                 key,
             )
+        stuck = env["crm.lead"].search(head["stuck"]["domain"])
+        self.assertEqual(
+            (len(stuck), round(sum(stuck.mapped("expected_revenue")), 2)),
+            (head["stuck"]["count"], head["stuck"]["expected_revenue"]),
+            "stuck",
+        )
+        self.assertEqual(stuck.filtered("funnel_is_stuck"), stuck, "stuck")
         won = env["crm.lead"].search(head["won"]["domain"])
         won_value = round(sum(won.mapped("expected_revenue")), 2)
         self.assertEqual(
@@ -343,6 +355,7 @@ class TestBoardFigures(SalesFunnelCommon):
                 "cycle": head["cycle_days"]["value"],
                 "overdue": head["overdue"]["count"],
                 "no_action": head["no_action"]["count"],
+                "stuck": (head["stuck"]["count"], head["stuck"]["expected_revenue"]),
                 "target": (head["target"]["value"], head["target"]["attainment"]),
             },
             {
@@ -355,6 +368,9 @@ class TestBoardFigures(SalesFunnelCommon):
                 # Suwnica (10 March), Hala Gdańsk (12 March)
                 "overdue": 2,
                 "no_action": 3,
+                # Suwnica (Spotkanie since 8 January), Przegląd (Wycena since
+                # 17 February: 31 days), Hala Gdańsk (Firma since 3 March: 17)
+                "stuck": (3, 53000.0),
                 "target": (332000.0, attainment),
             },
         )

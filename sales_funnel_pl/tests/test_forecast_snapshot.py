@@ -183,6 +183,56 @@ class TestForecastSnapshot(SalesFunnelCommon):
             ],
         )
 
+    def test_rebuild_uses_the_recorded_values(self):
+        """From the start of the recording of opportunities' changes on
+        (here 1 January 2026, 00:00 UTC), a rebuilt month holds the closing
+        date, revenue and probability each opportunity had at its midnight,
+        not today's; before it (1 January, 00:00 in Warsaw, is still 31
+        December in UTC) the closing date is the earliest one known and the
+        revenue and probability the stage history's."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "sales_funnel_pl.value_changes_since", "2026-01-01 00:00:00"
+        )
+        with freeze_time("2025-12-10 10:00:00"):
+            lead_l = self._create_opportunity(
+                "L", self.stage_order, 4000, date(2026, 1, 15)
+            )
+        with freeze_time("2026-01-05 10:00:00"):
+            lead_k = self._create_opportunity(
+                "K", self.stage_meeting, 20000, date(2026, 2, 20)
+            )
+        salesman = self.env(user=self.user_salesman)
+        with freeze_time("2026-01-20 10:00:00"):
+            lead_l.with_env(salesman).write({"date_deadline": date(2026, 3, 31)})
+            lead_k.with_env(salesman).write(
+                {"date_deadline": date(2026, 4, 30), "expected_revenue": 25000}
+            )
+        with freeze_time("2026-02-10 10:00:00"):
+            lead_k.with_env(salesman).write({"probability": 10})
+        with freeze_time("2026-03-10 10:00:00"):
+            (lead_k | lead_l).with_env(salesman).write(
+                {"date_deadline": date(2026, 6, 30)}
+            )
+        Snapshot = self.env["sales.funnel.forecast.snapshot"].sudo()
+        with freeze_time("2026-03-15 10:00:00"):
+            Snapshot._rebuild_from_history(self.company, "Europe/Warsaw")
+        jan = date(2026, 1, 1)
+        self.assertEqual(
+            [self._lines(self.user_manager, day) for day in (jan, FEB, MAR)],
+            [
+                # before the recording: L's first known closing date
+                [(jan, False, JAN, "Order", 1, 4000.0, 3200.0, "history")],
+                [
+                    (MAR, False, JAN, "Order", 1, 4000.0, 3200.0, "history"),
+                    (APR, False, JAN, "Meeting", 1, 25000.0, 750.0, "history"),
+                ],
+                [
+                    (MAR, False, JAN, "Order", 1, 4000.0, 3200.0, "history"),
+                    (APR, False, JAN, "Meeting", 1, 25000.0, 2500.0, "history"),
+                ],
+            ],
+        )
+
     @users("sfp_manager")
     def test_rebuild_keeps_a_taken_snapshot(self):
         with freeze_time("2026-01-05 10:00:00"):

@@ -6,7 +6,7 @@ e-mail, the messaging menu of one who reads them in Odoo), the note of a
 won or lost sale, the note of a reassignment. Links open their record from
 a mail client; the Polish reads as a Polish salesperson would write it."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from freezegun import freeze_time
@@ -361,3 +361,188 @@ class TestMessages(HttpCase, SalesFunnelCommon, MockEmail):
             "sprzedawca: Piotr Wiśniewski, zmiany dokonał(a): Anna Nowak.</p>",
         )
         self._assert_no_link(note.body)
+
+
+@tagged("post_install", "-at_install", "sales_funnel_pl")
+class TestPipelineChangesMessages(SalesFunnelCommon, MockEmail):
+    """The pipeline's changes in the messages: a line of the salesperson's
+    daily reminder (since the previous one), and the weekly message to each
+    sales team's leader (Monday morning, in their language, as they read
+    their notifications), its five largest slips named."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_polish()
+        cls.env.company.currency_id = cls.env.ref("base.PLN").id
+        cls.env.ref("base.PLN").active = True
+        cls.user_salesman.write({"lang": "pl_PL", "notification_type": "email"})
+        cls.user_leader = cls._create_user(
+            "sfp_leader",
+            "Marta Wójcik",
+            "sales_team.group_sale_manager",
+            email="marta.wojcik@example.com",
+            lang="pl_PL",
+            notification_type="email",
+        )
+        cls.team.user_id = cls.user_leader
+        cls.user_export = cls._create_user(
+            "sfp_export", "John Export", email="john.export@example.com"
+        )
+        # (the test database may have Polish only)
+        cls.env["res.lang"]._activate_lang("en_US")
+        cls.user_export_leader = cls._create_user(
+            "sfp_export_leader",
+            "Mary Lead",
+            "sales_team.group_sale_manager",
+            email="mary.lead@example.com",
+            lang="en_US",
+        )
+        cls.team_export = cls.env["crm.team"].create(
+            {
+                "name": "Export",
+                "user_id": cls.user_export_leader.id,
+                "member_ids": [(4, cls.user_export.id)],
+            }
+        )
+
+    def _text_of(self, partner):
+        mail = self._new_mails.filtered(lambda mail: mail.recipient_ids == partner)
+        self.assertEqual(len(mail), 1)
+        body = html.fromstring(mail.body_html)
+        return mail.subject, body
+
+    def test_reminder_line(self):
+        """Jan's reminder on 10 June, the previous one sent on 9 June at
+        07:00 in Warsaw: a line of what changed since, one part per kind,
+        in his Polish."""
+        with freeze_time("2026-06-01 08:00:00"):
+            slipped = self._create_opportunity(
+                "Hala", self.stage_meeting, 20000, date(2026, 6, 30)
+            )
+            raised = self._create_opportunity(
+                "Wiata", self.stage_order, 10000, date(2026, 6, 20)
+            )
+            lost = self._create_opportunity("Rampa", self.stage_meeting, 5000)
+            # a change before the previous reminder: not in the line
+            raised.write({"expected_revenue": 9000})
+            slipped.activity_schedule(
+                activity_type_id=self.env.ref("mail.mail_activity_data_call").id,
+                summary="Telefon do prezesa",
+                date_deadline=date(2026, 6, 5),
+                user_id=self.user_salesman.id,
+            )
+        self.env.ref(
+            "sales_funnel_pl.ir_cron_next_action_reminders"
+        ).lastcall = datetime(2026, 6, 9, 5, 0)
+        with freeze_time("2026-06-09 10:00:00"):
+            slipped.write({"date_deadline": date(2026, 7, 15)})
+            raised.write({"expected_revenue": 12000})
+            lost.action_set_lost()
+            self._create_opportunity("Brama", self.stage_new, 8000)
+        with freeze_time("2026-06-10 05:00:00"), self.mock_mail_gateway():
+            self.env["crm.lead"]._cron_next_action_reminders()
+        _subject, body = self._text_of(self.user_salesman.partner_id)
+        self.assertEqual(
+            [_text(node) for node in body.xpath("//p[not(b)]")][-1],
+            "Twój lejek od poprzedniego przypomnienia: Nowe: 1 (8000,00 zł); "
+            "Przegrane: 1 (5000,00 zł); Wartość podniesiona: 1 (+3000,00 zł); "
+            "Przesunięte na późniejszy miesiąc: 1 (20000,00 zł).",
+        )
+
+    def _slips(self):
+        """Six opportunities of Jan entered on 1 June, due in June, slipped
+        to July in the week of 8 June, worth 1,000 to 6,000; another one
+        slipped on Sunday 7 June at 23:30 in Warsaw (the week before), one
+        pulled in from July to June, one won. Returns the six, largest
+        first."""
+        with freeze_time("2026-06-01 08:00:00"):
+            leads = self.env["crm.lead"]
+            for amount in range(6000, 0, -1000):
+                leads |= self._create_opportunity(
+                    f"Hala {amount // 1000}",
+                    self.stage_meeting,
+                    amount,
+                    date(2026, 6, 30),
+                )
+            before = self._create_opportunity(
+                "Wiata", self.stage_meeting, 50000, date(2026, 6, 30)
+            )
+            pulled = self._create_opportunity(
+                "Rampa", self.stage_meeting, 40000, date(2026, 7, 31)
+            )
+            won = self._create_opportunity("Brama", self.stage_order, 7000)
+        with freeze_time("2026-06-07 21:30:00"):
+            before.write({"date_deadline": date(2026, 8, 31)})
+        with freeze_time("2026-06-09 10:00:00"):
+            leads.write({"date_deadline": date(2026, 7, 10)})
+            pulled.write({"date_deadline": date(2026, 6, 25)})
+            won.action_set_won()
+        return leads
+
+    def test_weekly_message_to_the_team_leader(self):
+        """Monday 15 June, 07:00 in Warsaw: Marta, the team's leader, gets
+        by e-mail, in Polish, the week of 8 to 14 June: one won, six
+        slipped, the five largest named, largest first, each a link."""
+        leads = self._slips()
+        with freeze_time("2026-06-15 05:00:00"), self.mock_mail_gateway():
+            self.env["crm.team"]._cron_pipeline_changes_weekly()
+        subject, body = self._text_of(self.user_leader.partner_id)
+        self.assertEqual(subject, "Lejek Twojego zespołu: zmiany tygodnia")
+        self.assertEqual(
+            [_text(node) for node in body.xpath("//p[b] | //li")],
+            [
+                "Zespół Testowy, od 08.06.2026 do 14.06.2026",
+                "Wygrane: 1 (7000,00 zł)",
+                "Przesunięte na późniejszy miesiąc: 6 (21000,00 zł)",
+                "Największe przesunięcia",
+                *(
+                    f"Hala {n}: 30.06.2026 → 10.07.2026 ({n}000,00 zł)"
+                    for n in (6, 5, 4, 3, 2)
+                ),
+            ],
+        )
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        self.assertEqual(
+            body.xpath("//li/a/@href"),
+            [
+                f"{base_url}/mail/view?model=crm.lead&res_id={lead.id}"
+                for lead in leads[:5]
+            ],
+        )
+        self.assertEqual(
+            _text(body.xpath("//td[@valign='middle']")[0]),
+            "Twój lejek sprzedaży Zmiany tygodnia",
+        )
+
+    def test_weekly_message_in_english_in_odoo(self):
+        """The export team's leader reads English, in Odoo: her message is
+        in her inbox, not e-mailed; a team without changes sends none."""
+        with freeze_time("2026-06-01 08:00:00"):
+            lead = self._create_opportunity(
+                "Crane",
+                self.stage_meeting,
+                10000,
+                date(2026, 6, 30),
+                user=self.user_export,
+                user_id=self.user_export.id,
+                team_id=self.team_export.id,
+            )
+        with freeze_time("2026-06-10 10:00:00"):
+            lead.write({"expected_revenue": 12500})
+        Message = self.env["mail.message"]
+        before = Message.search([]).ids
+        with freeze_time("2026-06-15 05:00:00"), self.mock_mail_gateway():
+            self.assertEqual(self.env["crm.team"]._cron_pipeline_changes_weekly(), 1)
+        self.assertFalse(self._new_mails)
+        message = Message.search(
+            [
+                ("id", "not in", before),
+                ("partner_ids", "in", self.user_export_leader.partner_id.ids),
+            ]
+        )
+        self.assertEqual(message.subject, "Your team's pipeline: the week's changes")
+        self.assertEqual(
+            [_text(node) for node in html.fromstring(message.body).xpath("//p | //li")],
+            ["Export, from 06/08/2026 to 06/14/2026", "Value raised: 1 (+2,500.00 zł)"],
+        )

@@ -170,7 +170,7 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
             self.assertEqual(
                 Lead.search_count(band["domain"]), band["count"], band["name"]
             )
-        for key in ("open", "won", "overdue", "no_action"):
+        for key in ("open", "won", "overdue", "no_action", "stuck"):
             figure = data["headline"][key]
             self.assertEqual(Lead.search_count(figure["domain"]), figure["count"], key)
         win_rate = data["headline"]["win_rate"]
@@ -277,6 +277,8 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
     @users("sfp_manager")
     def test_now_reading_and_headline(self):
         s = self.stages
+        # Project Development: stuck after 20 days
+        s[5].sudo().funnel_stuck_days = 20
         with freeze_time(MONTH_END):
             data = self._board("now", period="month", team_id=self.team.id)
         bands = {band[0]: band for band in self._bands(data)}
@@ -304,6 +306,8 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
                 "cycle_days": {"value": 8.0},  # 2 to 10 March
                 "overdue": {"count": 1},  # L4 (20 March)
                 "no_action": {"count": 4},  # L5, L9, L0, L8
+                # in Project Development since 5 March (L5) and 20 February (L0)
+                "stuck": {"count": 2, "expected_revenue": 47000.0},
                 # team A's March target; won 20 000 of it
                 "target": {
                     "value": 100000.0,
@@ -483,11 +487,12 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
 
     @users("sfp_manager")
     def test_query_count(self):
-        """Two queries per read (bands, headline figures; the stages and the
-        company are in the cache), whatever the number of stages and
+        """Three queries per read (bands, headline figures, the stages'
+        numbers of days of the stuck opportunities' domain; the stages and
+        the company are in the cache), whatever the number of stages and
         opportunities; the cohort reading one more (the archived stages,
         written into its statement so that it is planned for their history)."""
-        queries = {"cohort": 3, "now": 2}
+        queries = {"cohort": 4, "now": 3}
         Board = self.env["sales.funnel.board"].with_context(tz="Europe/Warsaw")
         with freeze_time(MONTH_END):
             for reading in ("cohort", "now"):

@@ -185,6 +185,10 @@ export class SalesFunnelBoard extends Component {
         return _t("Weighted: %(amount)s", {amount: this.money(amount)});
     }
 
+    valueText(amount) {
+        return _t("Value: %(amount)s", {amount: this.money(amount)});
+    }
+
     wonLostText({won, lost}) {
         return _t("Won: %(won)s, lost: %(lost)s", {won, lost});
     }
@@ -243,6 +247,7 @@ export class SalesFunnelBoard extends Component {
             cycle_days: _t("Won in the period"),
             overdue: _t("Overdue next action"),
             no_action: _t("No next action"),
+            stuck: _t("Stuck in their stage"),
         };
         return this.open(names[key], this.headline[key].domain);
     }

@@ -59,7 +59,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_board", {
         },
         {
             content:
-                "The seven headline figures on one row, inside the board (1366 px)",
+                "The eight headline figures on one row, inside the board (1366 px)",
             trigger: ".o_sales_funnel_board_figure[data-figure='no_action']",
             run() {
                 const headline = document
@@ -72,7 +72,7 @@ registry.category("web_tour.tours").add("sales_funnel_pl_board", {
                 const outside = figures.filter(
                     (figure) => figure.right > Math.ceil(headline.right)
                 );
-                if (figures.length !== 7 || rows.size !== 1 || outside.length) {
+                if (figures.length !== 8 || rows.size !== 1 || outside.length) {
                     throw new Error(
                         `${figures.length} figures on ${rows.size} rows, ${outside.length} outside the board`
                     );

@@ -23,8 +23,11 @@ registry.category("web_tour.tours").add("sales_funnel_pl_settings", {
                         labels.push(text(box.querySelector(".o_form_label")));
                     }
                 }
-                const expected =
-                    "Następne działanie posprzedażne | Prawdopodobieństwo z etapu";
+                const expected = [
+                    "Następne działanie posprzedażne",
+                    "Prawdopodobieństwo z etapu",
+                    "Dopasowanie lejka",
+                ].join(" | ");
                 if (labels.join(" | ") !== expected) {
                     throw new Error(`Under "Lejek sprzedaży": ${labels.join(" | ")}`);
                 }

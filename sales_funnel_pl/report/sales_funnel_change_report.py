@@ -1,0 +1,525 @@
+# Copyright 2026 Sales Funnel PL contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+
+import pytz
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .. import compat
+from ..utils import user_tz
+from . import sql
+
+# the bars of the waterfall, in their order (the graph's and the list's)
+BARS = [
+    ("start", "Open at the start"),
+    ("new", "New"),
+    ("restored", "Restored"),
+    ("pulled_in", "Pulled in from later months"),
+    ("pushed_out", "Pushed out to later months"),
+    ("moved", "Moved from or to earlier months or no date"),
+    ("raised", "Value raised"),
+    ("lowered", "Value lowered"),
+    ("probability", "Probability changed"),
+    ("won", "Won"),
+    ("lost", "Lost"),
+    ("end", "Open at the end"),
+]
+BAR_KEYS = [key for key, _label in BARS]
+
+# the reading's period and closing month, in the action's context
+CONTEXT_FROM = "sales_funnel_change_from"
+CONTEXT_TO = "sales_funnel_change_to"
+CONTEXT_MONTH = "sales_funnel_change_month"
+
+
+def default_period(today):
+    """(first day, last day) of the reading by default: from the 1st of last
+    month to ``today`` (the user's day)."""
+    return today.replace(day=1) - relativedelta(months=1), today
+
+
+class SalesFunnelChangeReport(models.Model):
+    """What changed in the open pipeline between two dates ("Zmiany w
+    lejku"), change by change: one row per opportunity and moment that moved
+    the pipeline's value, and one row per opportunity open at the start and
+    at the end. Each row belongs to one bar of the waterfall; the bars add
+    up, to the grosz, from the open pipeline at the start to the open
+    pipeline at the end, in expected and in weighted value (expected revenue
+    × probability), in the current company's currency.
+
+    The period and, for the second reading, the closing month come from the
+    context (``sales_funnel_change_from``, ``sales_funnel_change_to``,
+    ``sales_funnel_change_month``; by default from the 1st of last month to
+    today). The start is the midnight that opens the first day, the end the
+    midnight that closes the last one (now when that is today or later),
+    in the user's time zone.
+
+    What an opportunity held at a moment: open or not from its stage history
+    (the row it stood in then: neither won nor lost, in a stage not won, as
+    the past forecasts rebuilt from the history read it), its expected
+    closing date, revenue and probability from the recorded value changes
+    (``crm.lead.value.change``: the old values of its first change after the
+    moment, else its values at the end, the rule of
+    ``sql.lead_values_at_sql``, computed here for every moment of the period
+    at once). At each moment something happened to an opportunity:
+
+    - it opens (entered the pipeline or the month): its value after counts,
+      as new (no history before), restored (lost or won before), or, for the
+      month, pulled in (its closing date was in a later month) or moved;
+    - it closes (won, lost, or left the month): its value before counts,
+      negative, as won, lost, pushed out (a slip: ``sql.slipped_sql``) or
+      moved;
+    - it stays: the change of its value splits into the revenue's part
+      (raised or lowered, at the probability before) and the probability's
+      part (stage moves and hand edits, at the revenue after).
+
+    Opportunities are those the user may read (crm's record rules, through
+    ``_search``), each counted in its current sales team, salesperson and
+    company for the whole period. One statement per read."""
+
+    _name = "sales.funnel.change.report"
+    _description = "Pipeline Changes"
+    _auto = False
+    _rec_name = "lead_id"
+    # the largest changes first, whatever their sign
+    _order = "weighted_impact desc, id"
+    # what the statement reads: pending changes are written before a read
+    _depends = {
+        "crm.lead": [
+            "active",
+            "company_id",
+            "date_deadline",
+            "date_process_end",
+            "expected_revenue",
+            "probability",
+            "prorated_revenue",
+            "stage_id",
+            "team_id",
+            "type",
+            "user_id",
+            *compat.LEAD_WON_COLUMNS,
+        ],
+        "crm.lead.stage.history": ["change_type", "date_enter", "lead_id", "stage_id"],
+        "crm.lead.value.change": [
+            "date",
+            "lead_id",
+            "old_date_deadline",
+            "old_expected_revenue",
+            "old_probability",
+        ],
+        "crm.stage": ["is_won"],
+    }
+
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    bar = fields.Selection(BARS, readonly=True)
+    date = fields.Datetime(
+        string="Changed on",
+        readonly=True,
+        help="When the change was made; the start and the end of the period for "
+        "the opportunities open then.",
+    )
+    weighted_amount = fields.Monetary(
+        string="Weighted",
+        currency_field="currency_id",
+        readonly=True,
+        aggregator="sum",
+        help="What the row adds to the bar in weighted value (expected revenue × "
+        "probability): the value at the start or the end, else the change.",
+    )
+    expected_amount = fields.Monetary(
+        string="Expected",
+        currency_field="currency_id",
+        readonly=True,
+        aggregator="sum",
+        help="What the row adds to the bar in expected revenue: the value at the "
+        "start or the end, else the change.",
+    )
+    weighted_impact = fields.Monetary(
+        string="Size",
+        currency_field="currency_id",
+        readonly=True,
+        aggregator="sum",
+        help="The weighted amount without its sign, to put the largest changes on top.",
+    )
+    weighted_before = fields.Monetary(
+        currency_field="currency_id", readonly=True, aggregator=None
+    )
+    weighted_after = fields.Monetary(
+        currency_field="currency_id", readonly=True, aggregator=None
+    )
+    expected_before = fields.Monetary(
+        currency_field="currency_id", readonly=True, aggregator=None
+    )
+    expected_after = fields.Monetary(
+        currency_field="currency_id", readonly=True, aggregator=None
+    )
+    probability_before = fields.Float(readonly=True, aggregator=None)
+    probability_after = fields.Float(readonly=True, aggregator=None)
+    date_deadline_before = fields.Date(string="Expected Closing Before", readonly=True)
+    date_deadline_after = fields.Date(string="Expected Closing After", readonly=True)
+
+    # ------------------------------------------------------------
+    # THE READING
+    # ------------------------------------------------------------
+
+    @api.model
+    def _change_period(self):
+        """(first day, last day, closing month's first day or None) of the
+        reading, from the context, checked."""
+        today = fields.Date.context_today(self)
+        context = self.env.context
+        default_from, default_to = default_period(today)
+        try:
+            date_from = fields.Date.to_date(context.get(CONTEXT_FROM)) or default_from
+            date_to = fields.Date.to_date(context.get(CONTEXT_TO)) or default_to
+            month = fields.Date.to_date(context.get(CONTEXT_MONTH) or None)
+        except (TypeError, ValueError) as error:
+            raise UserError(
+                self.env._("The period of the pipeline changes is not a date.")
+            ) from error
+        if date_from > date_to:
+            raise UserError(self.env._("The period cannot end before it starts."))
+        if date_from > today:
+            raise UserError(self.env._("The period cannot start in the future."))
+        return date_from, date_to, month and month.replace(day=1)
+
+    @api.model
+    def _change_moments(self, date_from, date_to):
+        """(start, end, at_now) of the period as UTC timestamps: the midnight
+        opening ``date_from`` and the one closing ``date_to`` in the user's
+        time zone, the end being now when that midnight is still to come."""
+        tz = pytz.timezone(user_tz(self.env))
+
+        def midnight(day):
+            local = tz.localize(datetime.datetime.combine(day, datetime.time.min))
+            return local.astimezone(datetime.UTC).replace(tzinfo=None)
+
+        now = self.env.cr.now()
+        end = midnight(date_to + relativedelta(days=1))
+        if end >= now:
+            return midnight(date_from), now, True
+        return midnight(date_from), end, False
+
+    @api.model
+    def _change_leads_sql(self, domain):
+        """SELECT of the opportunities of ``domain`` the user may read (crm's
+        record rules): id, team, salesperson, company, currency rate into
+        the current company's, and their current values."""
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        query = Lead._search([("type", "=", "opportunity"), *domain])
+        lead = query.table
+
+        def column(name):
+            return SQL.identifier(lead, name)
+
+        return query.select(
+            SQL("%s AS id", column("id")),
+            SQL("%s AS team_id", column("team_id")),
+            SQL("%s AS user_id", column("user_id")),
+            SQL("%s AS company_id", sql.lead_company_sql(self.env, lead)),
+            SQL("%s AS expected_revenue", column("expected_revenue")),
+            SQL("%s AS probability", column("probability")),
+            SQL("%s AS prorated_revenue", column("prorated_revenue")),
+            SQL("%s AS date_deadline", column("date_deadline")),
+        )
+
+    @property
+    def _table_query(self):
+        date_from, date_to, month = self._change_period()
+        start, end, at_now = self._change_moments(date_from, date_to)
+        # the opportunities that may have been open in the period: those
+        # open now and those whose process ended since the day before the
+        # start (a day's margin for the time zones), each found through an
+        # index of its own (crm_lead_funnel_open_idx, date_process_end),
+        # never every opportunity of past years
+        candidates = SQL(
+            "%s UNION %s",
+            self._change_leads_sql(compat.open_lead_domain()),
+            self._change_leads_sql(
+                [
+                    ("active", "in", [True, False]),
+                    ("date_process_end", ">=", date_from - relativedelta(days=1)),
+                ]
+            ),
+        )
+        if at_now:
+            ends = SQL(
+                """SELECT c.*, c.date_deadline AS end_date_deadline,
+                          c.expected_revenue AS end_expected_revenue,
+                          c.probability AS end_probability
+                     FROM candidates c"""
+            )
+        else:
+            ends = SQL(
+                """SELECT cl.*, v.date_deadline AS end_date_deadline,
+                          v.expected_revenue AS end_expected_revenue,
+                          v.probability AS end_probability
+                     FROM candidates cl CROSS JOIN LATERAL %s AS v""",
+                sql.lead_values_at_sql("cl", SQL("%s::timestamp", end)),
+            )
+        if month:
+            next_month = month + relativedelta(months=1)
+
+            def in_scope(deadline):
+                return SQL(
+                    "COALESCE(%s >= %s AND %s < %s, false)",
+                    deadline,
+                    month,
+                    deadline,
+                    next_month,
+                )
+
+            later = SQL("COALESCE(v.old_date_deadline >= %s, false)", next_month)
+        else:
+
+            def in_scope(deadline):
+                return SQL("TRUE")
+
+            later = SQL("FALSE")
+        return SQL(
+            """
+            WITH %(rates)s,
+            candidates AS (%(candidates)s),
+            leads AS (
+                SELECT e.*, COALESCE(r.rate, 1.0) AS rate
+                  FROM (%(ends)s) e
+                  LEFT JOIN rates r ON r.company_id = e.company_id
+            ),
+            -- the moments something happened to an opportunity in the
+            -- period, with what happened: the last history row it entered
+            -- then (open after it or not, won), the first value change
+            -- then (the values before it); the start and the end too
+            events AS (
+                SELECT l.id AS lead_id, %(start)s::timestamp AS moment,
+                       COALESCE(h.open, false) AS open_last, h.open IS NOT NULL AS seen,
+                       NULL::boolean AS won_last, false AS changed,
+                       NULL::date AS old_date_deadline,
+                       NULL::numeric AS old_expected_revenue,
+                       NULL::float8 AS old_probability
+                  FROM leads l
+                  LEFT JOIN LATERAL (
+                      SELECT %(open)s AS open
+                        FROM crm_lead_stage_history h
+                        LEFT JOIN crm_stage s ON s.id = h.stage_id
+                       WHERE h.lead_id = l.id AND h.date_enter <= %(start)s
+                       ORDER BY h.date_enter DESC, h.id DESC
+                       LIMIT 1) h ON true
+                UNION ALL
+                (SELECT DISTINCT ON (h.lead_id, h.date_enter)
+                       h.lead_id, h.date_enter, %(open)s, true,
+                       h.change_type = 'won' OR COALESCE(s.is_won, false), false,
+                       NULL, NULL, NULL
+                  FROM crm_lead_stage_history h
+                  JOIN leads l ON l.id = h.lead_id
+                  LEFT JOIN crm_stage s ON s.id = h.stage_id
+                 WHERE h.date_enter > %(start)s AND h.date_enter <= %(end)s
+                 ORDER BY h.lead_id, h.date_enter, h.id DESC)
+                UNION ALL
+                (SELECT DISTINCT ON (v.lead_id, v.date)
+                       v.lead_id, v.date, NULL, false, NULL, true,
+                       v.old_date_deadline, v.old_expected_revenue, v.old_probability
+                  FROM crm_lead_value_change v
+                  JOIN leads l ON l.id = v.lead_id
+                 WHERE v.date > %(start)s AND v.date <= %(end)s
+                 ORDER BY v.lead_id, v.date, v.id)
+                UNION ALL
+                SELECT l.id, %(end)s::timestamp, NULL, false, NULL, false,
+                       NULL, NULL, NULL
+                  FROM leads l
+            ),
+            moments AS (
+                SELECT lead_id, moment,
+                       bool_or(open_last) AS open_last, bool_or(seen) AS seen,
+                       bool_or(won_last) AS won_last, bool_or(changed) AS changed,
+                       max(old_date_deadline) AS old_date_deadline,
+                       max(old_expected_revenue) AS old_expected_revenue,
+                       max(old_probability) AS old_probability
+                  FROM events
+                 GROUP BY lead_id, moment
+            ),
+            -- groups: the moments sharing the same last history row (open
+            -- or not), and those sharing the same next value change
+            grouped AS (
+                SELECT m.*,
+                       count(m.open_last) OVER (PARTITION BY m.lead_id
+                                                ORDER BY m.moment) AS open_group,
+                       bool_or(m.seen) OVER (PARTITION BY m.lead_id
+                                             ORDER BY m.moment) AS existed,
+                       count(*) FILTER (WHERE m.changed)
+                           OVER (PARTITION BY m.lead_id ORDER BY m.moment DESC)
+                           AS value_group
+                  FROM moments m
+            ),
+            -- at each moment: open after it, and the values right before it
+            -- (the old values of the first change at or after it, else the
+            -- values at the end)
+            stated AS (
+                SELECT g.lead_id, g.moment, g.won_last, g.existed,
+                       bool_or(g.open_last) OVER (PARTITION BY g.lead_id, g.open_group)
+                           AS open_after,
+                       CASE WHEN g.value_group = 0 THEN l.end_date_deadline
+                            ELSE max(g.old_date_deadline) OVER w END AS date_deadline,
+                       CASE WHEN g.value_group = 0 THEN l.end_expected_revenue
+                            ELSE max(g.old_expected_revenue) OVER w END
+                           AS expected_revenue,
+                       CASE WHEN g.value_group = 0 THEN l.end_probability
+                            ELSE max(g.old_probability) OVER w END AS probability
+                  FROM grouped g
+                  JOIN leads l ON l.id = g.lead_id
+                WINDOW w AS (PARTITION BY g.lead_id, g.value_group)
+            ),
+            -- before and after each moment: the values after it are those
+            -- right before the next moment (or the end's)
+            paired AS (
+                SELECT s.lead_id, s.moment, s.won_last, s.open_after,
+                       lag(s.open_after) OVER o AS open_before,
+                       lag(s.existed) OVER o AS existed_before,
+                       s.date_deadline AS old_date_deadline,
+                       s.expected_revenue AS old_expected_revenue,
+                       s.probability AS old_probability,
+                       lead(s.date_deadline, 1, l.end_date_deadline) OVER o
+                           AS new_date_deadline,
+                       lead(s.expected_revenue, 1, l.end_expected_revenue) OVER o
+                           AS new_expected_revenue,
+                       lead(s.probability, 1, l.end_probability) OVER o
+                           AS new_probability
+                  FROM stated s
+                  JOIN leads l ON l.id = s.lead_id
+                WINDOW o AS (PARTITION BY s.lead_id ORDER BY s.moment)
+            ),
+            valued AS (
+                SELECT m.*, l.team_id, l.user_id, l.company_id,
+                       %(expected_old)s AS e_old, %(expected_new)s AS e_new,
+                       %(weighted_old)s AS w_old, %(weighted_new)s AS w_new,
+                       %(weighted_mid)s AS w_mid,
+                       COALESCE(m.open_before, false) AND %(in_old)s AS in_old,
+                       m.open_after AND %(in_new)s AS in_new
+                  FROM paired m
+                  JOIN leads l ON l.id = m.lead_id
+            ),
+            bars AS (
+                SELECT v.*, b.bar, b.expected, b.weighted
+                  FROM valued v
+                 CROSS JOIN LATERAL (
+                     -- the start and the end: what was open then
+                     SELECT 'start' AS bar, v.e_new AS expected, v.w_new AS weighted
+                      WHERE v.moment = %(start)s AND v.in_new
+                     UNION ALL
+                     SELECT 'end', v.e_new, v.w_new
+                      WHERE v.moment = %(end)s AND v.in_new
+                     UNION ALL
+                     -- opened: entered the pipeline (or the month)
+                     SELECT CASE WHEN COALESCE(v.open_before, false)
+                                 THEN CASE WHEN %(later)s THEN 'pulled_in'
+                                           ELSE 'moved' END
+                                 WHEN v.existed_before THEN 'restored'
+                                 ELSE 'new' END,
+                            v.e_new, v.w_new
+                      WHERE v.moment > %(start)s AND v.in_new AND NOT v.in_old
+                     UNION ALL
+                     -- closed: left the pipeline (or the month)
+                     SELECT CASE WHEN NOT v.open_after
+                                 THEN CASE WHEN v.won_last THEN 'won' ELSE 'lost' END
+                                 WHEN %(slipped)s THEN 'pushed_out'
+                                 ELSE 'moved' END,
+                            -v.e_old, -v.w_old
+                      WHERE v.moment > %(start)s AND v.in_old AND NOT v.in_new
+                     UNION ALL
+                     -- stayed: the revenue's part, then the probability's
+                     SELECT CASE WHEN COALESCE(v.new_expected_revenue, 0)
+                                      > COALESCE(v.old_expected_revenue, 0)
+                                 THEN 'raised' ELSE 'lowered' END,
+                            v.e_new - v.e_old, v.w_mid - v.w_old
+                      WHERE v.moment > %(start)s AND v.in_old AND v.in_new
+                        AND COALESCE(v.new_expected_revenue, 0)
+                            <> COALESCE(v.old_expected_revenue, 0)
+                     UNION ALL
+                     SELECT 'probability', 0, v.w_new - v.w_mid
+                      WHERE v.moment > %(start)s AND v.in_old AND v.in_new
+                        AND v.w_new <> v.w_mid
+                 ) b
+            )
+            SELECT row_number() OVER (ORDER BY b.lead_id, b.moment, b.bar) AS id,
+                   b.lead_id, b.user_id, b.team_id, b.company_id,
+                   (SELECT currency_id FROM target) AS currency_id,
+                   b.bar, b.moment AS date,
+                   b.weighted AS weighted_amount, b.expected AS expected_amount,
+                   abs(b.weighted) AS weighted_impact,
+                   b.w_old AS weighted_before, b.w_new AS weighted_after,
+                   b.e_old AS expected_before, b.e_new AS expected_after,
+                   b.old_probability AS probability_before,
+                   b.new_probability AS probability_after,
+                   b.old_date_deadline AS date_deadline_before,
+                   b.new_date_deadline AS date_deadline_after
+              FROM bars b
+            """,
+            rates=sql.currency_rates_sql(self.env),
+            candidates=candidates,
+            ends=ends,
+            start=start,
+            end=end,
+            open=sql.history_open_sql("h", "s"),
+            expected_old=self._expected_sql(SQL("m.old_expected_revenue")),
+            expected_new=self._expected_sql(SQL("m.new_expected_revenue")),
+            weighted_old=self._weighted_sql(
+                SQL("m.old_expected_revenue"), SQL("m.old_probability")
+            ),
+            weighted_new=self._weighted_sql(
+                SQL("m.new_expected_revenue"), SQL("m.new_probability")
+            ),
+            weighted_mid=self._weighted_sql(
+                SQL("m.new_expected_revenue"), SQL("m.old_probability")
+            ),
+            in_old=in_scope(SQL("m.old_date_deadline")),
+            in_new=in_scope(SQL("m.new_date_deadline")),
+            later=later,
+            slipped=sql.slipped_sql("v"),
+        )
+
+    @api.model
+    def _expected_sql(self, revenue):
+        """SQL: the expected revenue ``revenue`` of the opportunity aliased
+        ``l`` in the current company's currency, to the grosz."""
+        return SQL("round(COALESCE(%s, 0) * l.rate, 2)", revenue)
+
+    @api.model
+    def _weighted_sql(self, revenue, probability):
+        """SQL: the weighted value of the opportunity aliased ``l`` at
+        ``revenue`` and ``probability``, in the current company's currency,
+        to the grosz: crm's own (stored) when they are its current ones, so
+        that the end is what "Open Opportunities by Stage" sums, else
+        computed as crm does (rounded to the grosz)."""
+        return SQL(
+            """round(CASE WHEN %(revenue)s IS NOT DISTINCT FROM l.expected_revenue
+                           AND %(probability)s IS NOT DISTINCT FROM l.probability
+                          THEN COALESCE(l.prorated_revenue, 0)
+                          ELSE round((COALESCE(%(revenue)s, 0)
+                                      * COALESCE(%(probability)s, 0) / 100.0)::numeric,
+                                     2) END * l.rate, 2)""",
+            revenue=revenue,
+            probability=probability,
+        )
+
+    # ------------------------------------------------------------
+    # GROUPED READS: the bars in their order
+    # ------------------------------------------------------------
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        """Bars in the waterfall's order (their keys' order is no order)."""
+        if "bar" not in groupby_terms:
+            return super()._read_group_orderby(order, groupby_terms, query)
+        bar = SQL(
+            "array_position(%s::varchar[], %s::varchar)",
+            BAR_KEYS,
+            groupby_terms["bar"],
+        )
+        rest = super()._read_group_orderby(order, groupby_terms, query)
+        return SQL(", ").join(term for term in (bar, rest) if term)
