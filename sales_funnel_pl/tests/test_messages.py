@@ -217,9 +217,9 @@ class TestMessages(HttpCase, SalesFunnelCommon, MockEmail):
         overdue, missing = self._reminded_opportunities(self.user_salesman)
         # the previous reminder went out now: no line of the pipeline's
         # changes since then (TestPipelineChangesMessages checks that line)
-        self.env.ref("sales_funnel_pl.ir_cron_next_action_reminders").lastcall = (
-            self.env.cr.now()
-        )
+        self.env.ref(
+            "sales_funnel_pl.ir_cron_next_action_reminders"
+        ).lastcall = self.env.cr.now()
         Message = self.env["mail.message"]
         before = Message.search([]).ids
         self._send_reminders()

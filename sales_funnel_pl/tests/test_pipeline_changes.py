@@ -448,11 +448,14 @@ class TestPipelineChanges(SalesFunnelCommon):
     @freeze_time(NOW)
     @users("sfp_manager")
     def test_read_is_one_query(self):
-        """The graph's read is one statement, whatever the history."""
+        """The graph's read is one statement, whatever the history, after
+        JIT turned off for the transaction (``_jit_off``)."""
         report = self._report()
         self._bars(report)  # warm the caches
-        with self.assertQueryCount(sfp_manager=1):
+        with self.assertQueryCount(sfp_manager=2):
             self._bars(report)
+        self.env.cr.execute("SHOW jit")
+        self.assertEqual(self.env.cr.fetchone(), ("off",))
 
     @freeze_time(NOW)
     @users("sfp_salesman")
