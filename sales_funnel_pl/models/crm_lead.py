@@ -305,12 +305,16 @@ class CrmLead(models.Model):
         History = self.env["crm.lead.stage.history"]
         # the closing date, revenue and probability before, when the write
         # may change one of them (else nothing read, nothing recorded)
+        # of the opportunities only: a lead's values are no pipeline's (its
+        # conversion starts them), and reading them would make crm score each
+        # lead its assignment converts one at a time, not the batch at once
         Changes = self.env["crm.lead.value.change"]
-        before = Changes._values(self) if Changes._watched(self, vals) else None
+        watched = self.filtered(lambda lead: lead.type == "opportunity")
+        before = Changes._values(watched) if Changes._watched(watched, vals) else None
         if not {"stage_id", "active", "type"} & set(vals):
             result = super().write(vals)
             if before is not None:
-                Changes._record(Changes._rows(self, before))
+                Changes._record(Changes._rows(watched, before))
             if "date_stage" in vals:
                 History._sync_date_stage(self)
             return result
@@ -319,7 +323,7 @@ class CrmLead(models.Model):
             # what crm's scoring reads of each, for the caller's records at once
             self._pls_prefetch()
         plan.apply(self, lambda leads, values: super(CrmLead, leads).write(values))
-        value_changes = Changes._rows(self, before) if before is not None else []
+        value_changes = Changes._rows(watched, before) if before is not None else []
         if plan.events:
             # recorded with the stage history, in its statement
             History._log(

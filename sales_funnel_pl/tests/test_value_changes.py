@@ -104,6 +104,40 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
     # ROWS
     # ------------------------------------------------------------
 
+    @users("sfp_salesman")
+    def test_leads_record_nothing(self):
+        """A lead's values are no pipeline's: its writes record nothing, its
+        conversion neither (crm's assignment converts leads one at a time,
+        and reading their values would make crm score them one by one); once
+        an opportunity, its changes are recorded."""
+        with freeze_time("2026-03-03 09:00:00"):
+            lead = self.env["crm.lead"].create(
+                {
+                    "name": "Zapytanie z targów",
+                    "type": "lead",
+                    "user_id": self.user_salesman.id,
+                    "expected_revenue": 5000,
+                }
+            )
+            lead.write({"expected_revenue": 6000, "date_deadline": date(2026, 4, 30)})
+            lead.convert_opportunity(lead.partner_id, user_ids=self.user_salesman.ids)
+            self.assertEqual(lead.type, "opportunity")
+            self.assertFalse(self._changes(lead))
+        with freeze_time("2026-03-04 09:00:00"):
+            probability = lead.probability
+            lead.write({"expected_revenue": 7000})
+        self._assert_changes(
+            lead,
+            [
+                (
+                    lead,
+                    datetime(2026, 3, 4, 9, 0),
+                    (date(2026, 4, 30), 6000, probability),
+                    (date(2026, 4, 30), 7000, probability),
+                )
+            ],
+        )
+
     def test_no_row_at_creation(self):
         """Creation records nothing: the values an opportunity was created
         with are its values at its creation."""
