@@ -309,8 +309,12 @@ class CrmLead(models.Model):
         # conversion starts them), and reading them would make crm score each
         # lead its assignment converts one at a time, not the batch at once
         Changes = self.env["crm.lead.value.change"]
-        watched = self.filtered(lambda lead: lead.type == "opportunity")
-        before = Changes._values(watched) if Changes._watched(watched, vals) else None
+        watched = (
+            self.filtered(lambda lead: lead.type == "opportunity")
+            if Changes._watched(self, vals)
+            else self.browse()
+        )
+        before = Changes._values(watched) if watched else None
         if not {"stage_id", "active", "type"} & set(vals):
             result = super().write(vals)
             if before is not None:
