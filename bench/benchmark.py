@@ -14,7 +14,9 @@ series' Python for both tables.
    them: chatter messages with a `stage_id` tracking value.
 2. Copies it twice (PostgreSQL template, so the data are identical): one stays
    plain CRM, the addon is installed into the other (history backfill
-   included), timed, with the install's peak memory (RSS) measured.
+   included), timed, with the install's peak memory (RSS) measured; then
+   the value changes the addon records (bench/populate.py) are added to it,
+   as after ten years of use.
 3. In each database, in the same run, measures SQL query counts and wall time
    of: creating 1,000 opportunities, a batch stage change of 1,000, 100 single
    stage changes as a user makes them, the funnel read (pipeline pivot by
@@ -165,6 +167,18 @@ counts = populate.populate(
 )
 env.cr.commit()
 emit(dict(counts, users=users.ids))
+"""
+
+# the addon's recording of value changes, as after ten years of use
+# (bench/populate.py), in the addon's database only
+VALUE_CHANGES = """
+import importlib.util
+spec = importlib.util.spec_from_file_location("sales_funnel_pl_populate", {populate!r})
+populate = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(populate)
+count = populate.populate_value_changes(env)
+env.cr.commit()
+emit(count)
 """
 
 MEASURE = """
@@ -377,6 +391,16 @@ def main():
             subprocess.run(["dropdb", "--if-exists", db], check=True)
             subprocess.run(["createdb", "-T", base, db], check=True)
         install = install_addon(addon, Path(args.json).with_suffix(".install.log"))
+        # what the addon records once installed: the opportunities' value changes
+        t0 = time.perf_counter()
+        [value_changes] = shell(addon, VALUE_CHANGES.format(populate=str(POPULATE_MODULE)))
+        install["value_changes"] = value_changes
+        install["value_changes_seconds"] = round(time.perf_counter() - t0)
+        print(
+            f"  {value_changes} value changes recorded "
+            f"in {install['value_changes_seconds']} s",
+            flush=True,
+        )
     [(history, skipped, snapshot_lines)] = shell(
         addon,
         (
@@ -443,6 +467,8 @@ def print_tables(report, compare=None):
         f"install with history backfill: {report['install_seconds']} s, "
         f"peak RSS {report['install_peak_rss_mb']} MB"
     )
+    if "value_changes" in report["install"]:
+        print(f"value changes recorded: {report['install']['value_changes']}")
     print()
     beside = f" | addon s at {size}" if compare else ""
 

@@ -150,3 +150,52 @@ def populate(env, n, people, stage_ids, won_stage, company_id=1):
         "lost": lost,
         "tracking": env.cr.fetchone()[0],
     }
+
+
+# what the addon records from its install on (crm.lead.value.change), as if it
+# had recorded from the first opportunity: three changes in each
+# opportunity's first month (its revenue raised by a quarter, its closing date
+# pushed out by 30 days, its probability typed from 5 to 10%) and, for a
+# closed one, its win or loss (10% to 100% or 0%) on its closing day; the
+# last change of each ends in the opportunity's own values
+POPULATE_VALUE_CHANGES = """
+INSERT INTO crm_lead_value_change (
+    lead_id, date, user_id, company_id,
+    old_date_deadline, new_date_deadline,
+    old_expected_revenue, new_expected_revenue,
+    old_probability, new_probability)
+SELECT l.id, c.date, l.user_id, l.company_id,
+       CASE WHEN c.k <= 2 THEN l.date_deadline - 30 ELSE l.date_deadline END,
+       CASE WHEN c.k = 1 THEN l.date_deadline - 30 ELSE l.date_deadline END,
+       CASE WHEN c.k = 1 THEN round(l.expected_revenue * 0.8, 2)
+            ELSE l.expected_revenue END,
+       l.expected_revenue,
+       CASE WHEN c.k <= 3 THEN 5 ELSE 10 END,
+       CASE WHEN c.k <= 2 THEN 5 WHEN c.k = 3 THEN 10 ELSE l.probability END
+  FROM crm_lead l
+  CROSS JOIN LATERAL (
+      VALUES (1, l.create_date + interval '5 days'),
+             (2, l.create_date + interval '12 days'),
+             (3, l.create_date + interval '20 days'),
+             (4, l.date_closed)
+  ) c(k, date)
+ WHERE l.id > %(after)s AND l.type = 'opportunity'
+   AND (c.k < 4 OR l.date_closed IS NOT NULL)
+ ORDER BY c.date, l.id
+"""
+
+
+def populate_value_changes(env, after=0):
+    """The recorded value changes (``POPULATE_VALUE_CHANGES``) of the
+    opportunities with an id above ``after``, on a database with the addon;
+    the recording then starts with the first of them. Returns the rows'
+    count."""
+    env.cr.execute(POPULATE_VALUE_CHANGES, {"after": after})
+    count = env.cr.rowcount
+    env.cr.execute(
+        "UPDATE ir_config_parameter SET value = ("
+        "  SELECT to_char(min(date), 'YYYY-MM-DD HH24:MI:SS') FROM crm_lead_value_change"
+        ") WHERE key = 'sales_funnel_pl.value_changes_since'"
+    )
+    env.cr.execute("ANALYZE crm_lead_value_change")
+    return count
