@@ -303,17 +303,11 @@ class CrmLead(models.Model):
         self._check_stage_value(vals)
         self._check_date_stage_typed(vals)
         History = self.env["crm.lead.stage.history"]
-        # the closing date, revenue and probability before, when the write
-        # may change one of them (else nothing read, nothing recorded)
-        # of the opportunities only: a lead's values are no pipeline's (its
-        # conversion starts them), and reading them would make crm score each
-        # lead its assignment converts one at a time, not the batch at once
+        # the closing date, revenue and probability before, of the
+        # opportunities whose values the write may change (else nothing
+        # read, nothing recorded)
         Changes = self.env["crm.lead.value.change"]
-        watched = (
-            self.filtered(lambda lead: lead.type == "opportunity")
-            if Changes._watched(self, vals)
-            else self.browse()
-        )
+        watched = Changes._watched(self, vals)
         before = Changes._values(watched) if watched else None
         if not {"stage_id", "active", "type"} & set(vals):
             result = super().write(vals)

@@ -134,23 +134,49 @@ class CrmLeadValueChange(models.Model):
 
     @api.model
     def _watched(self, leads, vals):
-        """Whether writing ``vals`` on ``leads`` may change one of the three
-        values: one of them is written, the stage, the state or the type
-        (a move, a win, a loss, a conversion), or a field whose change makes Odoo
-        compute one of them again on the same records (the stage, the team,
-        the salesperson, what crm's scoring reads: the probability outside
-        the funnel). Decided on the field names only: no query."""
+        """The opportunities among ``leads`` whose values writing ``vals``
+        may change, to read before and after the write.
+
+        A write may change them when one of them is written, the stage, the
+        state or the type (a move, a win, a loss, a conversion), or a field
+        whose change makes Odoo compute one of them again on the same
+        records (the stage, the team, the salesperson, what crm's scoring
+        reads: the probability outside the funnel): decided on the field
+        names, with no query for a write that cannot change them.
+
+        Only opportunities: a lead's values are no pipeline's (its
+        conversion starts them). And when the write changes them only by
+        Odoo's computation, not the opportunities whose values are still to
+        be computed from an earlier change of the same transaction that
+        recorded nothing (their creation or conversion, which starts their
+        values): reading their values before the write would compute them
+        one opportunity at a time (crm's assignment converts and assigns its
+        leads so), not the batch at once, and what this write changes is
+        part of that start."""
         if not leads or not vals:
-            return False
-        if not set(VALUE_FIELDS).isdisjoint(vals):
-            return True
-        if {"stage_id", "active", "type"} & set(vals):
+            return leads.browse()
+        if not set(VALUE_FIELDS).isdisjoint(vals) or {"stage_id", "active", "type"} & set(
+            vals
+        ):
             # what the write does to each may set its probability
             # (crm_lead_write_plan.py: a stage's %, 0% when lost)
-            return True
+            return leads.filtered(lambda lead: lead.type == "opportunity")
         fields_ = [leads._fields[name] for name in vals if name in leads._fields]
-        recomputed = self.pool.get_trigger_tree(fields_).root
-        return any(leads._fields[name] in recomputed for name in VALUE_FIELDS)
+        recomputed = [
+            field
+            for field in map(leads._fields.get, VALUE_FIELDS)
+            if field in self.pool.get_trigger_tree(fields_).root
+        ]
+        if not recomputed:
+            return leads.browse()
+        starting = {
+            record_id
+            for field in recomputed
+            for record_id in self.env.records_to_compute(field)._ids
+        }
+        return leads.filtered(
+            lambda lead: lead.id not in starting and lead.type == "opportunity"
+        )
 
     @api.model
     def _values(self, leads):

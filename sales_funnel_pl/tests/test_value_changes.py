@@ -399,7 +399,7 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         self.assertEqual(read, [])
         self._count(leads, {"expected_revenue": 30000})
         self.assertEqual(read, [leads.ids, leads.ids])
-        self.patch(CrmLeadValueChange, "_watched", lambda *args: False)
+        self.patch(CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse())
         without = self._count(leads, {"description": "Hala magazynowa"})
         self.assertEqual(with_recording, without)
         self.assertEqual(len(self._changes(leads)), 2)
@@ -421,6 +421,50 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         self.assertEqual(len(self._changes(many)), 150)
         self.assertEqual(len(self._changes(one)), 3)
 
+    def test_assignment_reads_nothing(self):
+        """crm's lead assignment converts its leads and gives each to a
+        salesperson one lead at a time, outside the funnel (crm's scoring
+        computing their probability): the assignment is part of the
+        conversion, which starts an opportunity's values, so the recording
+        reads nothing for it (reading the values would make crm score each
+        lead on its own, not the batch at once), costs exactly the queries
+        it costs without the recording, and records nothing."""
+        leads = self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"Zapytanie {i}",
+                    "type": "lead",
+                    "team_id": self.team_other.id,
+                    "stage_id": self.other_stages[0].id,
+                    "expected_revenue": 1000 * (i + 1),
+                }
+                for i in range(9)
+            ]
+        )
+
+        def assign(leads):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            for lead in leads.with_user(self.user_manager):
+                lead.convert_opportunity(
+                    lead.partner_id, user_ids=self.user_salesman_utc.ids
+                )
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        warm, first, second = leads[:1], leads[1:5], leads[5:]
+        assign(warm)
+        with_recording = assign(first)
+        self.patch(
+            CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse()
+        )
+        without = assign(second)
+        self.assertEqual(with_recording, without)
+        self.assertEqual(set(leads.mapped("type")), {"opportunity"})
+        self.assertEqual(leads.user_id, self.user_salesman_utc)
+        self.assertFalse(self._changes(leads))
+
     def test_stage_move_query_added_nothing(self):
         """A stage move's probability change is recorded in the stage
         history's statement: the same number of queries as without the
@@ -430,7 +474,7 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         warm, first, second = leads[:2], leads[2:5], leads[5:]
         self._count(warm, {"stage_id": self.stage_order.id})
         with_recording = self._count(first, {"stage_id": self.stage_order.id})
-        self.patch(CrmLeadValueChange, "_watched", lambda *args: False)
+        self.patch(CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse())
         without = self._count(second, {"stage_id": self.stage_order.id})
         self.assertEqual(with_recording, without)
         self.assertEqual(len(self._changes(first)), 3)
