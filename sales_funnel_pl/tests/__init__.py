@@ -46,3 +46,4 @@ from . import test_crm_lead_stuck
 from . import test_funnel_tuning
 from . import test_pipeline_changes
 from . import test_value_changes
+from . import test_ui_pipeline_changes
