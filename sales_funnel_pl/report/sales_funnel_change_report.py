@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import compat
-from ..utils import user_tz
+from ..utils import jit_off, user_tz
 from . import sql
 
 # the bars of the waterfall, in their order (the graph's and the list's)
@@ -513,13 +513,9 @@ class SalesFunnelChangeReport(models.Model):
     # ------------------------------------------------------------
 
     def _jit_off(self):
-        """The reading's statement is estimated above PostgreSQL's JIT
-        threshold (``jit_above_cost``) from about 100,000 opportunities:
-        PostgreSQL then compiles it for seconds before a run of tenths of a
-        second (bench/benchmark.py at 100,000: 3.6 s with JIT, 0.22 s
-        without). JIT is turned off for the rest of the transaction, a
-        read's own (``SET LOCAL``; allowed on a read replica too)."""
-        self.env.cr.execute(SQL("SET LOCAL jit = off"))
+        """The reading's statement passes PostgreSQL's JIT threshold from
+        about 100,000 opportunities (``utils.jit_off``)."""
+        jit_off(self.env.cr)
 
     @api.model
     def _read_group(self, *args, **kwargs):

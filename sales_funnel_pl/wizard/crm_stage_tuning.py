@@ -16,6 +16,7 @@ from odoo.tools.misc import formatLang
 from .. import compat
 from ..report import sql
 from ..report.sales_funnel_stage_report import days_in_stage_sql, entry_sql
+from ..utils import jit_off
 
 # the settings (res.config.settings) and their defaults
 MIN_SAMPLE_PARAM = "sales_funnel_pl.tuning_min_sample"
@@ -322,6 +323,8 @@ class CrmStageTuning(models.TransientModel):
         self.env["crm.lead"].flush_model()
         self.env["crm.stage"].flush_model()
         self.env["crm.lead.stage.history"].flush_model()
+        # past the JIT threshold at a million opportunities (utils.jit_off)
+        jit_off(self.env.cr)
         self.env.cr.execute(
             SQL(
                 """%(ctes)s
