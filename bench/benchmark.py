@@ -393,7 +393,9 @@ def main():
         install = install_addon(addon, Path(args.json).with_suffix(".install.log"))
         # what the addon records once installed: the opportunities' value changes
         t0 = time.perf_counter()
-        [value_changes] = shell(addon, VALUE_CHANGES.format(populate=str(POPULATE_MODULE)))
+        [value_changes] = shell(
+            addon, VALUE_CHANGES.format(populate=str(POPULATE_MODULE))
+        )
         install["value_changes"] = value_changes
         install["value_changes_seconds"] = round(time.perf_counter() - t0)
         print(

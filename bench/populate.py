@@ -194,7 +194,8 @@ def populate_value_changes(env, after=0):
     count = env.cr.rowcount
     env.cr.execute(
         "UPDATE ir_config_parameter SET value = ("
-        "  SELECT to_char(min(date), 'YYYY-MM-DD HH24:MI:SS') FROM crm_lead_value_change"
+        "  SELECT to_char(min(date), 'YYYY-MM-DD HH24:MI:SS')"
+        "    FROM crm_lead_value_change"
         ") WHERE key = 'sales_funnel_pl.value_changes_since'"
     )
     env.cr.execute("ANALYZE crm_lead_value_change")

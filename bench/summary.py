@@ -16,11 +16,15 @@ from pathlib import Path
 def main(paths):
     runs = [json.loads(Path(path).read_text()) for path in paths]
     columns = [f"{run['odoo']}, {run['leads']:,}" for run in runs]
-    names = [
-        name
-        for name in runs[0]["measures"]["addon"]
-        if name.startswith("screen: ") and not name.endswith("[jit off]")
-    ]
+    # every screen measured by any of the runs, in the order they measure them
+    names = list(
+        dict.fromkeys(
+            name
+            for run in runs
+            for name in run["measures"]["addon"]
+            if name.startswith("screen: ") and not name.endswith("[jit off]")
+        )
+    )
     print(
         "| screen (as it opens) | "
         + " | ".join(f"{column} (s)" for column in columns)

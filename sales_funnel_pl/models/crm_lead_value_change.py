@@ -155,9 +155,8 @@ class CrmLeadValueChange(models.Model):
         part of that start."""
         if not leads or not vals:
             return leads.browse()
-        if not set(VALUE_FIELDS).isdisjoint(vals) or {"stage_id", "active", "type"} & set(
-            vals
-        ):
+        written = set(vals)
+        if written & {*VALUE_FIELDS, "stage_id", "active", "type"}:
             # what the write does to each may set its probability
             # (crm_lead_write_plan.py: a stage's %, 0% when lost)
             return leads.filtered(lambda lead: lead.type == "opportunity")

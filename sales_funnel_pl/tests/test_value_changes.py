@@ -399,7 +399,9 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         self.assertEqual(read, [])
         self._count(leads, {"expected_revenue": 30000})
         self.assertEqual(read, [leads.ids, leads.ids])
-        self.patch(CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse())
+        self.patch(
+            CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse()
+        )
         without = self._count(leads, {"description": "Hala magazynowa"})
         self.assertEqual(with_recording, without)
         self.assertEqual(len(self._changes(leads)), 2)
@@ -474,7 +476,9 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         warm, first, second = leads[:2], leads[2:5], leads[5:]
         self._count(warm, {"stage_id": self.stage_order.id})
         with_recording = self._count(first, {"stage_id": self.stage_order.id})
-        self.patch(CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse())
+        self.patch(
+            CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse()
+        )
         without = self._count(second, {"stage_id": self.stage_order.id})
         self.assertEqual(with_recording, without)
         self.assertEqual(len(self._changes(first)), 3)
