@@ -161,10 +161,11 @@ class CrmLeadValueChange(models.Model):
             # (crm_lead_write_plan.py: a stage's %, 0% when lost)
             return leads.filtered(lambda lead: lead.type == "opportunity")
         fields_ = [leads._fields[name] for name in vals if name in leads._fields]
+        triggered = self.pool.get_trigger_tree(fields_).root
         recomputed = [
             field
             for field in map(leads._fields.get, VALUE_FIELDS)
-            if field in self.pool.get_trigger_tree(fields_).root
+            if field in triggered
         ]
         if not recomputed:
             return leads.browse()

@@ -512,19 +512,16 @@ class SalesFunnelChangeReport(models.Model):
     # GROUPED READS: the bars in their order
     # ------------------------------------------------------------
 
-    def _jit_off(self):
-        """The reading's statement passes PostgreSQL's JIT threshold from
-        about 100,000 opportunities (``utils.jit_off``)."""
-        jit_off(self.env.cr)
-
     @api.model
     def _read_group(self, *args, **kwargs):
-        self._jit_off()
+        # past PostgreSQL's JIT threshold from about 100,000 opportunities
+        jit_off(self.env.cr)
         return super()._read_group(*args, **kwargs)
 
     @api.model
     def search_fetch(self, *args, **kwargs):
-        self._jit_off()
+        # past PostgreSQL's JIT threshold from about 100,000 opportunities
+        jit_off(self.env.cr)
         return super().search_fetch(*args, **kwargs)
 
     def _read_group_orderby(self, order, groupby_terms, query):

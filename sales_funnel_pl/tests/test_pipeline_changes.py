@@ -449,7 +449,7 @@ class TestPipelineChanges(SalesFunnelCommon):
     @users("sfp_manager")
     def test_read_is_one_query(self):
         """The graph's read is one statement, whatever the history, after
-        JIT turned off for the transaction (``_jit_off``)."""
+        JIT turned off for the transaction (``utils.jit_off``)."""
         report = self._report()
         self._bars(report)  # warm the caches
         with self.assertQueryCount(sfp_manager=2):

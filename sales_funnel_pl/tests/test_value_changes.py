@@ -423,6 +423,43 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         self.assertEqual(len(self._changes(many)), 150)
         self.assertEqual(len(self._changes(one)), 3)
 
+    def test_recomputed_values_watched(self):
+        """A write that changes the values only through Odoo's computation
+        (the team or the salesperson: crm's scoring outside the funnel)
+        watches the opportunities whose values are known, not a lead, not an
+        opportunity whose values are still to be computed since its
+        conversion in the same transaction; a write that cannot change them
+        watches nothing."""
+        Changes = self.env["crm.lead.value.change"]
+        converted, lead = self.env["crm.lead"].create(
+            [
+                {
+                    "name": name,
+                    "type": "lead",
+                    "team_id": self.team_other.id,
+                    "stage_id": self.other_stages[0].id,
+                }
+                for name in ("Zapytanie przekształcone", "Zapytanie")
+            ]
+        )
+        self.env.flush_all()
+        known = self.lead_a | self.lead_b
+        self.assertEqual(
+            Changes._watched(known | lead, {"team_id": self.team.id}), known
+        )
+        self.assertFalse(Changes._watched(known, {"description": "Hala"}))
+        converted.convert_opportunity(converted.partner_id)
+        self.assertEqual(converted.type, "opportunity")
+        self.assertEqual(
+            Changes._watched(converted | known, {"user_id": self.user_salesman.id}),
+            known,
+        )
+        self.env.flush_all()
+        self.assertEqual(
+            Changes._watched(converted | known, {"user_id": self.user_salesman.id}),
+            converted | known,
+        )
+
     def test_assignment_reads_nothing(self):
         """crm's lead assignment converts its leads and gives each to a
         salesperson one lead at a time, outside the funnel (crm's scoring
