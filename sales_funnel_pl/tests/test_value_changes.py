@@ -467,42 +467,49 @@ class TestValueChanges(SalesFunnelCompaniesCommon):
         conversion, which starts an opportunity's values, so the recording
         reads nothing for it (reading the values would make crm score each
         lead on its own, not the batch at once), costs exactly the queries
-        it costs without the recording, and records nothing."""
-        leads = self.env["crm.lead"].create(
-            [
-                {
-                    "name": f"Zapytanie {i}",
-                    "type": "lead",
-                    "team_id": self.team_other.id,
-                    "stage_id": self.other_stages[0].id,
-                    "expected_revenue": 1000 * (i + 1),
-                }
-                for i in range(9)
-            ]
-        )
+        it costs without the recording, and records nothing. At a frozen
+        moment: crm stamps the conversion and the assignment with the clock's
+        second, and a batch whose leads straddle two seconds costs a query
+        more (its flush writes them in two statements), with or without the
+        recording."""
+        with freeze_time("2026-03-02 08:00:00"):
+            leads = self.env["crm.lead"].create(
+                [
+                    {
+                        "name": f"Zapytanie {i}",
+                        "type": "lead",
+                        "team_id": self.team_other.id,
+                        "stage_id": self.other_stages[0].id,
+                        "expected_revenue": 1000 * (i + 1),
+                    }
+                    for i in range(9)
+                ]
+            )
 
-        def assign(leads):
-            self.env.flush_all()
-            self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            for lead in leads.with_user(self.user_manager):
-                lead.convert_opportunity(
-                    lead.partner_id, user_ids=self.user_salesman_utc.ids
-                )
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
+            def assign(leads):
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.env.cr.sql_log_count
+                for lead in leads.with_user(self.user_manager):
+                    lead.convert_opportunity(
+                        lead.partner_id, user_ids=self.user_salesman_utc.ids
+                    )
+                self.env.flush_all()
+                return self.env.cr.sql_log_count - before
 
-        warm, first, second = leads[:1], leads[1:5], leads[5:]
-        assign(warm)
-        with_recording = assign(first)
-        self.patch(
-            CrmLeadValueChange, "_watched", lambda _model, leads, _vals: leads.browse()
-        )
-        without = assign(second)
-        self.assertEqual(with_recording, without)
-        self.assertEqual(set(leads.mapped("type")), {"opportunity"})
-        self.assertEqual(leads.user_id, self.user_salesman_utc)
-        self.assertFalse(self._changes(leads))
+            warm, first, second = leads[:1], leads[1:5], leads[5:]
+            assign(warm)
+            with_recording = assign(first)
+            self.patch(
+                CrmLeadValueChange,
+                "_watched",
+                lambda _model, leads, _vals: leads.browse(),
+            )
+            without = assign(second)
+            self.assertEqual(with_recording, without)
+            self.assertEqual(set(leads.mapped("type")), {"opportunity"})
+            self.assertEqual(leads.user_id, self.user_salesman_utc)
+            self.assertFalse(self._changes(leads))
 
     def test_stage_move_query_added_nothing(self):
         """A stage move's probability change is recorded in the stage
