@@ -345,55 +345,57 @@ class SalesFunnelChangeReport(models.Model):
                   FROM events
                  GROUP BY lead_id, moment
             ),
-            -- groups: the moments sharing the same last history row (open
-            -- or not), and those sharing the same next value change
-            grouped AS (
-                SELECT m.*,
-                       count(m.open_last) OVER (PARTITION BY m.lead_id
-                                                ORDER BY m.moment) AS open_group,
-                       bool_or(m.seen) OVER (PARTITION BY m.lead_id
-                                             ORDER BY m.moment) AS existed,
-                       count(*) FILTER (WHERE m.changed)
-                           OVER (PARTITION BY m.lead_id ORDER BY m.moment DESC)
-                           AS value_group
-                  FROM moments m
-            ),
-            -- at each moment: open after it, and the values right before it
-            -- (the old values of the first change at or after it, else the
-            -- values at the end)
+            -- at each moment, in one pass over the opportunity's moments in
+            -- their order: open after it (what the last history row entered
+            -- at or before it says), existed, and the values right before
+            -- it (the old values of the first change at or after it; none:
+            -- the values at the end)
             stated AS (
-                SELECT g.lead_id, g.moment, g.won_last, g.existed,
-                       bool_or(g.open_last) OVER (PARTITION BY g.lead_id, g.open_group)
-                           AS open_after,
-                       CASE WHEN g.value_group = 0 THEN l.end_date_deadline
-                            ELSE max(g.old_date_deadline) OVER w END AS date_deadline,
-                       CASE WHEN g.value_group = 0 THEN l.end_expected_revenue
-                            ELSE max(g.old_expected_revenue) OVER w END
-                           AS expected_revenue,
-                       CASE WHEN g.value_group = 0 THEN l.end_probability
-                            ELSE max(g.old_probability) OVER w END AS probability
-                  FROM grouped g
-                  JOIN leads l ON l.id = g.lead_id
-                WINDOW w AS (PARTITION BY g.lead_id, g.value_group)
+                SELECT m.lead_id, m.moment, m.won_last,
+                       bool_or(m.seen) OVER o AS existed,
+                       (array_agg(m.open_last) FILTER (WHERE m.open_last IS NOT NULL)
+                           OVER o)[count(m.open_last) OVER o] AS open_after,
+                       count(*) FILTER (WHERE m.changed) OVER f AS changes_ahead,
+                       (array_agg(m.old_date_deadline) FILTER (WHERE m.changed)
+                           OVER f)[1] AS date_deadline,
+                       (array_agg(m.old_expected_revenue) FILTER (WHERE m.changed)
+                           OVER f)[1] AS expected_revenue,
+                       (array_agg(m.old_probability) FILTER (WHERE m.changed)
+                           OVER f)[1] AS probability
+                  FROM moments m
+                WINDOW o AS (PARTITION BY m.lead_id ORDER BY m.moment),
+                       f AS (o ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
             ),
-            -- before and after each moment: the values after it are those
-            -- right before the next moment (or the end's)
+            -- before and after each moment, in the same order: the values
+            -- after it are those right before the next moment (or the end's)
             paired AS (
-                SELECT s.lead_id, s.moment, s.won_last, s.open_after,
+                SELECT s.*,
                        lag(s.open_after) OVER o AS open_before,
                        lag(s.existed) OVER o AS existed_before,
-                       s.date_deadline AS old_date_deadline,
-                       s.expected_revenue AS old_expected_revenue,
-                       s.probability AS old_probability,
-                       lead(s.date_deadline, 1, l.end_date_deadline) OVER o
-                           AS new_date_deadline,
-                       lead(s.expected_revenue, 1, l.end_expected_revenue) OVER o
-                           AS new_expected_revenue,
-                       lead(s.probability, 1, l.end_probability) OVER o
-                           AS new_probability
+                       COALESCE(lead(s.changes_ahead) OVER o, 0) AS next_changes_ahead,
+                       lead(s.date_deadline) OVER o AS next_date_deadline,
+                       lead(s.expected_revenue) OVER o AS next_expected_revenue,
+                       lead(s.probability) OVER o AS next_probability
                   FROM stated s
-                  JOIN leads l ON l.id = s.lead_id
                 WINDOW o AS (PARTITION BY s.lead_id ORDER BY s.moment)
+            ),
+            resolved AS (
+                SELECT p.lead_id, p.moment, p.won_last, p.open_after, p.open_before,
+                       p.existed_before,
+                       CASE WHEN p.changes_ahead = 0 THEN l.end_date_deadline
+                            ELSE p.date_deadline END AS old_date_deadline,
+                       CASE WHEN p.changes_ahead = 0 THEN l.end_expected_revenue
+                            ELSE p.expected_revenue END AS old_expected_revenue,
+                       CASE WHEN p.changes_ahead = 0 THEN l.end_probability
+                            ELSE p.probability END AS old_probability,
+                       CASE WHEN p.next_changes_ahead = 0 THEN l.end_date_deadline
+                            ELSE p.next_date_deadline END AS new_date_deadline,
+                       CASE WHEN p.next_changes_ahead = 0 THEN l.end_expected_revenue
+                            ELSE p.next_expected_revenue END AS new_expected_revenue,
+                       CASE WHEN p.next_changes_ahead = 0 THEN l.end_probability
+                            ELSE p.next_probability END AS new_probability
+                  FROM paired p
+                  JOIN leads l ON l.id = p.lead_id
             ),
             valued AS (
                 SELECT m.*, l.team_id, l.user_id, l.company_id,
@@ -402,7 +404,7 @@ class SalesFunnelChangeReport(models.Model):
                        %(weighted_mid)s AS w_mid,
                        COALESCE(m.open_before, false) AND %(in_old)s AS in_old,
                        m.open_after AND %(in_new)s AS in_new
-                  FROM paired m
+                  FROM resolved m
                   JOIN leads l ON l.id = m.lead_id
             ),
             bars AS (
