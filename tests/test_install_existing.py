@@ -477,38 +477,22 @@ def test_upgrade_from_1_0_fills_skipped_stages_and_moves(database):
             if values[0] in leads or row_id not in installed_rows
         }
 
-    # the upgrade started from rows without them (AS_VERSION_1_0). One row
-    # differs, as the rule says: the tracked opportunity's move from crm's
-    # "Qualified" to "Proposition" (sequence 3) skipped "First Contact"
-    # (sequence 3 too, before "Proposition" by name, in crm's stage order)
-    # when it was recorded; the upgrade fills it as the funnel stands then,
-    # after the admin moved that stage to sequence 30
-    stage_3 = next(
-        int(res_id) for res_id, name in edited["funnel"].items() if name == "stage_03"
-    )
-    tracked = database["tracked"]["lead"]
-    expected = {
-        row_id: [
-            lead,
-            moved,
-            [] if lead == tracked and skipped == [stage_3] else skipped,
-        ]
-        for row_id, (lead, moved, skipped) in moves(edited).items()
-    }
+    # the upgrade started from rows without them (AS_VERSION_1_0) and
+    # fills them as at install: the tracked opportunity's moves of 2025 skip
+    # none of the stages the install created after them
+    expected = moves(edited)
     assert moves(upgraded) == expected
     skipping = [skipped for _lead, _moved, skipped in expected.values() if skipped]
     stage_2 = next(
         int(res_id) for res_id, name in edited["funnel"].items() if name == "stage_02"
     )
     _new, qualified, proposition = database["tracked"]["stages"]
-    # Odoo's own stages holding opportunities stay in the funnel, interleaved
-    stage_1 = next(
-        int(res_id) for res_id, name in edited["funnel"].items() if name == "stage_01"
-    )
-    # and the tracked opportunity's first move, from crm's "New" to
-    # "Qualified", went past "New Prospect" (sequence 1, after "New" by name)
-    # and "Need Information" (sequence 2, before "Qualified")
-    assert skipping == [[stage_2, qualified, proposition], [stage_1, stage_2]]
+    # the one move that skipped stages: the edits' move from stage 1 to
+    # stage 4, past stage 2 and Odoo's own stages holding opportunities,
+    # which stay in the funnel, interleaved ("Qualified", "Proposition");
+    # the tracked opportunity's move from crm's "New" to "Qualified" (2025)
+    # went past stages 1 and 2 only as they stand now: the install made them
+    assert skipping == [[stage_2, qualified, proposition]]
     moved_on = sum(1 for _lead, moved, _skipped in moves(edited).values() if moved)
     # the tracked opportunity's two moves (the rows the edits' moves left are
     # demo rows, outside this comparison)

@@ -11,6 +11,12 @@ from .crm_stage import stage_order_sql
 BACKFILL_BATCH = 5000
 
 
+def stage_there_at_sql(stage_alias, moment):
+    """SQL condition: the stage aliased ``stage_alias`` was there at
+    ``moment`` (created before it), to be skipped by a move made then."""
+    return SQL("%s.create_date <= %s", SQL.identifier(stage_alias), moment)
+
+
 def moved_on_sql(change, stage_alias, next_stage_alias):
     """SQL: whether a row of the stage aliased ``stage_alias``, left by the
     change ``change`` (SQL) for the stage aliased ``next_stage_alias``, moved
@@ -303,12 +309,19 @@ class CrmLeadStageHistory(models.Model):
         self.env.cr.execute(HISTORY_COMPANY_TRIGGER)
 
     @api.model
-    def _insert_skipped_stages_sql(self, rows):
+    def _insert_skipped_stages_sql(self, rows, past=False):
         """SQL recording the skipped stages of the history rows ``rows`` (a
         table or CTE with the history's columns id, lead_id, stage_id,
         previous_stage_id, change_type, team_id, salesperson_id,
         date_enter and report_company_id): the active stages of the row's team
-        ordered strictly between the previous stage and the new one."""
+        ordered strictly between the previous stage and the new one.
+
+        ``past``: the rows are moves made before now (the install's backfill
+        from the chatter, a migration): a stage created after the move (the
+        funnel's own stages, created by the install, for the moves of the
+        years before it) was not there to be skipped. A move written now
+        skips the stages as they stand."""
+        existed = stage_there_at_sql("sk", SQL("r.date_enter")) if past else SQL("TRUE")
         return SQL(
             """
             INSERT INTO crm_lead_stage_history_skip (
@@ -323,9 +336,11 @@ class CrmLeadStageHistory(models.Model):
                                AND %(skipped)s < %(stage)s
                                AND sk.active
                                AND %(of_team)s
+                               AND %(existed)s
              WHERE r.change_type IN ('stage', 'won')
             """,
             rows=rows,
+            existed=existed,
             skipped=stage_order_sql("sk"),
             previous=stage_order_sql("ps"),
             stage=stage_order_sql("s"),
@@ -552,7 +567,7 @@ class CrmLeadStageHistory(models.Model):
         progress = Progress(
             "sales_funnel_pl: stage history", self.env.cr.fetchone()[0], "opportunities"
         )
-        skipped = self._insert_skipped_stages_sql(SQL("inserted"))
+        skipped = self._insert_skipped_stages_sql(SQL("inserted"), past=True)
         tz = user_tz(self.env)
         last_id = 0
         with foreign_keys_checked_after(

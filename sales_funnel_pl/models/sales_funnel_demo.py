@@ -176,6 +176,16 @@ class SalesFunnelDemo(models.AbstractModel):
             timelines.append(
                 (lead, path, moments, date_closed, deadline or lead.date_deadline)
             )
+        # the demo's company has worked these stages for the year of its
+        # moves: they were there before the first one (the install's backfill
+        # records as skipped only the stages there at the move)
+        first_move = min(dates[2] for dates in lead_dates)
+        self.env["crm.stage"].flush_model()
+        self.env.cr.execute(
+            "UPDATE crm_stage SET create_date = %s WHERE create_date > %s",
+            [first_move, first_move],
+        )
+        self.env["crm.stage"].invalidate_model(["create_date"])
         created = self.env["mail.message"].sudo().create(messages)
         # the moves were made by the salespeople
         self.env.cr.execute(

@@ -362,6 +362,62 @@ class TestRealDatabase(SalesFunnelCommon):
             [(self.stage_new, 0), (self.stage_meeting, 3)],
         )
 
+    def test_backfill_skips_only_stages_there_at_the_move(self):
+        """The install's history of a move made before the funnel's stages
+        existed: a company moved an opportunity from "New" to "Meeting" on
+        15 January, when of the stages between them only "Need Information"
+        existed (the others came with the install, this year): that one is
+        recorded as skipped, not the stages created after the move (about
+        13 rows per sale of past years at a million opportunities). A move
+        made now skips the stages as they stand."""
+        lead = self._create_opportunities(1, self.stage_new)
+        self.env.cr.flush()
+        with freeze_time(fields.Datetime.now() + relativedelta(seconds=5)):
+            lead.with_context(tracking_disable=False).write(
+                {"stage_id": self.stage_meeting.id}
+            )
+            self.env.cr.flush()
+        between = self.stages[1:3]
+        self.assertEqual(len(between), 2)
+        existing = between[0]
+        self.env.cr.execute(
+            """UPDATE mail_message SET date = '2026-01-15 09:00:00'
+                WHERE model = 'crm.lead' AND res_id = %s""",
+            [lead.id],
+        )
+        self.env.cr.execute(
+            """UPDATE crm_lead SET create_date = '2026-01-10 09:00:00',
+                                   date_last_stage_update = '2026-01-15 09:00:00'
+                WHERE id = %s""",
+            [lead.id],
+        )
+        self.env.cr.execute(
+            "UPDATE crm_stage SET create_date = '2026-01-02 08:00:00' WHERE id = %s",
+            [existing.id],
+        )
+        self.env.cr.execute(
+            "DELETE FROM crm_lead_stage_history WHERE lead_id = %s", [lead.id]
+        )
+        History = self.env["crm.lead.stage.history"]
+        History.invalidate_model()
+        self.assertEqual(History._backfill(), 1)
+        lead.invalidate_recordset()
+        self.assertEqual(
+            lead.stage_history_ids.sorted("id").mapped(
+                lambda row: (row.stage_id, row.skipped_stage_ids)
+            ),
+            [
+                (self.stage_new, self.env["crm.stage"]),
+                (self.stage_meeting, existing),
+            ],
+        )
+        # a move made now: every stage between, as they stand
+        lead.with_user(self.user_salesman).write({"stage_id": self.stage_order.id})
+        self.assertEqual(
+            lead.stage_history_ids.sorted("id")[-1].skipped_stage_ids,
+            self.stages[4:13],
+        )
+
     def test_install_days_of_odoobot_are_the_company_s(self):
         """The install runs as OdooBot (no time zone): its days are those of
         the time zone the company's users work in, not UTC's."""

@@ -22,7 +22,7 @@ def migrate(cr, version):
         )
     cr.execute(
         env["crm.lead.stage.history"]._insert_skipped_stages_sql(
-            SQL("crm_lead_stage_history")
+            SQL("crm_lead_stage_history"), past=True
         )
     )
     cr.execute(
