@@ -222,14 +222,24 @@ OPEN_LEAD_INDEX = (
 )
 
 
-def open_lead_sql(lead_alias, stage_alias):
+def open_lead_sql(lead_alias, stage_alias=None):
     """SQL condition: the opportunity aliased ``lead_alias`` (its stage
     aliased ``stage_alias``) is open, as :func:`open_lead_domain` says, in
     the terms of :data:`OPEN_LEAD_INDEX` so that PostgreSQL reads the open
     ones through it: on 18.0 its stage is also one of the stages not won
     (the same rule, not won, for an active opportunity; the stages are read
-    by the statement itself)."""
+    by the statement itself). Without ``stage_alias`` (its stage not
+    joined), on 18.0 that list of stages is the rule."""
     lead = SQL.identifier(lead_alias)
+    if stage_alias is None and not ODOO_19:
+        return SQL(
+            "(%s.active AND %s.type = 'opportunity'"
+            " AND %s.stage_id = ANY(ARRAY(SELECT id FROM crm_stage"
+            " WHERE is_won IS NOT TRUE)))",
+            lead,
+            lead,
+            lead,
+        )
     if ODOO_19:
         return SQL(
             "(%s.active AND %s.type = 'opportunity'"

@@ -209,13 +209,17 @@ class SalesFunnelChangeReport(models.Model):
         return midnight(date_from), end, False
 
     @api.model
-    def _change_leads_sql(self, domain):
-        """SELECT of the opportunities of ``domain`` the user may read (crm's
-        record rules): id, team, salesperson, company, currency rate into
-        the current company's, and their current values."""
+    def _change_leads_sql(self, domain, open_only=False):
+        """SELECT of the opportunities of ``domain`` (the open ones only,
+        with ``open_only``: ``compat.open_lead_sql``, through their index)
+        the user may read (crm's record rules): id, team, salesperson,
+        company, currency rate into the current company's, and their
+        current values."""
         Lead = self.env["crm.lead"].with_context(active_test=False)
         query = Lead._search([("type", "=", "opportunity"), *domain])
         lead = query.table
+        if open_only:
+            query.add_where(compat.open_lead_sql(lead))
 
         def column(name):
             return SQL.identifier(lead, name)
@@ -242,7 +246,7 @@ class SalesFunnelChangeReport(models.Model):
         # never every opportunity of past years
         candidates = SQL(
             "%s UNION %s",
-            self._change_leads_sql(compat.open_lead_domain()),
+            self._change_leads_sql([], open_only=True),
             self._change_leads_sql(
                 [
                     ("active", "in", [True, False]),
