@@ -55,8 +55,8 @@ env.cr.execute(
     "  JOIN crm_lead_stage_history_skip k ON k.history_id = h.id"
     " WHERE h.lead_id = ANY(%s)"
     " GROUP BY h.id ORDER BY h.lead_id, h.id", [leads])
-emit({"leads": leads, "stages": [stage(n).id for n in (2, 3, 4)],
-      "skips": env.cr.fetchall(),
+skips = env.cr.fetchall()
+emit({"leads": leads, "stages": [stage(n).id for n in (2, 3, 4)], "skips": skips,
       "version": env["ir.module.module"].search(
           [("name", "=", "sales_funnel_pl")]).latest_version})
 """
