@@ -55,7 +55,13 @@ def main(paths):
     )
     print(
         "| install peak RSS, MB | "
-        + " | ".join(f"{run['install_peak_rss_mb']:.0f}" for run in runs)
+        # a run stopped before its install's end recorded no peak (a dash)
+        + " | ".join(
+            "—"
+            if run["install_peak_rss_mb"] is None
+            else f"{run['install_peak_rss_mb']:.0f}"
+            for run in runs
+        )
         + " |"
     )
     for name in ("batch stage change of 1,000", "100 single stage changes"):
