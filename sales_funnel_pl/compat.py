@@ -231,15 +231,6 @@ def open_lead_sql(lead_alias, stage_alias=None):
     by the statement itself). Without ``stage_alias`` (its stage not
     joined), on 18.0 that list of stages is the rule."""
     lead = SQL.identifier(lead_alias)
-    if stage_alias is None and not ODOO_19:
-        return SQL(
-            "(%s.active AND %s.type = 'opportunity'"
-            " AND %s.stage_id = ANY(ARRAY(SELECT id FROM crm_stage"
-            " WHERE is_won IS NOT TRUE)))",
-            lead,
-            lead,
-            lead,
-        )
     if ODOO_19:
         return SQL(
             "(%s.active AND %s.type = 'opportunity'"
@@ -248,14 +239,20 @@ def open_lead_sql(lead_alias, stage_alias=None):
             lead,
             lead,
         )
-    return SQL(
-        "(%s.active AND %s.type = 'opportunity' AND NOT %s"
+    open_ = SQL(
+        "%s.active AND %s.type = 'opportunity'"
         " AND %s.stage_id = ANY(ARRAY(SELECT id FROM crm_stage"
-        " WHERE is_won IS NOT TRUE)))",
+        " WHERE is_won IS NOT TRUE))",
         lead,
         lead,
-        SQL("COALESCE(%s, false)", lead_won_sql(lead_alias, stage_alias)),
         lead,
+    )
+    if stage_alias is None:
+        return SQL("(%s)", open_)
+    return SQL(
+        "(%s AND NOT COALESCE(%s, false))",
+        open_,
+        lead_won_sql(lead_alias, stage_alias),
     )
 
 
