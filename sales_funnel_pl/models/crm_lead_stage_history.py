@@ -177,11 +177,12 @@ class CrmLeadStageHistory(models.Model):
     _order = "date_enter desc, id desc"
     _rec_name = "stage_id"
 
+    # indexed with its rows' order (init), which serves every lookup by
+    # opportunity as Odoo's own index on the column would
     lead_id = fields.Many2one(
         "crm.lead",
         string="Opportunity",
         required=True,
-        index=True,
         ondelete="cascade",
         readonly=True,
     )
@@ -301,6 +302,19 @@ class CrmLeadStageHistory(models.Model):
         self.env.cr.execute(
             """CREATE INDEX IF NOT EXISTS crm_lead_stage_history_open_idx
                ON crm_lead_stage_history (lead_id) WHERE date_leave IS NULL"""
+        )
+        # an opportunity's rows in their order: its history, the row it was
+        # in at a moment (what "Zmiany w lejku" reads for each opportunity at
+        # its start: one index probe, no sort), the cascade of its deletion.
+        # It takes the place of Odoo's index on lead_id (same leading
+        # column), which Odoo keeps once made: dropped here, so that a write
+        # updates one of them, not both.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS crm_lead_stage_history_lead_order_idx
+               ON crm_lead_stage_history (lead_id, date_enter, id)"""
+        )
+        self.env.cr.execute(
+            "DROP INDEX IF EXISTS crm_lead_stage_history__lead_id_index"
         )
         # An opportunity's company changes through crm's computes (its team,
         # salesperson or customer), not only through writes: the database
@@ -712,11 +726,12 @@ class CrmLeadStageHistorySkip(models.Model):
         ondelete="cascade",
         readonly=True,
     )
+    # indexed with its rows' order (init), which serves every lookup by
+    # opportunity as Odoo's own index on the column would
     lead_id = fields.Many2one(
         "crm.lead",
         string="Opportunity",
         required=True,
-        index=True,
         ondelete="cascade",
         readonly=True,
     )

@@ -287,3 +287,37 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
             .lead_id,
             lead_1,
         )
+
+    def test_indexes_by_opportunity(self):
+        """An opportunity's rows are found through one index in their order
+        (lead, date entered, id), also on a database whose history Odoo
+        indexed by lead alone (up to 1.7.0): that index goes, a write keeps
+        one of them up to date, not both."""
+        cr = self.env.cr
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS crm_lead_stage_history__lead_id_index"
+            " ON crm_lead_stage_history (lead_id)"
+        )
+        self.env["crm.lead.stage.history"].init()
+        cr.execute(
+            """SELECT indexname, indexdef FROM pg_indexes
+                WHERE tablename = 'crm_lead_stage_history'
+                  AND indexdef LIKE '%(lead_id%'
+                ORDER BY indexname"""
+        )
+        self.assertEqual(
+            cr.fetchall(),
+            [
+                (
+                    "crm_lead_stage_history_lead_order_idx",
+                    "CREATE INDEX crm_lead_stage_history_lead_order_idx ON "
+                    "public.crm_lead_stage_history USING btree (lead_id, date_enter, id)",
+                ),
+                (
+                    "crm_lead_stage_history_open_idx",
+                    "CREATE INDEX crm_lead_stage_history_open_idx ON "
+                    "public.crm_lead_stage_history USING btree (lead_id) "
+                    "WHERE (date_leave IS NULL)",
+                ),
+            ],
+        )
