@@ -151,6 +151,20 @@ def upgrade_release(db, old_addons, before_code, after_code, install_args=()):
     return before, shell(db, after_code(before))
 
 
+def upgraded(tmp_path_factory, db, version, previous, before_code, after_code, **kw):
+    """A module fixture's body (``yield from``): the addon as it was at
+    `previous` (:func:`release_before` of `version`) installed on `db`,
+    upgraded to this tree's (:func:`upgrade_release`, keyword arguments
+    passed on); yields (before, after), then drops `db`."""
+    old_addons = release_before(
+        tmp_path_factory.mktemp(f"sales_funnel_pl-{previous}"), version, previous
+    )
+    try:
+        yield upgrade_release(db, old_addons, before_code, after_code, **kw)
+    finally:
+        subprocess.run(["dropdb", "--if-exists", db], check=True)
+
+
 def manifest_version():
     """The addon's version, as this tree's manifest writes it (x.y.z)."""
     return ast.literal_eval((REPO / MANIFEST).read_text())["version"]

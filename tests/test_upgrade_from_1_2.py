@@ -17,15 +17,13 @@ the earlier release wrote."""
 import ast
 import importlib.util
 import os
-import subprocess
 
 import pytest
 from odoo_cli import (
     MANIFEST,
     REPO,
-    release_before,
     rule_in_data_file,
-    upgrade_release,
+    upgraded,
 )
 
 DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_DB", "sales_funnel_pl_upgrade")
@@ -155,12 +153,11 @@ emit({{
 
 @pytest.fixture(scope="module")
 def upgrade(tmp_path_factory):
-    old_addons = release_before(
-        tmp_path_factory.mktemp("sales_funnel_pl-1.2.0"), "1.3.0", "1.2.0"
-    )
-    before, after = upgrade_release(
+    yield from upgraded(
+        tmp_path_factory,
         DB,
-        old_addons,
+        "1.3.0",
+        "1.2.0",
         BEFORE.format(
             old=list(renamed()),
             models=list(_migration().MODELS),
@@ -175,8 +172,6 @@ def upgrade(tmp_path_factory):
             kept_models=KEPT_MODELS,
         ),
     )
-    yield before, after
-    subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
 def test_upgrade_runs_from_1_2_0_to_this_version(upgrade):

@@ -11,15 +11,13 @@ migration rewrites (unless an administrator changed it)."""
 
 import ast
 import os
-import subprocess
 
 import pytest
 from odoo_cli import (
     MANIFEST,
     REPO,
-    release_before,
     rule_in_data_file,
-    upgrade_release,
+    upgraded,
 )
 
 DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_1_4_DB", "sales_funnel_pl_upgrade_1_4")
@@ -35,14 +33,14 @@ emit({{"rule": [rule.name, rule.domain_force],
 
 @pytest.fixture(scope="module")
 def upgrade(tmp_path_factory):
-    old_addons = release_before(
-        tmp_path_factory.mktemp("sales_funnel_pl-1.4.0"), "1.5.0", "1.4.0"
+    yield from upgraded(
+        tmp_path_factory,
+        DB,
+        "1.5.0",
+        "1.4.0",
+        READ.format(rule=RULE),
+        lambda before: READ.format(rule=RULE),
     )
-    before, after = upgrade_release(
-        DB, old_addons, READ.format(rule=RULE), lambda before: READ.format(rule=RULE)
-    )
-    yield before, after
-    subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
 def test_forecast_won_rule_shows_own_teams_targets_only(upgrade):

@@ -12,10 +12,9 @@ a database holds, so the migration does it, where the text is still the one
 installed: a description the administrator wrote stays."""
 
 import os
-import subprocess
 
 import pytest
-from odoo_cli import manifest_version, release_before, upgrade_release
+from odoo_cli import manifest_version, upgraded
 
 DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_1_5_DB", "sales_funnel_pl_upgrade_1_5")
 
@@ -59,17 +58,15 @@ emit({"stored": env.cr.fetchall(),
 
 @pytest.fixture(scope="module")
 def upgrade(tmp_path_factory):
-    old_addons = release_before(
-        tmp_path_factory.mktemp("sales_funnel_pl-1.5.0"), "1.6.0", "1.5.0"
-    )
-    yield upgrade_release(
+    yield from upgraded(
+        tmp_path_factory,
         DB,
-        old_addons,
+        "1.6.0",
+        "1.5.0",
         BEFORE.format(slip=SLIP, admins=ADMINS),
         lambda before: AFTER,
         install_args=["--load-language=pl_PL"],
     )
-    subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
 def test_description_installed_with_the_slip_is_corrected(upgrade):

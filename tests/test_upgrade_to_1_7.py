@@ -10,10 +10,9 @@ the chatter's past, the funnel's stages the install itself created: 1.7.0
 removes those rows, and keeps those of the stages there at the move."""
 
 import os
-import subprocess
 
 import pytest
-from odoo_cli import release_before, upgrade_release
+from odoo_cli import upgraded
 
 DB = os.environ.get("SALES_FUNNEL_PL_UPGRADE_1_6_DB", "sales_funnel_pl_upgrade_1_6")
 
@@ -73,16 +72,14 @@ leads = {leads}
 
 @pytest.fixture(scope="module")
 def upgrade(tmp_path_factory):
-    old_addons = release_before(
-        tmp_path_factory.mktemp("sales_funnel_pl-1.6.0"), "1.7.0", "1.6.0"
-    )
-    yield upgrade_release(
+    yield from upgraded(
+        tmp_path_factory,
         DB,
-        old_addons,
+        "1.7.0",
+        "1.6.0",
         BEFORE,
         lambda before: AFTER.replace("{leads}", repr(before["leads"])),
     )
-    subprocess.run(["dropdb", "--if-exists", DB], check=True)
 
 
 def test_stages_created_after_the_move_are_no_longer_skipped(upgrade):

@@ -233,9 +233,11 @@ class SalesFunnelCommon(TransactionCase):
         to move to, "won" or "lost"."""
         for moment, leads, move in steps:
             with freeze_time(moment):
-                if move == "won":
+                # a stage record is never compared with a string (Odoo
+                # warns of such a comparison)
+                if isinstance(move, str) and move == "won":
                     leads.action_set_won()
-                elif move == "lost":
+                elif isinstance(move, str) and move == "lost":
                     leads.action_set_lost()
                 else:
                     leads.write({"stage_id": move.id})

@@ -311,7 +311,8 @@ class TestCrmLeadStageHistory(SalesFunnelCommon):
                 (
                     "crm_lead_stage_history_lead_order_idx",
                     "CREATE INDEX crm_lead_stage_history_lead_order_idx ON "
-                    "public.crm_lead_stage_history USING btree (lead_id, date_enter, id)",
+                    "public.crm_lead_stage_history "
+                    "USING btree (lead_id, date_enter, id)",
                 ),
                 (
                     "crm_lead_stage_history_open_idx",
