@@ -403,6 +403,16 @@ def main():
             f"in {install['value_changes_seconds']} s",
             flush=True,
         )
+        # kept at once: a run stopped while it measures (to measure each
+        # series alone, say) keeps its install's figures for --measure-only
+        Path(args.json).write_text(
+            json.dumps({"data": populated, "install": install}, indent=2) + "\n"
+        )
+        print(
+            f"  install with history backfill: {install['seconds']} s, "
+            f"peak RSS {install['peak_rss_mb']} MB",
+            flush=True,
+        )
     [(history, skipped, snapshot_lines)] = shell(
         addon,
         (
