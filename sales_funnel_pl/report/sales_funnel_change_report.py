@@ -297,17 +297,11 @@ class SalesFunnelChangeReport(models.Model):
                   FROM (%(ends)s) e
                   LEFT JOIN rates r ON r.company_id = e.company_id
             ),
-            -- the moments something happened to an opportunity in the
-            -- period, with what happened: the last history row it entered
-            -- then (open after it or not, won), the first value change
-            -- then (the values before it); the start and the end too
-            events AS (
-                SELECT l.id AS lead_id, %(start)s::timestamp AS moment,
-                       COALESCE(h.open, false) AS open_last, h.open IS NOT NULL AS seen,
-                       NULL::boolean AS won_last, false AS changed,
-                       NULL::date AS old_date_deadline,
-                       NULL::numeric AS old_expected_revenue,
-                       NULL::float8 AS old_probability
+            -- what each opportunity was at the start: open or not, seen
+            -- (its last history row entered then)
+            starts AS (
+                SELECT l.id AS lead_id, COALESCE(h.open, false) AS open_start,
+                       h.open IS NOT NULL AS seen
                   FROM leads l
                   LEFT JOIN LATERAL (
                       SELECT %(open)s AS open
@@ -316,11 +310,19 @@ class SalesFunnelChangeReport(models.Model):
                        WHERE h.lead_id = l.id AND h.date_enter <= %(start)s
                        ORDER BY h.date_enter DESC, h.id DESC
                        LIMIT 1) h ON true
-                UNION ALL
+            ),
+            -- what happened to an opportunity in the period, moment by
+            -- moment: the last history row it entered then (open after it
+            -- or not, won), the first value change then (the values before
+            -- it)
+            changes AS (
                 (SELECT DISTINCT ON (h.lead_id, h.date_enter)
-                       h.lead_id, h.date_enter, %(open)s, true,
-                       h.change_type = 'won' OR COALESCE(s.is_won, false), false,
-                       NULL, NULL, NULL
+                       h.lead_id, h.date_enter AS moment, %(open)s AS open_last,
+                       true AS seen,
+                       h.change_type = 'won' OR COALESCE(s.is_won, false) AS won_last,
+                       false AS changed, NULL::date AS old_date_deadline,
+                       NULL::numeric AS old_expected_revenue,
+                       NULL::float8 AS old_probability
                   FROM crm_lead_stage_history h
                   JOIN leads l ON l.id = h.lead_id
                   LEFT JOIN crm_stage s ON s.id = h.stage_id
@@ -334,10 +336,25 @@ class SalesFunnelChangeReport(models.Model):
                   JOIN leads l ON l.id = v.lead_id
                  WHERE v.date > %(start)s AND v.date <= %(end)s
                  ORDER BY v.lead_id, v.date, v.id)
+            ),
+            busy AS (SELECT DISTINCT lead_id FROM changes),
+            -- the moments of the opportunities something happened to: the
+            -- start, their changes, the end (the others, unchanged from
+            -- start to end, are read once: "quiet" below)
+            events AS (
+                SELECT s.lead_id, %(start)s::timestamp AS moment,
+                       s.open_start AS open_last, s.seen, NULL::boolean AS won_last,
+                       false AS changed, NULL::date AS old_date_deadline,
+                       NULL::numeric AS old_expected_revenue,
+                       NULL::float8 AS old_probability
+                  FROM starts s
+                  JOIN busy b ON b.lead_id = s.lead_id
                 UNION ALL
-                SELECT l.id, %(end)s::timestamp, NULL, false, NULL, false,
+                SELECT * FROM changes
+                UNION ALL
+                SELECT b.lead_id, %(end)s::timestamp, NULL, false, NULL, false,
                        NULL, NULL, NULL
-                  FROM leads l
+                  FROM busy b
             ),
             moments AS (
                 SELECT lead_id, moment,
@@ -452,6 +469,33 @@ class SalesFunnelChangeReport(models.Model):
                       WHERE v.moment > %(start)s AND v.in_old AND v.in_new
                         AND v.w_new <> v.w_mid
                  ) b
+            ),
+            -- an opportunity nothing happened to in the period: open at
+            -- the start (and so at the end) with its values at the end, or
+            -- in neither bar
+            quiet AS (
+                SELECT l.id AS lead_id, l.team_id, l.user_id, l.company_id,
+                       %(expected_end)s AS expected, %(weighted_end)s AS weighted,
+                       l.end_date_deadline, l.end_expected_revenue, l.end_probability
+                  FROM starts s
+                  JOIN leads l ON l.id = s.lead_id
+                 WHERE s.open_start AND %(in_end)s
+                   AND NOT EXISTS (SELECT FROM busy b WHERE b.lead_id = s.lead_id)
+            ),
+            every_bar AS (
+                SELECT b.lead_id, b.user_id, b.team_id, b.company_id, b.bar, b.moment,
+                       b.weighted, b.expected, b.w_old, b.w_new, b.e_old, b.e_new,
+                       b.old_probability, b.new_probability,
+                       b.old_date_deadline, b.new_date_deadline
+                  FROM bars b
+                UNION ALL
+                SELECT q.lead_id, q.user_id, q.team_id, q.company_id, k.bar, k.moment,
+                       q.weighted, q.expected, q.weighted, q.weighted,
+                       q.expected, q.expected, q.end_probability, q.end_probability,
+                       q.end_date_deadline, q.end_date_deadline
+                  FROM quiet q
+                 CROSS JOIN (VALUES ('start', %(start)s::timestamp),
+                                    ('end', %(end)s::timestamp)) k(bar, moment)
             )
             SELECT row_number() OVER (ORDER BY b.lead_id, b.moment, b.bar) AS id,
                    b.lead_id, b.user_id, b.team_id, b.company_id,
@@ -465,7 +509,7 @@ class SalesFunnelChangeReport(models.Model):
                    b.new_probability AS probability_after,
                    b.old_date_deadline AS date_deadline_before,
                    b.new_date_deadline AS date_deadline_after
-              FROM bars b
+              FROM every_bar b
             """,
             rates=sql.currency_rates_sql(self.env),
             candidates=candidates,
@@ -484,6 +528,11 @@ class SalesFunnelChangeReport(models.Model):
             weighted_mid=self._weighted_sql(
                 SQL("m.new_expected_revenue"), SQL("m.old_probability")
             ),
+            expected_end=self._expected_sql(SQL("l.end_expected_revenue")),
+            weighted_end=self._weighted_sql(
+                SQL("l.end_expected_revenue"), SQL("l.end_probability")
+            ),
+            in_end=in_scope(SQL("l.end_date_deadline")),
             in_old=in_scope(SQL("m.old_date_deadline")),
             in_new=in_scope(SQL("m.new_date_deadline")),
             later=later,
