@@ -375,17 +375,22 @@ class SalesFunnelChangeReport(models.Model):
                 SELECT m.lead_id, m.moment, m.won_last,
                        bool_or(m.seen) OVER o AS existed,
                        (array_agg(m.open_last) FILTER (WHERE m.open_last IS NOT NULL)
-                           OVER o)[count(m.open_last) OVER o] AS open_after,
-                       count(*) FILTER (WHERE m.changed) OVER f AS changes_ahead,
+                           OVER w)[count(m.open_last) OVER o] AS open_after,
+                       count(*) FILTER (WHERE m.changed) OVER w
+                           - %(changes_before)s AS changes_ahead,
                        (array_agg(m.old_date_deadline) FILTER (WHERE m.changed)
-                           OVER f)[1] AS date_deadline,
+                           OVER w)[%(changes_before)s + 1] AS date_deadline,
                        (array_agg(m.old_expected_revenue) FILTER (WHERE m.changed)
-                           OVER f)[1] AS expected_revenue,
+                           OVER w)[%(changes_before)s + 1] AS expected_revenue,
                        (array_agg(m.old_probability) FILTER (WHERE m.changed)
-                           OVER f)[1] AS probability
+                           OVER w)[%(changes_before)s + 1] AS probability
                   FROM moments m
+                -- o: up to the moment; w: every moment of the opportunity,
+                -- in their order (each array made once per opportunity,
+                -- read at the moment's place: the last open state at or
+                -- before it, the first change at or after it)
                 WINDOW o AS (PARTITION BY m.lead_id ORDER BY m.moment),
-                       f AS (o ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+                       w AS (o ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
             ),
             -- before and after each moment, in the same order: the values
             -- after it are those right before the next moment (or the end's)
@@ -534,6 +539,11 @@ class SalesFunnelChangeReport(models.Model):
             ),
             in_end=in_scope(SQL("l.end_date_deadline")),
             in_old=in_scope(SQL("m.old_date_deadline")),
+            # the changes before the moment (not at it), in its window
+            changes_before=SQL(
+                "(count(*) FILTER (WHERE m.changed) OVER o"
+                " - CASE WHEN m.changed THEN 1 ELSE 0 END)"
+            ),
             in_new=in_scope(SQL("m.new_date_deadline")),
             later=later,
             slipped=sql.slipped_sql("v"),
