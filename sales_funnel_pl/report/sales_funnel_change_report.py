@@ -539,12 +539,12 @@ class SalesFunnelChangeReport(models.Model):
             ),
             in_end=in_scope(SQL("l.end_date_deadline")),
             in_old=in_scope(SQL("m.old_date_deadline")),
+            in_new=in_scope(SQL("m.new_date_deadline")),
             # the changes before the moment (not at it), in its window
             changes_before=SQL(
                 "(count(*) FILTER (WHERE m.changed) OVER o"
                 " - CASE WHEN m.changed THEN 1 ELSE 0 END)"
             ),
-            in_new=in_scope(SQL("m.new_date_deadline")),
             later=later,
             slipped=sql.slipped_sql("v"),
         )

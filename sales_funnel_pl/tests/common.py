@@ -233,12 +233,10 @@ class SalesFunnelCommon(TransactionCase):
         to move to, "won" or "lost"."""
         for moment, leads, move in steps:
             with freeze_time(moment):
-                # a stage record is never compared with a string (Odoo
-                # warns of such a comparison)
-                if isinstance(move, str) and move == "won":
-                    leads.action_set_won()
-                elif isinstance(move, str) and move == "lost":
-                    leads.action_set_lost()
+                # "won" or "lost": crm's own action (a stage record is
+                # never compared with a string: Odoo warns of it)
+                if isinstance(move, str):
+                    getattr(leads, f"action_set_{move}")()
                 else:
                     leads.write({"stage_id": move.id})
 
