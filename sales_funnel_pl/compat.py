@@ -71,6 +71,32 @@ def domain_and(domains):
     return expression.AND(domains)
 
 
+def domain_conditions(domain):
+    """The conditions of ``domain`` (a list domain or a 19.0 ``Domain``)
+    when it is their plain conjunction, as (field, operator, value) tuples
+    (the always-true ones left out), else None (a disjunction, a negation,
+    an always-false domain)."""
+    if ODOO_19:
+        domain = Domain(domain)
+        if domain.is_false():
+            return None
+        items = list(domain)
+    else:
+        items = expression.normalize_domain(list(domain))
+    conditions = []
+    for item in items:
+        if item == "&":
+            continue
+        if isinstance(item, str) or len(item) != 3:
+            return None
+        if tuple(item) == (1, "=", 1):
+            continue
+        if not isinstance(item[0], str):
+            return None
+        conditions.append(tuple(item))
+    return conditions
+
+
 def domain_or(domains):
     """The disjunction of ``domains``, as a list domain."""
     if ODOO_19:

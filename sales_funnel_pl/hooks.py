@@ -66,6 +66,9 @@ def _archive_unused_stages(env):
 
 
 def uninstall_hook(env):
+    # the stage analysis' sums go with their table: no sum to keep while the
+    # history is emptied
+    env["sales.funnel.stage.rollup"]._drop_triggers()
     # the history goes away with the module; its rows must not keep the
     # unused funnel stages from being deleted (stage_id is ondelete restrict)
     env.cr.execute("DELETE FROM crm_lead_stage_history")

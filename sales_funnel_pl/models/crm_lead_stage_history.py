@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import compat
+from ..report.sql import report_entry_sql, won_sql
 from ..utils import Progress, foreign_keys_checked_after, user_tz
 from .crm_stage import stage_order_sql
 
@@ -127,7 +128,8 @@ INSERT INTO crm_lead_stage_history (
     lead_id, stage_id, previous_stage_id, change_type, date_enter, date_leave,
     next_stage_id, left_change, moved_on, duration_days, date_stage, user_id,
     salesperson_id, team_id, probability, expected_revenue, prorated_revenue,
-    report_company_id, create_uid, create_date, write_uid, write_date)
+    report_company_id, visit_repeated, entry_last, lead_won,
+    create_uid, create_date, write_uid, write_date)
 SELECT o.lead_id, s.id, ps.id, o.change_type,
        o.date_enter,
        CASE WHEN NOT o.is_last THEN GREATEST(o.date_leave, o.date_enter) END,
@@ -145,10 +147,21 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
               * CASE WHEN o.is_last OR NOT COALESCE(s.is_funnel_stage, false)
                      THEN l.probability
                      ELSE COALESCE(s.probability, 0) END / 100.0)::numeric, 2),
-       l.company_id, o.user_id, o.date_enter, o.user_id, o.date_enter
+       l.company_id,
+       -- the stage analysis' marks, as the rollup's triggers would set them
+       r.entry AND row_number() OVER (
+           PARTITION BY o.lead_id, r.entry, s.id
+           ORDER BY o.date_enter DESC, o.seq DESC) > 1,
+       r.entry AND row_number() OVER (
+           PARTITION BY o.lead_id, r.entry ORDER BY o.date_enter DESC, o.seq DESC) = 1,
+       %(won)s,
+       o.user_id, o.date_enter, o.user_id, o.date_enter
   FROM days o
   JOIN crm_lead l ON l.id = o.lead_id
+  LEFT JOIN crm_stage ls ON ls.id = l.stage_id
   LEFT JOIN crm_stage s ON s.id = o.stage_id
+  CROSS JOIN LATERAL (SELECT %(entry)s AS entry
+                        FROM (SELECT o.change_type, s.id AS stage_id) r) r
   LEFT JOIN crm_stage ps ON ps.id = o.previous_stage_id
   LEFT JOIN crm_stage ns ON ns.id = o.next_stage_id
  -- ids in the order of the moves, which is how rows entered at the same
@@ -295,6 +308,24 @@ class CrmLeadStageHistory(models.Model):
         related="company_id.currency_id", string="Currency"
     )
 
+    # the stage analysis' marks, decided in one place and kept by the
+    # database (report/sales_funnel_stage_rollup.py: ``flags_sql``): an
+    # opportunity counts once per stage through the entry not repeated
+    # later, once in all through its last entry
+    visit_repeated = fields.Boolean(
+        string="Stage Entered Again",
+        readonly=True,
+        help="The opportunity entered this row's stage again later.",
+    )
+    entry_last = fields.Boolean(
+        string="Last Entry",
+        readonly=True,
+        help="The opportunity's last entry into a stage.",
+    )
+    lead_won = fields.Boolean(
+        string="Opportunity Won", readonly=True, help="The opportunity is won now."
+    )
+
     is_manager = fields.Boolean(compute="_compute_is_manager")
 
     def init(self):
@@ -315,6 +346,12 @@ class CrmLeadStageHistory(models.Model):
         )
         self.env.cr.execute(
             "DROP INDEX IF EXISTS crm_lead_stage_history__lead_id_index"
+        )
+        # the stage analysis' total counts an opportunity through its last
+        # entry; those into the stages a filter leaves out are read here
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS crm_lead_stage_history_entry_last_idx
+               ON crm_lead_stage_history (stage_id, date_enter) WHERE entry_last"""
         )
         # An opportunity's company changes through crm's computes (its team,
         # salesperson or customer), not only through writes: the database
@@ -405,7 +442,7 @@ class CrmLeadStageHistory(models.Model):
                             THEN GREATEST(%(today)s::date,
                                           COALESCE(l.date_stage, %(today)s::date))
                             ELSE COALESCE(l.date_stage, %(today)s::date) END AS day,
-                       %(moved_on)s AS moved_on,
+                       %(moved_on)s AS moved_on, %(won)s AS won,
                        l.stage_id, l.user_id, l.team_id, l.probability,
                        l.expected_revenue, l.prorated_revenue, l.company_id
                   FROM unnest(%(lead_ids)s::integer[], %(previous)s::integer[],
@@ -427,6 +464,10 @@ class CrmLeadStageHistory(models.Model):
                        next_stage_id = e.stage_id,
                        left_change = e.change_type,
                        moved_on = e.moved_on,
+                       -- an entry follows: the open row is no longer its
+                       -- opportunity's last (the one mark the triggers
+                       -- would otherwise write again on the same row)
+                       entry_last = h.entry_last AND NOT %(entry)s,
                        write_uid = %(uid)s, write_date = %(now)s
                   FROM events e
                  WHERE h.id = e.open_id
@@ -444,10 +485,14 @@ class CrmLeadStageHistory(models.Model):
                     lead_id, stage_id, previous_stage_id, change_type, date_enter,
                     date_stage, user_id, salesperson_id, team_id, probability,
                     expected_revenue, prorated_revenue, report_company_id,
+                    entry_last, lead_won,
                     create_uid, create_date, write_uid, write_date)
                 SELECT e.lead_id, e.stage_id, e.previous_stage_id, e.change_type,
                        %(now)s, e.day, %(uid)s, e.user_id, e.team_id, e.probability,
                        e.expected_revenue, e.prorated_revenue, e.company_id,
+                       -- the newest row: the stage analysis' marks of the
+                       -- others are the database's (the rollup's triggers)
+                       %(entry)s, e.won,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM events e
                 RETURNING *
@@ -461,6 +506,8 @@ class CrmLeadStageHistory(models.Model):
                 previous=[events[lead_id][0] or None for lead_id in lead_ids],
                 kinds=[events[lead_id][1] for lead_id in lead_ids],
                 moved_on=moved_on_sql(SQL("e.change_type"), "cs", "ns"),
+                won=won_sql("l", "ns"),
+                entry=report_entry_sql("e"),
                 duration=duration_sql(SQL("h.date_stage"), SQL("e.day")),
                 reached=self.env["crm.lead"]._stage_reached_sql(SQL("events")),
                 value_changes=SQL(
@@ -610,14 +657,19 @@ class CrmLeadStageHistory(models.Model):
                         tz=tz,
                         moved_on=moved_on_sql(SQL("o.left_change"), "s", "ns"),
                         duration=duration_sql(SQL("o.day"), SQL("o.next_day")),
+                        won=won_sql("l", "ls"),
+                        entry=report_entry_sql("r"),
                     )
                 )
                 progress.advance(len(batch))
         progress.finish()
         self.invalidate_model()
+        # the stage analysis' sums, written batch by batch, in one row per key
+        self.env["sales.funnel.stage.rollup"]._compact()
         # fresh statistics, so that the reports' first reads are planned well
         self.env.cr.execute(
-            "ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip"
+            """ANALYZE crm_lead_stage_history, crm_lead_stage_history_skip,
+                       sales_funnel_stage_rollup"""
         )
         return progress.done
 
@@ -746,3 +798,8 @@ class CrmLeadStageHistorySkip(models.Model):
         "res.company", string="Company (analysis)", readonly=True
     )
     date_enter = fields.Datetime(string="Moved", readonly=True, index=True)
+
+    def init(self):
+        # the stage analysis' sums, kept by the database with the rows of
+        # both tables (made by now: this model comes after the history)
+        self.env["sales.funnel.stage.rollup"]._create_triggers()

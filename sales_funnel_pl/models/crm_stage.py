@@ -101,9 +101,16 @@ class CrmStage(models.Model):
                 for fname in ("sequence", "name", "active")
             )
         )
+        won_changed = self.filtered(
+            lambda stage: "is_won" in vals and stage.is_won != bool(vals["is_won"])
+        )
         result = super().write(vals)
         if changed:
             self.env["crm.lead"]._stage_reached_refresh_later(changed)
+        if won_changed:
+            # their opportunities are won, or no longer: the stage
+            # analysis' marks of their rows follow
+            self.env["sales.funnel.stage.rollup"]._refresh_stages(won_changed)
         return result
 
     def _sorted_in_order(self, reverse=False):

@@ -1,3 +1,4 @@
+from . import sales_funnel_stage_rollup
 from . import sales_funnel_stage_report
 from . import sales_funnel_forecast_report
 from . import sales_funnel_velocity_report

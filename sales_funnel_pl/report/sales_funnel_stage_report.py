@@ -1,40 +1,37 @@
 # Copyright 2026 Sales Funnel PL contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+from dateutil.relativedelta import relativedelta
+
 from odoo import fields, models
 from odoo.models import regex_order
 from odoo.tools import SQL
 
 from .. import compat
 from ..utils import percent_sql
+from . import sales_funnel_stage_rollup as rollup
 from . import sql
+from .sql import days_in_stage_sql, entry_sql, report_entry_sql
 
 # the measures counting opportunities, not rows: an opportunity that entered
 # a stage three times is one opportunity that reached it
 OPPORTUNITY_MEASURES = ("opportunity_count", "won_count")
 
-# the history rows that are an entry into their stage (a loss or a
-# restoration stays in the stage it happened in: no entry)
-ENTRY_CHANGES = ("create", "stage", "won", "import", "map")
-
-
-def entry_sql(history_alias):
-    """SQL condition: the stage history row aliased ``history_alias`` is an
-    entry into its stage (the stage analysis' and the funnel tuning's
-    rule)."""
-    return SQL("%s IN %s", SQL.identifier(history_alias, "change_type"), ENTRY_CHANGES)
-
-
-def days_in_stage_sql(history_alias):
-    """SQL: the days spent in its stage by the entry aliased
-    ``history_alias``, counted from the business stage dates, for an entry
-    that left the stage (NULL while the opportunity is still in it): what
-    the stage analysis' average and median, and the funnel tuning's median
-    and 75th percentile, are taken over."""
-    return SQL(
-        "CASE WHEN %s IS NOT NULL THEN %s END",
-        SQL.identifier(history_alias, "date_leave"),
-        SQL.identifier(history_alias, "duration_days"),
-    )
+# the measures the rollup answers (the pivot's and the graph's)
+ROLLUP_AGGREGATES = {
+    "__count",
+    "entered_count:sum",
+    "opportunity_count:sum",
+    "won_count:sum",
+    "skipped_count:sum",
+    "moved_on_count:sum",
+    "lost_count:sum",
+    "conversion:avg",
+    "duration_days:avg",
+    "median_days:median",
+}
 
 
 class SalesFunnelStageReport(models.Model):
@@ -236,3 +233,379 @@ class SalesFunnelStageReport(models.Model):
             days=days_in_stage_sql("h"),
             entry=entry_sql("h"),
         )
+
+    # ------------------------------------------------------------
+    # READING FROM THE ROLLUP (report/sales_funnel_stage_rollup.py): the
+    # screen's reads (a period up to today, stages, companies; the stages
+    # or the total) from the sums, any other from the rows above
+    # ------------------------------------------------------------
+
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        if not (having or offset or limit):
+            result = self._read_group_rollup(domain, [groupby], aggregates, order)
+            if result is not None:
+                return result[0]
+        return super()._read_group(
+            domain, groupby, aggregates, having, offset, limit, order
+        )
+
+    def _read_grouping_sets(self, domain, grouping_sets, aggregates=(), order=None):
+        # 19.0's pivot: the total and the rows in one call
+        result = self._read_group_rollup(domain, grouping_sets, aggregates, order)
+        if result is not None:
+            return result
+        return super()._read_grouping_sets(domain, grouping_sets, aggregates, order)
+
+    def _rollup_filters(self, domain):
+        """What the rollup needs of ``domain`` and the user's record rules:
+        {"after": (operator, moment) or None, "stages": an SQL subquery of
+        the stages or None, "companies": ([ids], empty allowed) or None}, or
+        None when a condition is not one the sums can answer exactly."""
+        conditions = compat.domain_conditions(
+            compat.domain_and(
+                [
+                    list(domain or []),
+                    []
+                    if self.env.su
+                    else list(self.env["ir.rule"]._compute_domain(self._name, "read")),
+                ]
+            )
+        )
+        if conditions is None:
+            return None
+        after, stage_domain, companies = None, [], None
+        for fname, operator, value in conditions:
+            if fname == "date_enter" and operator in (">=", ">") and value:
+                moment = fields.Datetime.to_datetime(value)
+                if after is None or (moment, operator == ">") > (
+                    after[1],
+                    after[0] == ">",
+                ):
+                    after = (operator, moment)
+            elif fname.startswith("stage_id."):
+                stage_domain.append((fname.removeprefix("stage_id."), operator, value))
+            elif fname in ("stage_id", "company_id") and operator in ("in", "="):
+                values = value if isinstance(value, list | tuple) else [value]
+                if not all(v is False or isinstance(v, int) for v in values):
+                    return None
+                if fname == "stage_id":
+                    stage_domain.append(("id", "in", [v for v in values if v]))
+                else:
+                    ids = {v for v in values if v}
+                    empty = False in values
+                    if companies is not None:
+                        ids &= set(companies[0])
+                        empty = empty and companies[1]
+                    companies = (sorted(ids), empty)
+            else:
+                return None
+        stages = None
+        if stage_domain:
+            stages = (
+                self.env["crm.stage"]
+                .sudo()
+                .with_context(active_test=False)
+                ._search(stage_domain)
+                .subselect()
+            )
+        return {"after": after, "stages": stages, "companies": companies}
+
+    def _read_group_rollup(self, domain, grouping_sets, aggregates, order):
+        """``_read_group``'s rows (one list per grouping set) read from the
+        rollup, or None when the read is not one it answers exactly (see
+        the rollup module). The values are PostgreSQL's, as the rows'
+        statement computes them: sums, counts of opportunities, the
+        average and the median of the days, the conversion."""
+        if self.env.context.get("sales_funnel_stage_rows"):
+            return None
+        if any(tuple(groupby) not in ((), ("stage_id",)) for groupby in grouping_sets):
+            return None
+        if not set(aggregates) <= ROLLUP_AGGREGATES:
+            return None
+        descending = False
+        if order:
+            match = regex_order.match(order.strip())
+            if not match or match["term"] != "stage_id":
+                return None
+            descending = (match["direction"] or "").upper() == "DESC"
+        self.browse().check_access("read")
+        filters = self._rollup_filters(domain)
+        if filters is None:
+            return None
+        groups, total = self._rollup_sums(filters)
+        # in the order Odoo's grouped read gives: by id without an order,
+        # else by the stages' sequence (``_read_group_orderby``)
+        ordered = sorted(groups) if not order else list(groups)
+        if descending:
+            ordered.reverse()
+        stages = self.env["crm.stage"].browse(ordered)
+        result = []
+        for groupby in grouping_sets:
+            if groupby:
+                values = [
+                    self._rollup_values(groups[stage.id], aggregates, True)
+                    for stage in stages
+                ]
+            else:
+                values = [self._rollup_values(total, aggregates, False)]
+            # NULLs as Odoo's own grouped read gives them
+            columns = [
+                list(self._read_group_postprocess_aggregate(spec, column))
+                for spec, column in zip(
+                    aggregates, zip(*values, strict=False), strict=False
+                )
+            ]
+            rows = list(zip(*columns, strict=False)) if columns else [()] * len(values)
+            result.append(
+                [(stage, *row) for stage, row in zip(stages, rows, strict=False)]
+                if groupby
+                else [tuple(row) for row in rows]
+            )
+        return result
+
+    def _rollup_sums(self, filters):
+        """The sums of the stages ({stage id: sums}, in the stages' order)
+        and of the total for ``filters``, read in one query: the rollup's
+        whole months, the rows of a month begun, and the total's
+        correction (see ``_rollup_values``)."""
+        after, stages, companies = (
+            filters["after"],
+            filters["stages"],
+            filters["companies"],
+        )
+
+        def where(alias, moment=True, in_stages=True):
+            terms = []
+            if in_stages and stages is not None:
+                terms.append(SQL("%s IN %s", SQL.identifier(alias, "stage_id"), stages))
+            if companies is not None:
+                column = SQL.identifier(
+                    alias, "company_id" if alias == "r" else "report_company_id"
+                )
+                terms.append(
+                    SQL(
+                        "(%s = ANY(%s) OR (%s AND %s IS NULL))",
+                        column,
+                        companies[0],
+                        companies[1],
+                        column,
+                    )
+                )
+            if after and moment:
+                terms.append(
+                    SQL(
+                        "%s %s %s",
+                        SQL.identifier(alias, "date_enter"),
+                        SQL(after[0]),
+                        after[1],
+                    )
+                )
+            return SQL(" AND ").join(terms) if terms else SQL("TRUE")
+
+        measures = SQL(", ").join(SQL.identifier(m) for m in rollup.MEASURES)
+        months = SQL("TRUE")
+        parts = []
+        if after:
+            # the whole months from the rollup, the rows of the month the
+            # period starts in from the history
+            operator, moment = after
+            start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            if start < moment or operator == ">":
+                start += relativedelta(months=1)
+            months = SQL("r.month >= %s", start)
+            parts.append(
+                SQL(
+                    "SELECT stage_id, days, %s FROM (%s) e",
+                    measures,
+                    rollup.contributions_sql(
+                        SQL("crm_lead_stage_history"),
+                        SQL("crm_lead_stage_history_skip"),
+                        SQL("%s AND h.date_enter < %s", where("h"), start),
+                        SQL("%s AND k.date_enter < %s", where("k"), start),
+                    ),
+                )
+            )
+        parts.insert(
+            0,
+            SQL(
+                "SELECT stage_id, days, %s FROM sales_funnel_stage_rollup r"
+                " WHERE %s AND %s",
+                measures,
+                months,
+                where("r", moment=False),
+            ),
+        )
+        sums = SQL(", ").join(
+            SQL("SUM(%s) AS %s", SQL.identifier(m), SQL.identifier(m))
+            for m in rollup.MEASURES
+        )
+        zeros = SQL(", ").join(SQL("0") for _m in rollup.MEASURES[:3])
+        # the total counts an opportunity once: through its last entry,
+        # and, when the stages are filtered, through an earlier entry into
+        # a stage of the filter when its last one is into another stage
+        correction = SQL()
+        if stages is not None:
+            correction = SQL(
+                """
+                UNION ALL
+                SELECT 'correction', NULL, NULL, NULL, %(zeros)s,
+                       count(*), count(*) FILTER (WHERE h.lead_won), 0, 0, 0, NULL
+                  FROM crm_lead_stage_history h
+                 WHERE h.entry_last
+                   AND h.stage_id IN (SELECT id FROM crm_stage
+                                       WHERE id NOT IN %(stages)s)
+                   AND %(where)s
+                   AND EXISTS (
+                       SELECT 1 FROM crm_lead_stage_history e
+                        WHERE e.lead_id = h.lead_id AND %(entry)s AND %(in_stages)s)
+                """,
+                zeros=zeros,
+                stages=stages,
+                where=where("h", in_stages=False),
+                entry=report_entry_sql("e"),
+                in_stages=where("e"),
+            )
+        self.env["crm.lead.stage.history"].flush_model()
+        self.env["crm.lead.stage.history.skip"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH x AS (
+                    SELECT stage_id, days, %(sums)s
+                      FROM (%(parts)s) u
+                     GROUP BY stage_id, days
+                )
+                SELECT * FROM (
+                    -- per stage and for the total: the sums and the average
+                    -- days as PostgreSQL's AVG gives it (the same numeric
+                    -- division)
+                    SELECT CASE WHEN GROUPING(stage_id) = 1 THEN 'total'
+                                ELSE 'stage' END AS kind,
+                           stage_id, NULL::numeric AS days,
+                           (SELECT s.sequence FROM crm_stage s
+                             WHERE s.id = x.stage_id) AS sequence,
+                           %(sums)s,
+                           SUM(days * entered) FILTER (WHERE days IS NOT NULL)
+                           / NULLIF(SUM(entered) FILTER (WHERE days IS NOT NULL),
+                                    0)::numeric AS average
+                      FROM x
+                     GROUP BY GROUPING SETS ((stage_id), ())
+                    UNION ALL
+                    -- the days' counts, for the medians
+                    SELECT 'days', stage_id, days, NULL, %(measures)s, NULL
+                      FROM x WHERE days IS NOT NULL
+                    %(correction)s
+                ) result
+                ORDER BY kind, sequence, stage_id
+                """,
+                sums=sums,
+                parts=SQL(" UNION ALL ").join(parts),
+                measures=measures,
+                correction=correction,
+            )
+        )
+        groups, total, histograms, corrections = {}, None, {}, []
+        for kind, stage_id, days, _sequence, *values in self.env.cr.fetchall():
+            counts = {
+                m: int(v or 0) for m, v in zip(rollup.MEASURES, values, strict=False)
+            }
+            if kind == "days":
+                for key in (stage_id, None):
+                    histograms.setdefault(key, []).append(
+                        (float(days), counts["entered"])
+                    )
+            elif kind == "correction":
+                corrections.append(counts)
+            elif kind == "total":
+                total = dict(counts, average=values[-1])
+            elif counts["entered"] or counts["skipped"]:
+                groups[stage_id] = dict(counts, average=values[-1])
+        for counts in corrections:
+            total["leads"] += counts["leads"]
+            total["leads_won"] += counts["leads_won"]
+        for key, counts in [*groups.items(), (None, total)]:
+            counts["median"] = _median(histograms.get(key, []))
+        return groups, total
+
+    def _rollup_values(self, sums, aggregates, stage):
+        """The values of ``aggregates`` for a group's ``sums`` (of a stage,
+        ``stage``, else of the total), as the rows' statement gives them: a
+        sum over no row is NULL, a count of opportunities 0. An opportunity
+        counts once in a stage through its last entry into it, once in the
+        total through its last entry of all."""
+        rows = (sums["entered"] or 0) + (sums["skipped"] or 0)
+        opportunities = int(sums["visits" if stage else "leads"])
+        won = int(sums["visits_won" if stage else "leads_won"])
+
+        def total(measure):
+            return int(sums[measure]) if rows else None
+
+        values = []
+        for spec in aggregates:
+            if spec == "__count":
+                values.append(int(rows))
+            elif spec == "entered_count:sum":
+                values.append(total("entered"))
+            elif spec == "skipped_count:sum":
+                values.append(total("skipped"))
+            elif spec == "moved_on_count:sum":
+                values.append(total("moved_on"))
+            elif spec == "lost_count:sum":
+                values.append(total("lost"))
+            elif spec == "opportunity_count:sum":
+                values.append(opportunities)
+            elif spec == "won_count:sum":
+                values.append(won)
+            elif spec == "conversion:avg":
+                values.append(_percent(won, opportunities))
+            elif spec == "duration_days:avg":
+                average = sums["average"]
+                values.append(None if average is None else float(average))
+            else:  # median_days:median
+                values.append(sums["median"])
+        return values
+
+
+def _percent(numerator, denominator):
+    """``percent_sql`` in Python, to the same float: PostgreSQL's float
+    division, its conversion to numeric (15 significant digits) and its
+    rounding half away from zero."""
+    if not denominator:
+        return None
+    value = 100 * float(numerator) / float(denominator)
+    return float(Decimal(f"{value:.15g}").quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def _median(histogram):
+    """PostgreSQL's ``percentile_cont(0.5)`` of the values counted in
+    ``histogram`` ([(value, count)]), to the same float; None without
+    values."""
+    histogram = sorted((value, count) for value, count in histogram if count)
+    count = sum(c for _v, c in histogram)
+    if not count:
+        return None
+    position = 0.5 * (count - 1)
+    first, second = math.floor(position), math.ceil(position)
+
+    def nth(index):
+        seen = 0
+        for value, c in histogram:
+            seen += c
+            if index < seen:
+                return value
+        raise IndexError(index)
+
+    low = nth(first)
+    if first == second:
+        return low
+    high = nth(second)
+    return low + ((position - first) * (high - low))

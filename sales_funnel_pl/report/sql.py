@@ -176,3 +176,43 @@ def slipped_sql(change_alias):
                     > date_trunc('month', %(change)s.old_date_deadline), false)""",
         change=change,
     )
+
+
+# ----------------------------------------------------------------------
+# The stage analysis' rules (its report, its rollup, the funnel tuning and
+# the history's own marks)
+# ----------------------------------------------------------------------
+
+# the history rows that are an entry into their stage (a loss or a
+# restoration stays in the stage it happened in: no entry)
+ENTRY_CHANGES = ("create", "stage", "won", "import", "map")
+
+
+def entry_sql(history_alias):
+    """SQL condition: the stage history row aliased ``history_alias`` is an
+    entry into its stage (the stage analysis' and the funnel tuning's
+    rule)."""
+    return SQL("%s IN %s", SQL.identifier(history_alias, "change_type"), ENTRY_CHANGES)
+
+
+def report_entry_sql(history_alias):
+    """SQL condition: the stage history row aliased ``history_alias`` is one
+    of the stage analysis' entries (an entry into a stage it names)."""
+    return SQL(
+        "(%s AND %s IS NOT NULL)",
+        entry_sql(history_alias),
+        SQL.identifier(history_alias, "stage_id"),
+    )
+
+
+def days_in_stage_sql(history_alias):
+    """SQL: the days spent in its stage by the entry aliased
+    ``history_alias``, counted from the business stage dates, for an entry
+    that left the stage (NULL while the opportunity is still in it): what
+    the stage analysis' average and median, and the funnel tuning's median
+    and 75th percentile, are taken over."""
+    return SQL(
+        "CASE WHEN %s IS NOT NULL THEN %s END",
+        SQL.identifier(history_alias, "date_leave"),
+        SQL.identifier(history_alias, "duration_days"),
+    )

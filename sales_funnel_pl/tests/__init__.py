@@ -26,6 +26,7 @@ from . import test_crm_lead_form
 from . import test_migration_1_5_0
 from . import test_stage_report_opportunities
 from . import test_stage_report_period
+from . import test_stage_rollup
 from . import test_backfill_bulk
 from . import test_reports_indexed_reads
 from . import test_forecast_rebuild_other_stages

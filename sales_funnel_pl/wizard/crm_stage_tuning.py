@@ -15,7 +15,7 @@ from odoo.tools.misc import formatLang
 
 from .. import compat
 from ..report import sql
-from ..report.sales_funnel_stage_report import days_in_stage_sql, entry_sql
+from ..report.sql import days_in_stage_sql, entry_sql
 from ..utils import jit_off
 
 # the settings (res.config.settings) and their defaults

@@ -93,12 +93,19 @@ registry.category("web_tour.tours").add("sales_funnel_pl_pipeline_changes", {
                 "Grouped otherwise, the bars are Odoo's own again (one colour, on zero)",
             trigger: ".o_graph_view .o_graph_renderer canvas",
             async run() {
-                const chart = await drawnChart();
-                for (const dataset of chart.data.datasets) {
-                    if (dataset.data.some((value) => Array.isArray(value))) {
-                        throw new Error("A waterfall drawn for another grouping");
+                // the regrouped read may still be on its way (a loaded
+                // machine): the chart drawn after it, within 10 s
+                for (let attempt = 0; attempt < 100; attempt++) {
+                    const chart = await drawnChart();
+                    const waterfall = chart.data.datasets.some((dataset) =>
+                        dataset.data.some((value) => Array.isArray(value))
+                    );
+                    if (!waterfall) {
+                        return;
                     }
+                    await new Promise((resolve) => setTimeout(resolve, 100));
                 }
+                throw new Error("A waterfall drawn for another grouping");
             },
         },
     ],
