@@ -145,7 +145,11 @@ def flags_sql(lead_ids):
                   CROSS JOIN LATERAL (SELECT %(entry)s AS entry) e
                   JOIN crm_lead l ON l.id = h.lead_id
                   LEFT JOIN crm_stage ws ON ws.id = l.stage_id
-                 WHERE h.lead_id = ANY(%(lead_ids)s)) f
+                 -- the ids again for the opportunities, as an index
+                 -- condition: not a scan of every opportunity (0.37 s at a
+                 -- million, for a batch of a thousand)
+                 WHERE h.lead_id = ANY(%(lead_ids)s)
+                   AND l.id = ANY(%(lead_ids)s)) f
          WHERE f.id = h.id
            AND (COALESCE(h.visit_repeated, false), COALESCE(h.entry_last, false),
                 COALESCE(h.lead_won, false))
