@@ -358,9 +358,13 @@ class TestStageRollup(SalesFunnelCompaniesCommon):
                    OR proname = %s ORDER BY proname""",
             [rollup.FLAGS_FUNCTION],
         )
-        functions = self.env.cr.fetchall()
-        self.assertEqual(len(functions), len(rollup.ROLLUP_TRIGGERS) + 1)
-        self.assertEqual({tuple(config) for _name, config in functions}, {("jit=off",)})
+        configs = dict(self.env.cr.fetchall())
+        self.assertEqual(len(configs), len(rollup.ROLLUP_TRIGGERS) + 1)
+        self.assertEqual(
+            configs.pop(rollup.FLAGS_FUNCTION),
+            ["jit=off", "plan_cache_mode=force_custom_plan"],
+        )
+        self.assertEqual({tuple(config) for config in configs.values()}, {("jit=off",)})
 
     def test_compacting_keeps_the_sums(self):
         self.env.flush_all()
