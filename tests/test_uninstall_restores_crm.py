@@ -40,7 +40,16 @@ changes = None
 if changes_table:
     env.cr.execute("SELECT count(*) FROM crm_lead_value_change")
     [changes] = env.cr.fetchone()
+env.cr.execute(
+    "SELECT proname FROM pg_proc WHERE proname LIKE 'sales_funnel_pl_%'"
+    " ORDER BY proname"
+)
+functions = [name for name, in env.cr.fetchall()]
+env.cr.execute("SELECT to_regclass('sales_funnel_stage_rollup') IS NOT NULL")
+[sums_table] = env.cr.fetchone()
 emit({
+    "functions": functions,
+    "sums_table": sums_table,
     "value_changes": changes,
     "recording_since": bool(
         env["ir.config_parameter"].sudo().get_param(
@@ -173,3 +182,24 @@ def test_uninstall_drops_the_value_changes(database):
         database["uninstalled"]["value_changes"],
         database["uninstalled"]["recording_since"],
     ) == (None, False)
+
+
+def test_uninstall_drops_the_database_functions(database):
+    """The database functions the addon creates (the history's company, the
+    stage analysis' marks and the triggers keeping its sums) and the sums'
+    table go with it: none outlives the tables it reads."""
+    assert database["before"]["functions"] == []
+    assert database["before"]["sums_table"] is False
+    assert database["installed"]["functions"] == [
+        "sales_funnel_pl_history_company",
+        "sales_funnel_pl_history_flags",
+        "sales_funnel_pl_stage_rollup_history_delete",
+        "sales_funnel_pl_stage_rollup_history_insert",
+        "sales_funnel_pl_stage_rollup_history_update",
+        "sales_funnel_pl_stage_rollup_skip_delete",
+        "sales_funnel_pl_stage_rollup_skip_insert",
+        "sales_funnel_pl_stage_rollup_skip_update",
+    ]
+    assert database["installed"]["sums_table"] is True
+    assert database["uninstalled"]["functions"] == []
+    assert database["uninstalled"]["sums_table"] is False
