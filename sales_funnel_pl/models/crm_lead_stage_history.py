@@ -458,19 +458,41 @@ class CrmLeadStageHistory(models.Model):
                   LEFT JOIN crm_stage cs ON cs.id = h.stage_id
                   LEFT JOIN crm_stage ns ON ns.id = l.stage_id
             ), closed AS (
+                -- the open row closed, and the stage analysis' marks of the
+                -- opportunity's other rows, as ``flags_sql`` decides them for
+                -- a row appended last (the rollup's insert trigger decides
+                -- them again for an opportunity with a later row): an entry
+                -- follows, so the last entry is no longer the last, nor an
+                -- earlier entry into the same stage its stage's last; every
+                -- row is won or not as the opportunity is now
                 UPDATE crm_lead_stage_history h
-                   SET date_leave = GREATEST(%(now)s, h.date_enter),
-                       duration_days = %(duration)s,
-                       next_stage_id = e.stage_id,
-                       left_change = e.change_type,
-                       moved_on = e.moved_on,
-                       -- an entry follows: the open row is no longer its
-                       -- opportunity's last (the one mark the triggers
-                       -- would otherwise write again on the same row)
-                       entry_last = h.entry_last AND NOT %(entry)s,
-                       write_uid = %(uid)s, write_date = %(now)s
+                   SET date_leave = CASE WHEN h.id = e.open_id
+                                         THEN GREATEST(%(now)s, h.date_enter)
+                                         ELSE h.date_leave END,
+                       duration_days = CASE WHEN h.id = e.open_id
+                                            THEN %(duration)s
+                                            ELSE h.duration_days END,
+                       next_stage_id = CASE WHEN h.id = e.open_id THEN e.stage_id
+                                            ELSE h.next_stage_id END,
+                       left_change = CASE WHEN h.id = e.open_id THEN e.change_type
+                                          ELSE h.left_change END,
+                       moved_on = CASE WHEN h.id = e.open_id THEN e.moved_on
+                                       ELSE h.moved_on END,
+                       entry_last = COALESCE(h.entry_last, false) AND NOT %(entry)s,
+                       visit_repeated = COALESCE(h.visit_repeated, false)
+                           OR (%(entry)s AND %(h_entry)s AND h.stage_id = e.stage_id),
+                       lead_won = e.won,
+                       write_uid = CASE WHEN h.id = e.open_id THEN %(uid)s
+                                        ELSE h.write_uid END,
+                       write_date = CASE WHEN h.id = e.open_id THEN %(now)s
+                                         ELSE h.write_date END
                   FROM events e
-                 WHERE h.id = e.open_id
+                 WHERE h.lead_id = e.lead_id AND h.lead_id = ANY(%(lead_ids)s)
+                   AND (h.id = e.open_id
+                        OR (%(entry)s AND h.entry_last)
+                        OR (%(entry)s AND %(h_entry)s AND h.stage_id = e.stage_id
+                            AND NOT COALESCE(h.visit_repeated, false))
+                        OR COALESCE(h.lead_won, false) <> e.won)
              RETURNING h.lead_id
             ), process_users AS (
                 -- whoever changes the stage works on the process (a
@@ -485,14 +507,14 @@ class CrmLeadStageHistory(models.Model):
                     lead_id, stage_id, previous_stage_id, change_type, date_enter,
                     date_stage, user_id, salesperson_id, team_id, probability,
                     expected_revenue, prorated_revenue, report_company_id,
-                    entry_last, lead_won,
+                    visit_repeated, entry_last, lead_won,
                     create_uid, create_date, write_uid, write_date)
                 SELECT e.lead_id, e.stage_id, e.previous_stage_id, e.change_type,
                        %(now)s, e.day, %(uid)s, e.user_id, e.team_id, e.probability,
                        e.expected_revenue, e.prorated_revenue, e.company_id,
-                       -- the newest row: the stage analysis' marks of the
-                       -- others are the database's (the rollup's triggers)
-                       %(entry)s, e.won,
+                       -- the newest row, its marks set (those of the others
+                       -- above): the rollup's insert trigger leaves them
+                       false, %(entry)s, e.won,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM events e
                 RETURNING *
@@ -508,6 +530,7 @@ class CrmLeadStageHistory(models.Model):
                 moved_on=moved_on_sql(SQL("e.change_type"), "cs", "ns"),
                 won=won_sql("l", "ns"),
                 entry=report_entry_sql("e"),
+                h_entry=report_entry_sql("h"),
                 duration=duration_sql(SQL("h.date_stage"), SQL("e.day")),
                 reached=self.env["crm.lead"]._stage_reached_sql(SQL("events")),
                 value_changes=SQL(

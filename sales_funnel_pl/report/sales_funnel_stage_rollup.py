@@ -180,6 +180,31 @@ def _changed_leads_sql():
     )
 
 
+def _inserted_leads_sql():
+    """SQL: the opportunities of an INSERT's rows whose marks are to be set
+    again: rows written without them (NULL), or rows not appended after
+    every row their opportunity had (a later row exists that the statement
+    did not write). The history's writers (``_log``, the backfill) set the
+    marks of the rows they append at the end, and ``_log`` those of the
+    opportunity's other rows too: nothing more to do for them, but this one
+    probe per opportunity of the history's index in its rows' order."""
+    return SQL(
+        """ARRAY(SELECT f.lead_id
+                   FROM (SELECT DISTINCT ON (lead_id) lead_id, date_enter, id,
+                                count(*) OVER (PARTITION BY lead_id) AS written,
+                                bool_or(entry_last IS NULL OR visit_repeated IS NULL
+                                        OR lead_won IS NULL)
+                                    OVER (PARTITION BY lead_id) AS unmarked
+                           FROM new_rows
+                          ORDER BY lead_id, date_enter, id) f
+                  WHERE f.unmarked
+                     OR (SELECT count(*) FROM crm_lead_stage_history h
+                          WHERE h.lead_id = f.lead_id
+                            AND (h.date_enter, h.id) >= (f.date_enter, f.id))
+                        > f.written)"""
+    )
+
+
 def _no_rows(table):
     return SQL("(SELECT * FROM %s WHERE false)", SQL.identifier(table))
 
@@ -198,7 +223,7 @@ def _trigger_body(name):
         before = {"history": _no_rows("crm_lead_stage_history"), "skip": old}
     leads = None
     if name == "history_insert":
-        leads = SQL("ARRAY(SELECT DISTINCT lead_id FROM new_rows)")
+        leads = _inserted_leads_sql()
     elif name == "history_update":
         leads = _changed_leads_sql()
     parts = []

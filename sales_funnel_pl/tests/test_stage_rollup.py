@@ -227,6 +227,13 @@ class TestStageRollup(SalesFunnelCompaniesCommon):
                 lambda: self._history(("2026-04-11 09:00:00", a, s[10])),
             ),
             ("won again", lambda: self._history(("2026-04-12 09:00:00", a | b, "won"))),
+            # a move whose moment is before the opportunity's last row (a
+            # transaction that started before another's move of it): its
+            # row is not the last, the marks are decided again
+            (
+                "moved before its last row",
+                lambda: self._history(("2026-04-05 09:00:00", a, s[1])),
+            ),
             ("date corrected", self._correct_date),
             ("restored", lambda: self._restore(c)),
             ("mapped", self._map),
@@ -236,11 +243,25 @@ class TestStageRollup(SalesFunnelCompaniesCommon):
             ("merged", self._merge),
             ("company changed", lambda: d.write({"company_id": self.company_b.id})),
             ("deleted", lambda: self.lead_b.sudo().unlink()),
+            ("written without marks", self._insert_unmarked),
         ]
         for label, step in steps:
             with self.subTest(step=label):
                 step()
                 self.assertExact()
+
+    def _insert_unmarked(self):
+        """A row written by SQL without the marks (a data migration, say),
+        after b's last: the database sets them."""
+        b = self.leads[1]
+        self.env.flush_all()
+        self.env.cr.execute(
+            """INSERT INTO crm_lead_stage_history
+                   (lead_id, stage_id, change_type, date_enter, report_company_id)
+               VALUES (%s, %s, 'import', '2026-04-30 09:00:00', %s)""",
+            [b.id, self.stages[6].id, b.company_id.id],
+        )
+        self.env["crm.lead.stage.history"].invalidate_model()
 
     def _restore(self, lead):
         with freeze_time("2026-04-13 09:00:00"):
