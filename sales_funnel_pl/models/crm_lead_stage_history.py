@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import compat
+from ..report.sales_funnel_stage_rollup import appended_marks_sql
 from ..report.sql import report_entry_sql, won_sql
 from ..utils import Progress, foreign_keys_checked_after, user_tz
 from .crm_stage import stage_order_sql
@@ -431,6 +432,9 @@ class CrmLeadStageHistory(models.Model):
         lead_ids = list(events)
         now = self.env.cr.now()
         today = fields.Date.context_today(leads)
+        marks, marks_changed = appended_marks_sql(
+            "h", report_entry_sql("e"), SQL("e.stage_id"), SQL("e.won")
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -459,12 +463,8 @@ class CrmLeadStageHistory(models.Model):
                   LEFT JOIN crm_stage ns ON ns.id = l.stage_id
             ), closed AS (
                 -- the open row closed, and the stage analysis' marks of the
-                -- opportunity's other rows, as ``flags_sql`` decides them for
-                -- a row appended last (the rollup's insert trigger decides
-                -- them again for an opportunity with a later row): an entry
-                -- follows, so the last entry is no longer the last, nor an
-                -- earlier entry into the same stage its stage's last; every
-                -- row is won or not as the opportunity is now
+                -- opportunity's rows as a row appended last makes them
+                -- (the rollup's ``appended_marks_sql``)
                 UPDATE crm_lead_stage_history h
                    SET date_leave = CASE WHEN h.id = e.open_id
                                          THEN GREATEST(%(now)s, h.date_enter)
@@ -478,21 +478,14 @@ class CrmLeadStageHistory(models.Model):
                                           ELSE h.left_change END,
                        moved_on = CASE WHEN h.id = e.open_id THEN e.moved_on
                                        ELSE h.moved_on END,
-                       entry_last = COALESCE(h.entry_last, false) AND NOT %(entry)s,
-                       visit_repeated = COALESCE(h.visit_repeated, false)
-                           OR (%(entry)s AND %(h_entry)s AND h.stage_id = e.stage_id),
-                       lead_won = e.won,
+                       %(marks)s,
                        write_uid = CASE WHEN h.id = e.open_id THEN %(uid)s
                                         ELSE h.write_uid END,
                        write_date = CASE WHEN h.id = e.open_id THEN %(now)s
                                          ELSE h.write_date END
                   FROM events e
                  WHERE h.lead_id = e.lead_id AND h.lead_id = ANY(%(lead_ids)s)
-                   AND (h.id = e.open_id
-                        OR (%(entry)s AND h.entry_last)
-                        OR (%(entry)s AND %(h_entry)s AND h.stage_id = e.stage_id
-                            AND NOT COALESCE(h.visit_repeated, false))
-                        OR COALESCE(h.lead_won, false) <> e.won)
+                   AND (h.id = e.open_id OR %(marks_changed)s)
              RETURNING h.lead_id
             ), process_users AS (
                 -- whoever changes the stage works on the process (a
@@ -530,7 +523,8 @@ class CrmLeadStageHistory(models.Model):
                 moved_on=moved_on_sql(SQL("e.change_type"), "cs", "ns"),
                 won=won_sql("l", "ns"),
                 entry=report_entry_sql("e"),
-                h_entry=report_entry_sql("h"),
+                marks=marks,
+                marks_changed=marks_changed,
                 duration=duration_sql(SQL("h.date_stage"), SQL("e.day")),
                 reached=self.env["crm.lead"]._stage_reached_sql(SQL("events")),
                 value_changes=SQL(

@@ -161,6 +161,49 @@ def flags_sql(lead_ids):
     )
 
 
+def appended_marks_sql(history_alias, entry, stage, won):
+    """The marks of an opportunity's rows (aliased ``history_alias``) when a
+    row is appended after all of them: ``entry`` (SQL condition: the new row
+    is an entry), into ``stage`` (SQL), the opportunity ``won`` now (SQL).
+    ``flags_sql``'s rule for that case, which the stage changes apply in
+    their own statement (``crm.lead.stage.history._log``): the last entry
+    is no longer the last, an earlier entry into the same stage is now
+    entered again, and every row is won as the opportunity is. Returns the
+    SQL assignments of the UPDATE and the condition picking the rows they
+    change (the rollup's insert trigger applies ``flags_sql`` instead to an
+    opportunity whose new row is not its last)."""
+    column = lambda name: SQL.identifier(history_alias, name)  # noqa: E731
+    same_stage_entry = SQL(
+        "%s AND %s AND %s = %s",
+        entry,
+        sql.report_entry_sql(history_alias),
+        column("stage_id"),
+        stage,
+    )
+    assignments = SQL(
+        """entry_last = COALESCE(%(last)s, false) AND NOT %(entry)s,
+           visit_repeated = COALESCE(%(repeated)s, false) OR (%(same)s),
+           lead_won = %(won)s""",
+        last=column("entry_last"),
+        repeated=column("visit_repeated"),
+        entry=entry,
+        same=same_stage_entry,
+        won=won,
+    )
+    condition = SQL(
+        """(%(entry)s AND %(last)s)
+           OR (%(same)s AND NOT COALESCE(%(repeated)s, false))
+           OR COALESCE(%(lead_won)s, false) <> %(won)s""",
+        last=column("entry_last"),
+        repeated=column("visit_repeated"),
+        lead_won=column("lead_won"),
+        entry=entry,
+        same=same_stage_entry,
+        won=won,
+    )
+    return assignments, condition
+
+
 def _changed_leads_sql():
     """SQL: the opportunities of an UPDATE's rows whose marks may change
     (their opportunity, stage, kind or moment changed: a merge, a
