@@ -459,14 +459,23 @@ class SalesFunnelStageReport(models.Model):
                 UNION ALL
                 SELECT 'correction', NULL, NULL, NULL, %(zeros)s,
                        count(*), count(*) FILTER (WHERE h.lead_won), 0, 0, 0, NULL
-                  FROM crm_lead_stage_history h
-                 WHERE h.entry_last
-                   AND h.stage_id IN (SELECT id FROM crm_stage
-                                       WHERE id NOT IN %(stages)s)
-                   AND %(where)s
-                   AND EXISTS (
-                       SELECT 1 FROM crm_lead_stage_history e
-                        WHERE e.lead_id = h.lead_id AND %(entry)s AND %(in_stages)s)
+                  FROM crm_stage xs
+                  -- the last entries into each stage the filter leaves out
+                  -- (the index of last entries, stage by stage: none read
+                  -- when the filter leaves none out, as the screen opens),
+                  -- each with one probe of its opportunity's rows (joined,
+                  -- every entry of the period was hashed: 0.5 s at a
+                  -- million)
+                 CROSS JOIN LATERAL (
+                       SELECT h.lead_id, h.lead_won
+                         FROM crm_lead_stage_history h
+                        WHERE h.entry_last AND h.stage_id = xs.id AND %(where)s
+                       OFFSET 0) h
+                 WHERE xs.id NOT IN %(stages)s
+                   AND COALESCE((
+                       SELECT true FROM crm_lead_stage_history e
+                        WHERE e.lead_id = h.lead_id AND %(entry)s AND %(in_stages)s
+                        LIMIT 1), false)
                 """,
                 zeros=zeros,
                 stages=stages,
@@ -479,6 +488,13 @@ class SalesFunnelStageReport(models.Model):
         self.env.cr.execute(
             SQL(
                 """
+                -- a few thousand sums and a month of rows, estimated past
+                -- PostgreSQL's JIT threshold at a million (the rows of the
+                -- stages a filter leaves out, read only when there are
+                -- some): compiled for 1 s, run in 0.05 s. Off for the
+                -- rest of the read's transaction (as utils.jit_off), in
+                -- the same query.
+                SET LOCAL jit = off;
                 WITH x AS (
                     SELECT stage_id, days, %(sums)s
                       FROM (%(parts)s) u

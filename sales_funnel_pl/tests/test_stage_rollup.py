@@ -369,6 +369,25 @@ class TestStageRollup(SalesFunnelCompaniesCommon):
                     report._read_group_rollup(domain, [groupby], AGGREGATES, None)
                 )
 
+    def test_read_from_the_sums_turns_jit_off(self):
+        """The read from the sums is estimated past PostgreSQL's JIT
+        threshold at a million opportunities (the rows of the stages a
+        filter leaves out) and runs in milliseconds: JIT is off for the
+        read's transaction, set by the read's own statement."""
+        domain = self._domains()[0]
+        self.Report._read_group(domain, ["stage_id"], AGGREGATES)  # the caches
+        self.env.cr.execute("SET LOCAL jit = on")
+        self.Report._read_group(domain, ["stage_id"], AGGREGATES)
+        self.env.cr.execute("SHOW jit")
+        self.assertEqual(self.env.cr.fetchone(), ("off",))
+        # the rows' read (a salesperson's own, a closed period) leaves it
+        self.env.cr.execute("SET LOCAL jit = on")
+        self.Report.with_context(sales_funnel_stage_rows=True)._read_group(
+            domain, ["stage_id"], AGGREGATES
+        )
+        self.env.cr.execute("SHOW jit")
+        self.assertEqual(self.env.cr.fetchone(), ("on",))
+
     def test_functions_run_without_jit(self):
         """The triggers' statements are planned without the transition
         tables' sizes: with JIT on, a million history rows made PostgreSQL
