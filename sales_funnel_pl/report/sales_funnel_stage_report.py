@@ -10,7 +10,7 @@ from odoo.models import regex_order
 from odoo.tools import SQL
 
 from .. import compat
-from ..utils import percent_sql
+from ..utils import JIT_OFF, percent_sql
 from . import sales_funnel_stage_rollup as rollup
 from . import sql
 from .sql import days_in_stage_sql, entry_sql, report_entry_sql
@@ -494,7 +494,7 @@ class SalesFunnelStageReport(models.Model):
                 -- some): compiled for 1 s, run in 0.05 s. Off for the
                 -- rest of the read's transaction (as utils.jit_off), in
                 -- the same query.
-                SET LOCAL jit = off;
+                %(jit_off)s;
                 WITH x AS (
                     SELECT stage_id, days, %(sums)s
                       FROM (%(parts)s) u
@@ -523,6 +523,7 @@ class SalesFunnelStageReport(models.Model):
                 ) result
                 ORDER BY kind, sequence, stage_id
                 """,
+                jit_off=JIT_OFF,
                 sums=sums,
                 parts=SQL(" UNION ALL ").join(parts),
                 measures=measures,
