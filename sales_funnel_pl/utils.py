@@ -85,6 +85,39 @@ def foreign_keys_checked_after(cr, tables):
         )
 
 
+@contextmanager
+def indexes_built_after(cr, tables, keep=()):
+    """Within the block, the indexes of ``tables`` are dropped, then built
+    again as they were, each in one pass over the rows: a bulk load (the
+    install's history of every opportunity) then skips updating every index
+    row by row, which costs more than building it afterwards (PostgreSQL's
+    "Populating a Database"). Kept: the indexes behind a constraint (the
+    primary key) and those named in ``keep``, which the load itself reads.
+    The tables are locked until the commit; an error rolls the drop back
+    with the rest."""
+    cr.execute(
+        """SELECT c.relname, pg_get_indexdef(i.indexrelid)
+             FROM pg_index i
+             JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = ANY(%s::regclass[])
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                               WHERE k.conindid = i.indexrelid)
+              AND c.relname <> ALL(%s)
+            ORDER BY i.indrelid, c.relname""",
+        [list(tables), list(keep)],
+    )
+    indexes = cr.fetchall()
+    for name, _definition in indexes:
+        cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+    yield
+    for name, definition in indexes:
+        start = time.monotonic()
+        cr.execute(SQL(definition))
+        _logger.info(
+            "sales_funnel_pl: index %s built, in %.0f s", name, time.monotonic() - start
+        )
+
+
 def user_tz(env):
     """The time zone of the user's day: the web client's, else the user's
     own; for a user without one (OdooBot running the install, a migration

@@ -7,7 +7,7 @@ from odoo.tools import SQL
 from .. import compat
 from ..report.sales_funnel_stage_rollup import appended_marks_sql
 from ..report.sql import report_entry_sql, won_sql
-from ..utils import Progress, foreign_keys_checked_after, user_tz
+from ..utils import Progress, foreign_keys_checked_after, indexes_built_after, user_tz
 from .crm_stage import stage_order_sql
 
 BACKFILL_BATCH = 5000
@@ -648,8 +648,14 @@ class CrmLeadStageHistory(models.Model):
         skipped = self._insert_skipped_stages_sql(SQL("inserted"), past=True)
         tz = user_tz(self.env)
         last_id = 0
-        with foreign_keys_checked_after(
-            self.env.cr, [self._table, "crm_lead_stage_history_skip"]
+        tables = [self._table, "crm_lead_stage_history_skip"]
+        # the rows' index in their order is read by the load (which
+        # opportunities have no history yet, the stage analysis' trigger)
+        with (
+            foreign_keys_checked_after(self.env.cr, tables),
+            indexes_built_after(
+                self.env.cr, tables, keep=["crm_lead_stage_history_lead_order_idx"]
+            ),
         ):
             while True:
                 self.env.cr.execute(
