@@ -7,7 +7,13 @@ from odoo.tools import SQL
 from .. import compat
 from ..report.sales_funnel_stage_rollup import appended_marks_sql
 from ..report.sql import report_entry_sql, won_sql
-from ..utils import Progress, foreign_keys_checked_after, indexes_built_after, user_tz
+from ..utils import (
+    Progress,
+    foreign_keys_checked_after,
+    indexes_built_after,
+    jit_disabled,
+    user_tz,
+)
 from .crm_stage import stage_order_sql
 
 BACKFILL_BATCH = 5000
@@ -651,7 +657,10 @@ class CrmLeadStageHistory(models.Model):
         tables = [self._table, "crm_lead_stage_history_skip"]
         # the rows' index in their order is read by the load (which
         # opportunities have no history yet, the stage analysis' trigger)
+        # each batch's statement is estimated past PostgreSQL's JIT
+        # threshold at a million: compiled for longer than it runs
         with (
+            jit_disabled(self.env.cr),
             foreign_keys_checked_after(self.env.cr, tables),
             indexes_built_after(
                 self.env.cr, tables, keep=["crm_lead_stage_history_lead_order_idx"]

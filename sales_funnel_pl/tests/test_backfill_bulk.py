@@ -72,6 +72,21 @@ class TestBackfillBulk(SalesFunnelCommon):
         self.assertEqual(len([key for key in keys if key[0] == TABLES[1]]), 6)
         History = self.env["crm.lead.stage.history"]
         History.invalidate_model()
+        # JIT as the load's statements see it (a trigger of the test's own
+        # records it), with JIT on in the transaction, as PostgreSQL has it
+        self.env.cr.execute(
+            """CREATE TEMPORARY TABLE sales_funnel_test_jit (setting varchar);
+               CREATE FUNCTION pg_temp.sales_funnel_test_jit() RETURNS trigger
+               LANGUAGE plpgsql AS $$
+               BEGIN
+                   INSERT INTO sales_funnel_test_jit VALUES (current_setting('jit'));
+                   RETURN NULL;
+               END $$;
+               CREATE TRIGGER sales_funnel_test_jit
+               AFTER INSERT ON crm_lead_stage_history
+               FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.sales_funnel_test_jit();
+               SET LOCAL jit = on;"""
+        )
         # (logging.INFO itself: Odoo names its level 25 "INFO" as well)
         with self.assertLogs("odoo.addons.sales_funnel_pl.utils", logging.INFO) as logs:
             self.assertEqual(History._backfill(), 3)
@@ -82,6 +97,11 @@ class TestBackfillBulk(SalesFunnelCommon):
         )
         self.assertEqual(self._foreign_keys(), keys)
         self.assertEqual(self._indexes(), indexes)
+        # the load ran without JIT, and the transaction has it back
+        self.env.cr.execute("SELECT setting FROM sales_funnel_test_jit")
+        self.assertEqual(self.env.cr.fetchall(), [("off",)])
+        self.env.cr.execute("SHOW jit")
+        self.assertEqual(self.env.cr.fetchone(), ("on",))
         self.assertEqual(len(leads.stage_history_ids), 3)
         # and they hold: a row of an opportunity that does not exist is refused
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
