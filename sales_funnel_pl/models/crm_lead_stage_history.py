@@ -67,10 +67,17 @@ BACKFILL_SQL = """
 WITH tracking AS (
     SELECT m.res_id AS lead_id, m.date, m.create_uid AS user_id, v.id AS seq,
            v.old_value_integer AS old_stage_id, v.new_value_integer AS new_stage_id
-      FROM mail_tracking_value v
-      JOIN mail_message m ON m.id = v.mail_message_id
-     WHERE v.field_id = %(field_id)s
-       AND m.model = 'crm.lead'
+      FROM mail_message m
+      -- each message's tracking through its index (joined, the batch's
+      -- messages were estimated at three times their number, and every
+      -- tracking value of the database was read and hashed for each batch:
+      -- 9 million, 5 of a batch's 7 s at a million)
+     CROSS JOIN LATERAL (
+           SELECT v.id, v.old_value_integer, v.new_value_integer
+             FROM mail_tracking_value v
+            WHERE v.mail_message_id = m.id AND v.field_id = %(field_id)s
+           OFFSET 0) v
+     WHERE m.model = 'crm.lead'
        AND m.res_id = ANY(%(lead_ids)s)
 ), first_tracking AS (
     SELECT DISTINCT ON (lead_id) lead_id, old_stage_id
@@ -123,7 +130,8 @@ WITH tracking AS (
                 ELSE (o.date_enter AT TIME ZONE 'UTC'
                       AT TIME ZONE COALESCE(p.tz, %(tz)s))::date END AS day
       FROM ordered o
-      JOIN crm_lead l ON l.id = o.lead_id
+      -- (the batch's ids again: else every opportunity is read and hashed)
+      JOIN crm_lead l ON l.id = o.lead_id AND l.id = ANY(%(lead_ids)s)
       LEFT JOIN res_users u ON u.id = o.user_id
       LEFT JOIN res_partner p ON p.id = u.partner_id
 ), days AS (
@@ -164,7 +172,7 @@ SELECT o.lead_id, s.id, ps.id, o.change_type,
        %(won)s,
        o.user_id, o.date_enter, o.user_id, o.date_enter
   FROM days o
-  JOIN crm_lead l ON l.id = o.lead_id
+  JOIN crm_lead l ON l.id = o.lead_id AND l.id = ANY(%(lead_ids)s)
   LEFT JOIN crm_stage ls ON ls.id = l.stage_id
   LEFT JOIN crm_stage s ON s.id = o.stage_id
   CROSS JOIN LATERAL (SELECT %(entry)s AS entry
