@@ -326,6 +326,7 @@ class TestRealDatabase(SalesFunnelCommon):
         stage's %."""
         other = self._other_team_opportunity(probability=60)
         funnel = self._create_opportunities(1, self.stage_new)
+        customer = self.env["res.partner"].create({"name": "Hurtownia Wisła"})
         # created without tracking, as the tests' opportunities are: the
         # tracking of their first move waits for that creation's commit
         self.env.cr.flush()
@@ -333,14 +334,27 @@ class TestRealDatabase(SalesFunnelCommon):
             other.with_context(tracking_disable=False).write(
                 {"stage_id": self.other_stages[1].id}
             )
+            # with other tracked fields in the same message (the customer,
+            # whose values are ids too, and the contact's name): not stage
+            # changes
             funnel.with_context(tracking_disable=False).write(
-                {"stage_id": self.stage_meeting.id}
+                {"stage_id": self.stage_meeting.id, "partner_id": customer.id}
             )
             # the tracking messages are written before the commit
             self.env.cr.flush()
         self.env.cr.execute(
             "DELETE FROM crm_lead_stage_history WHERE lead_id = ANY(%s)",
             [(other | funnel).ids],
+        )
+        self.env.cr.execute(
+            """SELECT f.name FROM mail_tracking_value v
+                 JOIN mail_message m ON m.id = v.mail_message_id
+                 JOIN ir_model_fields f ON f.id = v.field_id
+                WHERE m.model = 'crm.lead' AND m.res_id = %s ORDER BY f.name""",
+            [funnel.id],
+        )
+        self.assertEqual(
+            self.env.cr.fetchall(), [("contact_name",), ("partner_id",), ("stage_id",)]
         )
         History = self.env["crm.lead.stage.history"]
         History.invalidate_model()
