@@ -663,13 +663,14 @@ class CrmLeadStageHistory(models.Model):
         tz = user_tz(self.env)
         last_id = 0
         tables = [self._table, "crm_lead_stage_history_skip"]
-        # the rows' index in their order is read by the load (which
-        # opportunities have no history yet, the stage analysis' trigger)
-        # each batch's statement is estimated past PostgreSQL's JIT
-        # threshold at a million: compiled for longer than it runs
         with (
+            # each batch's statement is estimated past PostgreSQL's JIT
+            # threshold at a million: compiled for longer than it runs
             jit_disabled(self.env.cr),
             foreign_keys_checked_after(self.env.cr, tables),
+            # kept: the rows' index in their order, which the load reads
+            # (which opportunities have no history yet, the stage
+            # analysis' insert trigger)
             indexes_built_after(
                 self.env.cr, tables, keep=["crm_lead_stage_history_lead_order_idx"]
             ),
