@@ -92,9 +92,11 @@ def indexes_built_after(cr, tables, keep=()):
     install's history of every opportunity) then skips updating every index
     row by row, which costs more than building it afterwards (PostgreSQL's
     "Populating a Database"). Kept: the indexes behind a constraint (the
-    primary key) and those named in ``keep``, which the load itself reads.
-    The tables are locked until the commit; an error rolls the drop back
-    with the rest."""
+    primary key) and those named in ``keep``, which the load itself reads,
+    and those whose definition holds a ``%`` (an admin's ``LIKE 'x%'``),
+    which Odoo's SQL cannot run as it is: they are kept up to date during
+    the load, as before. The tables are locked until the commit; an error
+    rolls the drop back with the rest."""
     cr.execute(
         """SELECT c.relname, pg_get_indexdef(i.indexrelid)
              FROM pg_index i
@@ -103,6 +105,7 @@ def indexes_built_after(cr, tables, keep=()):
               AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                                WHERE k.conindid = i.indexrelid)
               AND c.relname <> ALL(%s)
+              AND strpos(pg_get_indexdef(i.indexrelid), chr(37)) = 0
             ORDER BY i.indrelid, c.relname""",
         [list(tables), list(keep)],
     )

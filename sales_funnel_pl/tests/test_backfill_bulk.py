@@ -177,3 +177,22 @@ class TestBackfillBulk(SalesFunnelCommon):
             ("crm_lead_stage_history_skip", "sales_funnel_test_unique_idx"),
             [index[:2] for index in self._indexes()],
         )
+
+    def test_indexes_with_a_percent_sign_stay_through_the_block(self):
+        """An index whose definition holds a ``%`` (an admin's own, on a
+        pattern) cannot be run again through Odoo's SQL: it stays through the
+        block, kept up to date row by row, and the others are built after it
+        as before."""
+        self.env.cr.execute(
+            """CREATE INDEX sales_funnel_test_pattern_idx
+               ON crm_lead_stage_history (change_type)
+               WHERE change_type::text LIKE 'st%'"""
+        )
+        indexes = self._indexes()
+        pattern = ("crm_lead_stage_history", "sales_funnel_test_pattern_idx")
+        with indexes_built_after(self.env.cr, TABLES, keep=LOAD_INDEXES):
+            self.assertEqual(
+                [index[:2] for index in self._indexes()], sorted([*KEPT, pattern])
+            )
+        self.assertEqual(self._indexes(), indexes)
+        self.assertIn("'st%'", dict(index[1:] for index in indexes)[pattern[1]])
