@@ -405,24 +405,10 @@ class SalesFunnelChangeReport(models.Model):
                   FROM stated s
                 WINDOW o AS (PARTITION BY s.lead_id ORDER BY s.moment)
             ),
-            resolved AS (
-                SELECT p.lead_id, p.moment, p.won_last, p.open_after, p.open_before,
-                       p.existed_before,
-                       CASE WHEN p.changes_ahead = 0 THEN l.end_date_deadline
-                            ELSE p.date_deadline END AS old_date_deadline,
-                       CASE WHEN p.changes_ahead = 0 THEN l.end_expected_revenue
-                            ELSE p.expected_revenue END AS old_expected_revenue,
-                       CASE WHEN p.changes_ahead = 0 THEN l.end_probability
-                            ELSE p.probability END AS old_probability,
-                       CASE WHEN p.next_changes_ahead = 0 THEN l.end_date_deadline
-                            ELSE p.next_date_deadline END AS new_date_deadline,
-                       CASE WHEN p.next_changes_ahead = 0 THEN l.end_expected_revenue
-                            ELSE p.next_expected_revenue END AS new_expected_revenue,
-                       CASE WHEN p.next_changes_ahead = 0 THEN l.end_probability
-                            ELSE p.next_probability END AS new_probability
-                  FROM paired p
-                  JOIN leads l ON l.id = p.lead_id
-            ),
+            -- each moment valued in the current company's currency, in one
+            -- join to its opportunity: the values before it (those of the
+            -- first change at or after it) and after it (before the next
+            -- moment), the end's when no change is ahead
             valued AS (
                 SELECT m.*, l.team_id, l.user_id, l.company_id,
                        %(expected_old)s AS e_old, %(expected_new)s AS e_new,
@@ -430,50 +416,72 @@ class SalesFunnelChangeReport(models.Model):
                        %(weighted_mid)s AS w_mid,
                        COALESCE(m.open_before, false) AND %(in_old)s AS in_old,
                        m.open_after AND %(in_new)s AS in_new
-                  FROM resolved m
-                  JOIN leads l ON l.id = m.lead_id
+                  FROM paired p
+                  JOIN leads l ON l.id = p.lead_id
+                 CROSS JOIN LATERAL (
+                     SELECT p.lead_id, p.moment, p.won_last, p.open_after,
+                            p.open_before, p.existed_before,
+                            CASE WHEN p.changes_ahead = 0 THEN l.end_date_deadline
+                                 ELSE p.date_deadline END AS old_date_deadline,
+                            CASE WHEN p.changes_ahead = 0 THEN l.end_expected_revenue
+                                 ELSE p.expected_revenue END AS old_expected_revenue,
+                            CASE WHEN p.changes_ahead = 0 THEN l.end_probability
+                                 ELSE p.probability END AS old_probability,
+                            CASE WHEN p.next_changes_ahead = 0 THEN l.end_date_deadline
+                                 ELSE p.next_date_deadline END AS new_date_deadline,
+                            CASE WHEN p.next_changes_ahead = 0
+                                 THEN l.end_expected_revenue
+                                 ELSE p.next_expected_revenue END AS new_expected_revenue,
+                            CASE WHEN p.next_changes_ahead = 0 THEN l.end_probability
+                                 ELSE p.next_probability END AS new_probability
+                 ) m
             ),
+            -- the bars of each moment, none to four, as one list per moment
+            -- (no bar: NULL, dropped)
             bars AS (
                 SELECT v.*, b.bar, b.expected, b.weighted
                   FROM valued v
-                 CROSS JOIN LATERAL (
+                 CROSS JOIN LATERAL (VALUES
                      -- the start and the end: what was open then
-                     SELECT 'start' AS bar, v.e_new AS expected, v.w_new AS weighted
-                      WHERE v.moment = %(start)s AND v.in_new
-                     UNION ALL
-                     SELECT 'end', v.e_new, v.w_new
-                      WHERE v.moment = %(end)s AND v.in_new
-                     UNION ALL
-                     -- opened: entered the pipeline (or the month)
-                     SELECT CASE WHEN COALESCE(v.open_before, false)
-                                 THEN CASE WHEN %(later)s THEN 'pulled_in'
-                                           ELSE 'moved' END
-                                 WHEN v.existed_before THEN 'restored'
-                                 ELSE 'new' END,
-                            v.e_new, v.w_new
-                      WHERE v.moment > %(start)s AND v.in_new AND NOT v.in_old
-                     UNION ALL
-                     -- closed: left the pipeline (or the month)
-                     SELECT CASE WHEN NOT v.open_after
-                                 THEN CASE WHEN v.won_last THEN 'won' ELSE 'lost' END
-                                 WHEN %(slipped)s THEN 'pushed_out'
-                                 ELSE 'moved' END,
-                            -v.e_old, -v.w_old
-                      WHERE v.moment > %(start)s AND v.in_old AND NOT v.in_new
-                     UNION ALL
-                     -- stayed: the revenue's part, then the probability's
-                     SELECT CASE WHEN COALESCE(v.new_expected_revenue, 0)
-                                      > COALESCE(v.old_expected_revenue, 0)
-                                 THEN 'raised' ELSE 'lowered' END,
-                            v.e_new - v.e_old, v.w_mid - v.w_old
-                      WHERE v.moment > %(start)s AND v.in_old AND v.in_new
-                        AND COALESCE(v.new_expected_revenue, 0)
-                            <> COALESCE(v.old_expected_revenue, 0)
-                     UNION ALL
-                     SELECT 'probability', 0, v.w_new - v.w_mid
-                      WHERE v.moment > %(start)s AND v.in_old AND v.in_new
-                        AND v.w_new <> v.w_mid
-                 ) b
+                     (CASE WHEN v.moment = %(start)s AND v.in_new THEN 'start' END,
+                      v.e_new, v.w_new),
+                     (CASE WHEN v.moment = %(end)s AND v.in_new THEN 'end' END,
+                      v.e_new, v.w_new),
+                     -- in the period, one of: opened (entered the pipeline,
+                     -- or the month), closed (left it), stayed with its
+                     -- revenue changed (the revenue's part)
+                     (CASE WHEN v.moment <= %(start)s THEN NULL
+                           WHEN v.in_new AND NOT v.in_old
+                           THEN CASE WHEN COALESCE(v.open_before, false)
+                                     THEN CASE WHEN %(later)s THEN 'pulled_in'
+                                               ELSE 'moved' END
+                                     WHEN v.existed_before THEN 'restored'
+                                     ELSE 'new' END
+                           WHEN v.in_old AND NOT v.in_new
+                           THEN CASE WHEN NOT v.open_after
+                                     THEN CASE WHEN v.won_last THEN 'won' ELSE 'lost' END
+                                     WHEN %(slipped)s THEN 'pushed_out'
+                                     ELSE 'moved' END
+                           WHEN v.in_old AND v.in_new
+                                AND COALESCE(v.new_expected_revenue, 0)
+                                    <> COALESCE(v.old_expected_revenue, 0)
+                           THEN CASE WHEN COALESCE(v.new_expected_revenue, 0)
+                                          > COALESCE(v.old_expected_revenue, 0)
+                                     THEN 'raised' ELSE 'lowered' END
+                      END,
+                      CASE WHEN NOT v.in_old THEN v.e_new
+                           WHEN NOT v.in_new THEN -v.e_old
+                           ELSE v.e_new - v.e_old END,
+                      CASE WHEN NOT v.in_old THEN v.w_new
+                           WHEN NOT v.in_new THEN -v.w_old
+                           ELSE v.w_mid - v.w_old END),
+                     -- stayed: the probability's part
+                     (CASE WHEN v.moment > %(start)s AND v.in_old AND v.in_new
+                                AND v.w_new <> v.w_mid
+                           THEN 'probability' END,
+                      0, v.w_new - v.w_mid)
+                 ) b(bar, expected, weighted)
+                 WHERE b.bar IS NOT NULL
             ),
             -- an opportunity nothing happened to in the period: open at
             -- the start (and so at the end) with its values at the end, or
