@@ -367,23 +367,27 @@ class SalesFunnelChangeReport(models.Model):
                  GROUP BY lead_id, moment
             ),
             -- at each moment, in one pass over the opportunity's moments in
-            -- their order: open after it (what the last history row entered
-            -- at or before it says), existed, and the values right before
-            -- it (the old values of the first change at or after it; none:
+            -- their order: open before and after it (what the last history
+            -- row entered before it, at or before it says), existed before
+            -- it, and the values right before and right after it (the old
+            -- values of the first change at or after it, after it; none:
             -- the values at the end)
-            stated AS (
+            paired AS (
                 SELECT m.lead_id, m.moment, m.won_last,
-                       bool_or(m.seen) OVER o AS existed,
-                       (array_agg(m.open_last) FILTER (WHERE m.open_last IS NOT NULL)
-                           OVER w)[count(m.open_last) OVER o] AS open_after,
-                       count(*) FILTER (WHERE m.changed) OVER w
-                           - %(changes_before)s AS changes_ahead,
-                       (array_agg(m.old_date_deadline) FILTER (WHERE m.changed)
-                           OVER w)[%(changes_before)s + 1] AS date_deadline,
-                       (array_agg(m.old_expected_revenue) FILTER (WHERE m.changed)
-                           OVER w)[%(changes_before)s + 1] AS expected_revenue,
-                       (array_agg(m.old_probability) FILTER (WHERE m.changed)
-                           OVER w)[%(changes_before)s + 1] AS probability
+                       %(open_last)s[count(m.open_last) OVER o] AS open_after,
+                       %(open_last)s[count(m.open_last) OVER o
+                                     - CASE WHEN m.open_last IS NULL THEN 0 ELSE 1 END]
+                           AS open_before,
+                       count(*) FILTER (WHERE m.seen) OVER o
+                           > CASE WHEN m.seen THEN 1 ELSE 0 END AS existed_before,
+                       %(changes)s - %(changes_before)s AS changes_ahead,
+                       %(changes)s - %(changes_until)s AS next_changes_ahead,
+                       %(deadline)s[%(changes_before)s + 1] AS date_deadline,
+                       %(revenue)s[%(changes_before)s + 1] AS expected_revenue,
+                       %(probability)s[%(changes_before)s + 1] AS probability,
+                       %(deadline)s[%(changes_until)s + 1] AS next_date_deadline,
+                       %(revenue)s[%(changes_until)s + 1] AS next_expected_revenue,
+                       %(probability)s[%(changes_until)s + 1] AS next_probability
                   FROM moments m
                 -- o: up to the moment; w: every moment of the opportunity,
                 -- in their order (each array made once per opportunity,
@@ -392,23 +396,12 @@ class SalesFunnelChangeReport(models.Model):
                 WINDOW o AS (PARTITION BY m.lead_id ORDER BY m.moment),
                        w AS (o ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
             ),
-            -- before and after each moment, in the same order: the values
-            -- after it are those right before the next moment (or the end's)
-            paired AS (
-                SELECT s.*,
-                       lag(s.open_after) OVER o AS open_before,
-                       lag(s.existed) OVER o AS existed_before,
-                       COALESCE(lead(s.changes_ahead) OVER o, 0) AS next_changes_ahead,
-                       lead(s.date_deadline) OVER o AS next_date_deadline,
-                       lead(s.expected_revenue) OVER o AS next_expected_revenue,
-                       lead(s.probability) OVER o AS next_probability
-                  FROM stated s
-                WINDOW o AS (PARTITION BY s.lead_id ORDER BY s.moment)
-            ),
             -- each moment valued in the current company's currency, in one
             -- join to its opportunity: the values before it (those of the
             -- first change at or after it) and after it (before the next
-            -- moment), the end's when no change is ahead
+            -- moment), the end's when no change is ahead; computed once per
+            -- moment (OFFSET 0: inlined into the bars' expressions, they
+            -- were computed again for each bar)
             valued AS (
                 SELECT m.*, l.team_id, l.user_id, l.company_id,
                        %(expected_old)s AS e_old, %(expected_new)s AS e_new,
@@ -435,52 +428,63 @@ class SalesFunnelChangeReport(models.Model):
                             CASE WHEN p.next_changes_ahead = 0 THEN l.end_probability
                                  ELSE p.next_probability END AS new_probability
                  ) m
+                OFFSET 0
             ),
-            -- the bars of each moment, none to four, as one list per moment
-            -- (no bar: NULL, dropped)
+            -- the bars of each moment, none to four, side by side in arrays
+            -- read in step (no bar: NULL, dropped): the start and the end
+            -- (what was open then); in the period, one of opened (entered
+            -- the pipeline, or the month), closed (left it) or stayed with
+            -- its revenue changed (the revenue's part); and the
+            -- probability's part of a change of one that stayed
             bars AS (
-                SELECT v.*, b.bar, b.expected, b.weighted
-                  FROM valued v
-                 CROSS JOIN LATERAL (VALUES
-                     -- the start and the end: what was open then
-                     (CASE WHEN v.moment = %(start)s AND v.in_new THEN 'start' END,
-                      v.e_new, v.w_new),
-                     (CASE WHEN v.moment = %(end)s AND v.in_new THEN 'end' END,
-                      v.e_new, v.w_new),
-                     -- in the period, one of: opened (entered the pipeline,
-                     -- or the month), closed (left it), stayed with its
-                     -- revenue changed (the revenue's part)
-                     (CASE WHEN v.moment <= %(start)s THEN NULL
-                           WHEN v.in_new AND NOT v.in_old
-                           THEN CASE WHEN COALESCE(v.open_before, false)
-                                     THEN CASE WHEN %(later)s THEN 'pulled_in'
-                                               ELSE 'moved' END
-                                     WHEN v.existed_before THEN 'restored'
-                                     ELSE 'new' END
-                           WHEN v.in_old AND NOT v.in_new
-                           THEN CASE WHEN NOT v.open_after
-                                     THEN CASE WHEN v.won_last THEN 'won' ELSE 'lost' END
-                                     WHEN %(slipped)s THEN 'pushed_out'
-                                     ELSE 'moved' END
-                           WHEN v.in_old AND v.in_new
-                                AND COALESCE(v.new_expected_revenue, 0)
-                                    <> COALESCE(v.old_expected_revenue, 0)
-                           THEN CASE WHEN COALESCE(v.new_expected_revenue, 0)
-                                          > COALESCE(v.old_expected_revenue, 0)
-                                     THEN 'raised' ELSE 'lowered' END
-                      END,
-                      CASE WHEN NOT v.in_old THEN v.e_new
-                           WHEN NOT v.in_new THEN -v.e_old
-                           ELSE v.e_new - v.e_old END,
-                      CASE WHEN NOT v.in_old THEN v.w_new
-                           WHEN NOT v.in_new THEN -v.w_old
-                           ELSE v.w_mid - v.w_old END),
-                     -- stayed: the probability's part
-                     (CASE WHEN v.moment > %(start)s AND v.in_old AND v.in_new
-                                AND v.w_new <> v.w_mid
-                           THEN 'probability' END,
-                      0, v.w_new - v.w_mid)
-                 ) b(bar, expected, weighted)
+                SELECT * FROM (
+                    SELECT v.*,
+                           unnest(ARRAY[
+                               CASE WHEN v.moment = %(start)s AND v.in_new
+                                    THEN 'start' END,
+                               CASE WHEN v.moment = %(end)s AND v.in_new THEN 'end' END,
+                               CASE WHEN v.moment <= %(start)s THEN NULL
+                                    WHEN v.in_new AND NOT v.in_old
+                                    THEN CASE WHEN COALESCE(v.open_before, false)
+                                              THEN CASE WHEN %(later)s THEN 'pulled_in'
+                                                        ELSE 'moved' END
+                                              WHEN v.existed_before THEN 'restored'
+                                              ELSE 'new' END
+                                    WHEN v.in_old AND NOT v.in_new
+                                    THEN CASE WHEN NOT v.open_after
+                                              THEN CASE WHEN v.won_last THEN 'won'
+                                                        ELSE 'lost' END
+                                              WHEN %(slipped)s THEN 'pushed_out'
+                                              ELSE 'moved' END
+                                    WHEN v.in_old AND v.in_new
+                                         AND COALESCE(v.new_expected_revenue, 0)
+                                             <> COALESCE(v.old_expected_revenue, 0)
+                                    THEN CASE WHEN COALESCE(v.new_expected_revenue, 0)
+                                                   > COALESCE(v.old_expected_revenue, 0)
+                                              THEN 'raised' ELSE 'lowered' END
+                               END,
+                               CASE WHEN v.moment > %(start)s AND v.in_old AND v.in_new
+                                         AND v.w_new <> v.w_mid
+                                    THEN 'probability' END
+                           ]) AS bar,
+                           unnest(ARRAY[
+                               v.e_new,
+                               v.e_new,
+                               CASE WHEN NOT v.in_old THEN v.e_new
+                                    WHEN NOT v.in_new THEN -v.e_old
+                                    ELSE v.e_new - v.e_old END,
+                               0
+                           ]) AS expected,
+                           unnest(ARRAY[
+                               v.w_new,
+                               v.w_new,
+                               CASE WHEN NOT v.in_old THEN v.w_new
+                                    WHEN NOT v.in_new THEN -v.w_old
+                                    ELSE v.w_mid - v.w_old END,
+                               v.w_new - v.w_mid
+                           ]) AS weighted
+                      FROM valued v
+                ) b
                  WHERE b.bar IS NOT NULL
             ),
             -- an opportunity nothing happened to in the period: open at
@@ -548,10 +552,27 @@ class SalesFunnelChangeReport(models.Model):
             in_end=in_scope(SQL("l.end_date_deadline")),
             in_old=in_scope(SQL("m.old_date_deadline")),
             in_new=in_scope(SQL("m.new_date_deadline")),
-            # the changes before the moment (not at it), in its window
+            # over the opportunity's moments (w): its open states, its
+            # changes and their old values, in their order; up to a moment
+            # (o): the changes at or before it (until), before it (before)
+            open_last=SQL(
+                "(array_agg(m.open_last) FILTER (WHERE m.open_last IS NOT NULL)"
+                " OVER w)"
+            ),
+            changes=SQL("count(*) FILTER (WHERE m.changed) OVER w"),
+            changes_until=SQL("(count(*) FILTER (WHERE m.changed) OVER o)"),
             changes_before=SQL(
                 "(count(*) FILTER (WHERE m.changed) OVER o"
                 " - CASE WHEN m.changed THEN 1 ELSE 0 END)"
+            ),
+            deadline=SQL(
+                "(array_agg(m.old_date_deadline) FILTER (WHERE m.changed) OVER w)"
+            ),
+            revenue=SQL(
+                "(array_agg(m.old_expected_revenue) FILTER (WHERE m.changed) OVER w)"
+            ),
+            probability=SQL(
+                "(array_agg(m.old_probability) FILTER (WHERE m.changed) OVER w)"
             ),
             later=later,
             slipped=sql.slipped_sql("v"),
