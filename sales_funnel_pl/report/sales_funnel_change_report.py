@@ -424,7 +424,8 @@ class SalesFunnelChangeReport(models.Model):
                                  ELSE p.next_date_deadline END AS new_date_deadline,
                             CASE WHEN p.next_changes_ahead = 0
                                  THEN l.end_expected_revenue
-                                 ELSE p.next_expected_revenue END AS new_expected_revenue,
+                                 ELSE p.next_expected_revenue
+                            END AS new_expected_revenue,
                             CASE WHEN p.next_changes_ahead = 0 THEN l.end_probability
                                  ELSE p.next_probability END AS new_probability
                  ) m
@@ -556,8 +557,7 @@ class SalesFunnelChangeReport(models.Model):
             # changes and their old values, in their order; up to a moment
             # (o): the changes at or before it (until), before it (before)
             open_last=SQL(
-                "(array_agg(m.open_last) FILTER (WHERE m.open_last IS NOT NULL)"
-                " OVER w)"
+                "(array_agg(m.open_last) FILTER (WHERE m.open_last IS NOT NULL) OVER w)"
             ),
             changes=SQL("count(*) FILTER (WHERE m.changed) OVER w"),
             changes_until=SQL("(count(*) FILTER (WHERE m.changed) OVER o)"),
