@@ -105,6 +105,8 @@ def indexes_built_after(cr, tables, keep=()):
               AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                                WHERE k.conindid = i.indexrelid)
               AND c.relname <> ALL(%s)
+              -- chr(37): the percent sign, which the statement's own
+              -- parameters keep from being written as it is
               AND strpos(pg_get_indexdef(i.indexrelid), chr(37)) = 0
             ORDER BY i.indrelid, c.relname""",
         [list(tables), list(keep)],

@@ -468,22 +468,8 @@ class SalesFunnelChangeReport(models.Model):
                                          AND v.w_new <> v.w_mid
                                     THEN 'probability' END
                            ]) AS bar,
-                           unnest(ARRAY[
-                               v.e_new,
-                               v.e_new,
-                               CASE WHEN NOT v.in_old THEN v.e_new
-                                    WHEN NOT v.in_new THEN -v.e_old
-                                    ELSE v.e_new - v.e_old END,
-                               0
-                           ]) AS expected,
-                           unnest(ARRAY[
-                               v.w_new,
-                               v.w_new,
-                               CASE WHEN NOT v.in_old THEN v.w_new
-                                    WHEN NOT v.in_new THEN -v.w_old
-                                    ELSE v.w_mid - v.w_old END,
-                               v.w_new - v.w_mid
-                           ]) AS weighted
+                           %(expected_bars)s AS expected,
+                           %(weighted_bars)s AS weighted
                       FROM valued v
                 ) b
                  WHERE b.bar IS NOT NULL
@@ -576,6 +562,34 @@ class SalesFunnelChangeReport(models.Model):
             ),
             later=later,
             slipped=sql.slipped_sql("v"),
+            expected_bars=self._bar_amounts_sql(
+                SQL("v.e_new"), SQL("v.e_old"), SQL("v.e_new - v.e_old"), SQL("0")
+            ),
+            weighted_bars=self._bar_amounts_sql(
+                SQL("v.w_new"),
+                SQL("v.w_old"),
+                SQL("v.w_mid - v.w_old"),
+                SQL("v.w_new - v.w_mid"),
+            ),
+        )
+
+    @api.model
+    def _bar_amounts_sql(self, new, old, stayed, probability_part):
+        """SQL: what each of the four bars of a moment ``v`` adds (read in
+        step with their names, see ``bars``), in one kind of value: the
+        start's and the end's ``new``; in the period, an opening adds
+        ``new``, a closing takes ``old`` away, one that stayed adds
+        ``stayed`` (the revenue's part); then the probability's part."""
+        return SQL(
+            """unnest(ARRAY[%(new)s, %(new)s,
+                            CASE WHEN NOT v.in_old THEN %(new)s
+                                 WHEN NOT v.in_new THEN -%(old)s
+                                 ELSE %(stayed)s END,
+                            %(probability_part)s])""",
+            new=new,
+            old=old,
+            stayed=stayed,
+            probability_part=probability_part,
         )
 
     @api.model
