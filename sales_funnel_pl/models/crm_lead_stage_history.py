@@ -819,12 +819,17 @@ class CrmLeadStageHistorySkip(models.Model):
         ondelete="cascade",
         readonly=True,
     )
-    # indexed with its rows' order (init), which serves every lookup by
-    # opportunity as Odoo's own index on the column would
+    # indexed: an opportunity's skipped stages are found through it when it
+    # is deleted (the cascade), merged or moved to another company (the
+    # history's company trigger). Without it, each of those read the whole
+    # table for each opportunity (at 100,000 opportunities with 436,000
+    # skipped stages, 2.1 s to delete 100 of them, 2.9 s to move 100 to
+    # another company, against 0.09 and 0.1 s with it)
     lead_id = fields.Many2one(
         "crm.lead",
         string="Opportunity",
         required=True,
+        index=True,
         ondelete="cascade",
         readonly=True,
     )
