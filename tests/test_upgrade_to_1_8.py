@@ -60,13 +60,21 @@ def figures(report):
     return rows + [list(report._read_group([], [], measures)[0])]
 version = env["ir.module.module"].search(
     [("name", "=", "sales_funnel_pl")]).latest_version
+# the indexes that find an opportunity's skipped stages
+env.cr.execute(
+    "SELECT i.indexrelid::regclass::text FROM pg_index i"
+    "  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+    " WHERE i.indrelid = 'crm_lead_stage_history_skip'::regclass"
+    "   AND a.attname = 'lead_id'")
+skip_lead_indexes = [row[0] for row in env.cr.fetchall()]
 """
 
 BEFORE = (
     SETUP
     + FIGURES
     + """
-emit({"figures": figures(Report), "version": version})
+emit({"figures": figures(Report), "version": version,
+      "skip_lead_indexes": skip_lead_indexes})
 """
 )
 
@@ -96,6 +104,7 @@ emit({
     "fast": Report._read_group_rollup([], [["stage_id"], []], measures, None)
             is not None,
     "missing": missing, "sums": sums, "marks": list(marks), "version": version,
+    "skip_lead_indexes": skip_lead_indexes,
 })
 """
 )
@@ -121,3 +130,12 @@ def test_the_stage_analysis_shows_the_same_after_the_upgrade(upgrade):
     # three opportunities: each one's last entry; a entered stage 2 and
     # stage 5 twice (its first entries are repeated); a is won (its 6 rows)
     assert after["marks"] == [3, 2, 6]
+
+
+def test_the_skipped_stages_are_indexed_by_opportunity_after_the_upgrade(upgrade):
+    """1.7.0 to 1.8.3 installed the skipped stages without an index by
+    opportunity (deleting, merging or moving an opportunity to another
+    company read the whole table for each one): the upgrade makes it."""
+    before, after = upgrade
+    assert before["skip_lead_indexes"] == []
+    assert after["skip_lead_indexes"] == ["crm_lead_stage_history_skip__lead_id_index"]
