@@ -15,11 +15,13 @@ series' Python for both tables.
 2. Copies it twice (PostgreSQL template, so the data are identical): one stays
    plain CRM, the addon is installed into the other (history backfill
    included), timed, with the install's peak memory (RSS) measured; then
-   the value changes the addon records (bench/populate.py) are added to it,
-   as after ten years of use.
+   the value changes the addon records and the skipped stages of one
+   opportunity in ten moved through the funnel (bench/populate.py) are added
+   to it, as after ten years of use.
 3. In each database, in the same run, measures SQL query counts and wall time
    of: creating 1,000 opportunities, a batch stage change of 1,000, 100 single
-   stage changes as a user makes them, the funnel read (pipeline pivot by
+   stage changes as a user makes them, deleting the 100 oldest opportunities,
+   moving 100 to another company, the funnel read (pipeline pivot by
    stage), the forecast read and, with the addon, the stage analytics read
    and the funnel board read (as it opens, on twelve months, and its "now"
    reading; crm's nearest grouped reads in plain CRM).
@@ -181,6 +183,18 @@ env.cr.commit()
 emit(count)
 """
 
+# the skipped stages of the opportunities moved through the funnel, as after
+# ten years of use (bench/populate.py), in the addon's database only
+SKIPPED_STAGES = """
+import importlib.util
+spec = importlib.util.spec_from_file_location("sales_funnel_pl_populate", {populate!r})
+populate = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(populate)
+count = populate.populate_skipped_stages(env)
+env.cr.commit()
+emit(count)
+"""
+
 MEASURE = """
 import importlib.util
 import statistics
@@ -241,6 +255,20 @@ def single_changes():
         lead.write({{"stage_id": proposition}})
         env.flush_all()
 measure("100 single stage changes", single_changes)
+# what finds an opportunity's rows in the addon's tables by opportunity:
+# deleting the oldest opportunities (the cascade) and moving open ones to
+# another company (crm asks for a team, salesperson and customer of theirs:
+# none), by the sales manager of both companies
+other = env["res.company"].search([("name", "=", "Druga spółka")])
+if not other:
+    other = env["res.company"].create({{"name": "Druga spółka"}})
+    manager.write({{"company_ids": [(4, other.id)]}})
+    env.cr.commit()
+oldest = Lead.with_context(active_test=False).search([], limit=100, order="id")
+measure("delete 100 opportunities", lambda: oldest.with_user(manager).unlink())
+measure("100 opportunities to another company", lambda: batch[:100].with_user(
+    manager).with_context(allowed_company_ids=[env.company.id, other.id]).write(
+    {{"company_id": other.id, "team_id": False, "user_id": False}}))
 # the reads as the series' graph and pivot views make them (compat.grouped_read:
 # read_group on 18.0, formatted_read_group on 19.0)
 measure("funnel read", lambda: compat.grouped_read(
@@ -401,6 +429,17 @@ def main():
         print(
             f"  {value_changes} value changes recorded "
             f"in {install['value_changes_seconds']} s",
+            flush=True,
+        )
+        t0 = time.perf_counter()
+        [skipped_stages] = shell(
+            addon, SKIPPED_STAGES.format(populate=str(POPULATE_MODULE))
+        )
+        install["skipped_stages"] = skipped_stages
+        install["skipped_stages_seconds"] = round(time.perf_counter() - t0)
+        print(
+            f"  {skipped_stages} skipped stages recorded "
+            f"in {install['skipped_stages_seconds']} s",
             flush=True,
         )
         # kept at once: a run stopped while it measures (to measure each

@@ -64,9 +64,18 @@ def main(paths):
         )
         + " |"
     )
-    for name in ("batch stage change of 1,000", "100 single stage changes"):
+    for name in (
+        "batch stage change of 1,000",
+        "100 single stage changes",
+        "delete 100 opportunities",
+        "100 opportunities to another company",
+    ):
         cells = []
         for run in runs:
+            if name not in run["measures"]["addon"]:
+                # measured since 1.8.4
+                cells.append("—")
+                continue
             plain, addon = (
                 run["measures"]["plain"][name],
                 run["measures"]["addon"][name],
