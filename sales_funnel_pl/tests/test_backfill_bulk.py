@@ -31,6 +31,7 @@ BUILT_AFTER = [
     ("crm_lead_stage_history", "crm_lead_stage_history_open_idx"),
     ("crm_lead_stage_history_skip", "crm_lead_stage_history_skip__date_enter_index"),
     ("crm_lead_stage_history_skip", "crm_lead_stage_history_skip__history_id_index"),
+    ("crm_lead_stage_history_skip", "crm_lead_stage_history_skip__lead_id_index"),
 ]
 
 
