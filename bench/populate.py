@@ -210,9 +210,9 @@ def populate_skipped_stages(env, every=10):
     addon's own rule (``crm.lead.stage.history._insert_skipped_stages_sql``,
     as a move made now); the stage analysis' sums follow through its
     triggers. The benchmark's moves go through crm's stages, of which none
-    is skipped, so that without this the skipped stages would be empty, as no
-    database that has used the funnel has them. Returns the rows' count, on
-    a database with the addon."""
+    is skipped: without this, the skipped stages' table would stay empty,
+    unlike that of any database that has used the funnel. Returns the rows'
+    count, on a database with the addon."""
     from odoo.tools import SQL
 
     env["crm.lead.stage.history"].flush_model()
