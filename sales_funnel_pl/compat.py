@@ -151,12 +151,18 @@ def stage_of_team_sql(stage_alias, team_sql):
     one the team ``team_sql`` (an SQL expression) works with."""
     stage = SQL.identifier(stage_alias)
     if ODOO_19:
+        # a stage of no team, or of this one; written with IN, not EXISTS:
+        # PostgreSQL then reads the (small) relation once per statement into
+        # a hash (hashed subplans), not once per row and candidate stage
+        # (the skipped stages of 500 opportunities at a million: 15 ms
+        # instead of 43). The relation's columns are never NULL; a missing
+        # team is no team's (false, not NULL).
         return SQL(
-            """(NOT EXISTS (SELECT 1 FROM crm_stage_crm_team_rel st
-                             WHERE st.crm_stage_id = %(stage)s.id)
-                OR EXISTS (SELECT 1 FROM crm_stage_crm_team_rel st
-                            WHERE st.crm_stage_id = %(stage)s.id
-                              AND st.crm_team_id = %(team)s))""",
+            """(%(stage)s.id NOT IN (SELECT st.crm_stage_id
+                                       FROM crm_stage_crm_team_rel st)
+                OR COALESCE((%(stage)s.id, %(team)s) IN (
+                       SELECT st.crm_stage_id, st.crm_team_id
+                         FROM crm_stage_crm_team_rel st), false))""",
             stage=stage,
             team=team_sql,
         )
