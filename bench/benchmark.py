@@ -171,26 +171,16 @@ env.cr.commit()
 emit(dict(counts, users=users.ids))
 """
 
-# the addon's recording of value changes, as after ten years of use
-# (bench/populate.py), in the addon's database only
-VALUE_CHANGES = """
+# what the addon records once installed, as after ten years of use
+# (bench/populate.py: ``populate_<what>``), in the addon's database only:
+# the opportunities' value changes, the skipped stages of those moved
+# through the funnel
+RECORDED = """
 import importlib.util
 spec = importlib.util.spec_from_file_location("sales_funnel_pl_populate", {populate!r})
 populate = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(populate)
-count = populate.populate_value_changes(env)
-env.cr.commit()
-emit(count)
-"""
-
-# the skipped stages of the opportunities moved through the funnel, as after
-# ten years of use (bench/populate.py), in the addon's database only
-SKIPPED_STAGES = """
-import importlib.util
-spec = importlib.util.spec_from_file_location("sales_funnel_pl_populate", {populate!r})
-populate = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(populate)
-count = populate.populate_skipped_stages(env)
+count = populate.populate_{what}(env)
 env.cr.commit()
 emit(count)
 """
@@ -419,29 +409,18 @@ def main():
             subprocess.run(["dropdb", "--if-exists", db], check=True)
             subprocess.run(["createdb", "-T", base, db], check=True)
         install = install_addon(addon, Path(args.json).with_suffix(".install.log"))
-        # what the addon records once installed: the opportunities' value changes
-        t0 = time.perf_counter()
-        [value_changes] = shell(
-            addon, VALUE_CHANGES.format(populate=str(POPULATE_MODULE))
-        )
-        install["value_changes"] = value_changes
-        install["value_changes_seconds"] = round(time.perf_counter() - t0)
-        print(
-            f"  {value_changes} value changes recorded "
-            f"in {install['value_changes_seconds']} s",
-            flush=True,
-        )
-        t0 = time.perf_counter()
-        [skipped_stages] = shell(
-            addon, SKIPPED_STAGES.format(populate=str(POPULATE_MODULE))
-        )
-        install["skipped_stages"] = skipped_stages
-        install["skipped_stages_seconds"] = round(time.perf_counter() - t0)
-        print(
-            f"  {skipped_stages} skipped stages recorded "
-            f"in {install['skipped_stages_seconds']} s",
-            flush=True,
-        )
+        # what the addon records once installed (RECORDED), counted and timed
+        for what in ("value_changes", "skipped_stages"):
+            t0 = time.perf_counter()
+            [install[what]] = shell(
+                addon, RECORDED.format(populate=str(POPULATE_MODULE), what=what)
+            )
+            install[f"{what}_seconds"] = round(time.perf_counter() - t0)
+            print(
+                f"  {install[what]} {what.replace('_', ' ')} recorded "
+                f"in {install[f'{what}_seconds']} s",
+                flush=True,
+            )
         # kept at once: a run stopped while it measures (to measure each
         # series alone, say) keeps its install's figures for --measure-only
         Path(args.json).write_text(
