@@ -148,21 +148,24 @@ def stage_team_values(team):
 
 def stage_of_team_sql(stage_alias, team_sql):
     """SQL condition: the stage aliased ``stage_alias`` (a crm_stage row) is
-    one the team ``team_sql`` (an SQL expression) works with."""
+    one the team ``team_sql`` (an SQL expression) works with. For a team's
+    stage and no team (NULL) it is NULL on both series: use it only where
+    NULL counts as false (WHERE, JOIN ON), never under NOT."""
     stage = SQL.identifier(stage_alias)
     if ODOO_19:
         # a stage of no team, or of this one; written with IN, not EXISTS:
         # PostgreSQL then reads the (small) relation once per statement into
         # a hash (hashed subplans), not once per row and candidate stage
         # (the skipped stages of 500 opportunities at a million: 15 ms
-        # instead of 43). The relation's columns are never NULL; a missing
-        # team is no team's (false, not NULL).
+        # instead of 43). The relation's columns are never NULL. As on
+        # 18.0, a missing team leaves a team's stage NULL, not false: the
+        # condition is only used where NULL is not true (WHERE, JOIN ON).
         return SQL(
             """(%(stage)s.id NOT IN (SELECT st.crm_stage_id
                                        FROM crm_stage_crm_team_rel st)
-                OR COALESCE((%(stage)s.id, %(team)s) IN (
+                OR (%(stage)s.id, %(team)s) IN (
                        SELECT st.crm_stage_id, st.crm_team_id
-                         FROM crm_stage_crm_team_rel st), false))""",
+                         FROM crm_stage_crm_team_rel st))""",
             stage=stage,
             team=team_sql,
         )
