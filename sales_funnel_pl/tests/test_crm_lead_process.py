@@ -273,12 +273,17 @@ class TestCrmLeadProcess(SalesFunnelCommon):
                 ]
             )
         )
-        lead = self._create_opportunities(1, self.stages[2])
-        lead.write({"stage_id": self.stages[4].id})
+        lead, teamless = self._create_opportunities(2, self.stages[2])
+        # an opportunity of no team (an import, a lead of the website) skips
+        # the stages of no team only, in the same batch
+        teamless.team_id = False
+        (lead | teamless).write({"stage_id": self.stages[4].id})
         self.assertEqual(
             self._rows(lead)[1].skipped_stage_ids,
             (self.stage_meeting | stages[1]).sorted(),
         )
+        self.assertFalse(teamless.team_id)
+        self.assertEqual(self._rows(teamless)[1].skipped_stage_ids, self.stage_meeting)
 
     def test_batch_of_mixed_transitions_constant_queries(self):
         """Open, lost and already-there opportunities in one write: the same
