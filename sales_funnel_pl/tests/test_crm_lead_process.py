@@ -477,3 +477,91 @@ class TestCrmLeadProcess(SalesFunnelCommon):
                 [stage.id for stage in expected],
                 order,
             )
+
+    @users("sfp_salesman")
+    def test_active_written_again_changes_nothing(self):
+        """Writing ``active`` an opportunity already has (an import, an API
+        client sending the whole record) is no event: a won sale written
+        active stays won on its day, a lost one written archived stays lost
+        on its day, and neither history gets a row."""
+        with freeze_time("2026-03-02 09:00:00"):
+            won, lost = self._create_opportunities(2, self.stage_order)
+            won.action_set_won()
+            lost.action_set_lost()
+        with freeze_time("2026-03-04 09:00:00"):
+            won.write({"active": True})
+            lost.write({"active": False})
+        self.assertRecordValues(
+            (won | lost).with_context(active_test=False),
+            [
+                {
+                    "active": True,
+                    "probability": 100,
+                    "date_process_end": date(2026, 3, 2),
+                    "process_end_user_id": self.user_salesman.id,
+                },
+                {
+                    "active": False,
+                    "probability": 0,
+                    "date_process_end": date(2026, 3, 2),
+                    "process_end_user_id": self.user_salesman.id,
+                },
+            ],
+        )
+        self.assertEqual(self._rows(won).mapped("change_type"), ["create", "won"])
+        self.assertEqual(self._rows(lost).mapped("change_type"), ["create", "lost"])
+
+    @users("sfp_salesman")
+    def test_won_moved_to_another_won_stage_stays_won_on_its_day(self):
+        """A company with a second won stage ("Zrealizowane", after
+        "Płatność otrzymana"): a won sale moved on into it is a stage move,
+        neither a second win nor a reopening; its process ended when it was
+        won, by whoever won it."""
+        done = (
+            self.env["crm.stage"]
+            .sudo()
+            .create(
+                {
+                    "name": "Zrealizowane",
+                    "sequence": self.stage_won.sequence + 1,
+                    "is_won": True,
+                    "is_funnel_stage": True,
+                    "probability": 100,
+                }
+            )
+        )
+        with freeze_time("2026-03-02 09:00:00"):
+            lead = self._create_opportunities(1, self.stage_order)
+            lead.with_user(self.user_manager).action_set_won()
+        with freeze_time("2026-03-04 09:00:00"):
+            lead.write({"stage_id": done.id})
+        self.assertRecordValues(
+            lead,
+            [
+                {
+                    "stage_id": done.id,
+                    "active": True,
+                    "probability": 100,
+                    "date_stage": date(2026, 3, 4),
+                    "date_process_end": date(2026, 3, 2),
+                    "process_end_user_id": self.user_manager.id,
+                }
+            ],
+        )
+        self.assertEqual(
+            self._rows(lead).mapped("change_type"), ["create", "won", "stage"]
+        )
+
+    def test_whoever_completes_someone_elses_activity_works_on_the_process(self):
+        """The manager marking done the call planned for Jan works on the
+        process; Jan, who did not, does not become one of its workers."""
+        lead = self._create_opportunities(
+            1, self.stage_meeting, user=self.user_manager, user_id=False
+        )
+        activity = lead.activity_schedule(
+            activity_type_id=self.env.ref("mail.mail_activity_data_call").id,
+            user_id=self.user_salesman.id,
+        )
+        self.assertEqual(lead.process_user_ids, self.user_manager)
+        activity.with_user(self.user_manager).action_done()
+        self.assertEqual(lead.process_user_ids, self.user_manager)
