@@ -427,3 +427,74 @@ class TestCrmLeadStuck(SalesFunnelCommon):
                 ),
                 idle,
             )
+
+    def test_days_count_zero_when_not_stuck(self):
+        """The card's days are those of a stuck opportunity only: an open one
+        in its stage for 9 days of 10, one in a stage without a number and a
+        won one count 0, however long they stand there."""
+        leads = self.stuck | self.no_days | self.won
+        with freeze_time(BEFORE_MIDNIGHT):
+            leads = leads.with_user(self.user_salesman)
+            leads.invalidate_recordset()
+            self.assertEqual(
+                [
+                    (lead.funnel_is_stuck, lead.funnel_stuck_days_count)
+                    for lead in leads
+                ],
+                [(False, 0), (False, 0), (False, 0)],
+            )
+
+    def test_search_both_values(self):
+        """Searched for both values (``in`` [True, False]) the filter finds
+        every opportunity, stuck or not; ``not in`` both finds none."""
+        Lead = self.env["crm.lead"].with_user(self.user_manager)
+        Lead = Lead.with_context(allowed_company_ids=self.user_manager.company_ids.ids)
+        mine = [("id", "in", self.mine.ids)]
+        with freeze_time("2026-04-30 10:00:00"):
+            self.assertEqual(
+                Lead.search(mine + [("funnel_is_stuck", "in", [True, False])]),
+                Lead.search(mine),
+            )
+            self.assertFalse(
+                Lead.search(mine + [("funnel_is_stuck", "not in", [True, False])])
+            )
+
+    def test_archived_stage_still_sticks(self):
+        """A stage the manager archives keeps its number of days: the
+        opportunities still standing in it get stuck all the same."""
+        self.stage_meeting.with_user(self.user_manager).active = False
+        self.assertEqual(
+            self._read(self.mine, self.user_salesman, AFTER_MIDNIGHT),
+            {"Suwnica": 10, "Hala": 10},
+        )
+
+    def test_reminder_of_a_day_begun_in_warsaw_only(self):
+        """At 00:30 on 12 March in Warsaw (still 11 March in UTC) the
+        scheduled action reminds Jan of his opportunities stuck since
+        that midnight, though each of them has its next action planned."""
+        for lead in self.stuck | self.stuck_2 | self.no_days:
+            lead.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary="Telefon do klienta",
+                date_deadline=date(2026, 3, 30),
+                user_id=self.user_salesman.id,
+            )
+        Message = self.env["mail.message"]
+        before = Message.search([]).ids
+        with freeze_time(AFTER_MIDNIGHT):
+            self.env["crm.lead"]._cron_next_action_reminders()
+        reminder = Message.search(
+            [
+                ("id", "not in", before),
+                ("partner_ids", "in", self.user_salesman.partner_id.ids),
+            ]
+        )
+        body = html.fromstring(str(reminder.body))
+        self.assertEqual(
+            [_text(node) for node in body.xpath("//p[b] | //li")],
+            [
+                "Szanse, które utknęły w etapie",
+                "Suwnica: Spotkanie, 10 dni w etapie (od 02.03.2026)",
+                "Hala: Spotkanie, 10 dni w etapie (od 02.03.2026)",
+            ],
+        )
