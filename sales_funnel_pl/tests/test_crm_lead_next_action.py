@@ -4,6 +4,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged, users
 
 from .common import SalesFunnelCommon
@@ -376,3 +377,70 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self.assertIn(
             "Open opportunities without a next action", str(email.mail_message_id.body)
         )
+
+    @users("sfp_manager")
+    @freeze_time("2026-04-01 08:00:00")
+    def test_manager_plans_the_next_action_for_the_salesperson(self):
+        """A manager writing the next action of Jan's opportunity plans it
+        for Jan, who will do it, not for the manager."""
+        lead = self._create_opportunities(1, self.stage_meeting, user=self.user_manager)
+        lead.write(
+            {"next_action": "Wysłać umowę", "next_action_date": date(2026, 4, 3)}
+        )
+        self.assertRecordValues(
+            lead.activity_ids,
+            [
+                {
+                    "summary": "Wysłać umowę",
+                    "date_deadline": date(2026, 4, 3),
+                    "user_id": self.user_salesman.id,
+                }
+            ],
+        )
+
+    @users("sfp_salesman")
+    @freeze_time("2026-04-01 08:00:00")
+    def test_next_action_of_the_longest_length_accepted(self):
+        """500 characters are accepted, 501 refused."""
+        lead = self._create_opportunities(1, self.stage_meeting)
+        lead.next_action = "a" * 500
+        self.assertEqual(len(lead.next_activity_id.summary), 500)
+        with self.assertRaises(ValidationError):
+            lead.next_action = "b" * 501
+
+    @users("sfp_salesman")
+    @freeze_time("2026-05-10 08:00:00")
+    def test_winning_an_unassigned_opportunity_closes_the_winners_next_actions(
+        self,
+    ):
+        """An opportunity without a salesperson (from the website): the next
+        actions of whoever wins it are its salesperson's, and close."""
+        lead = self._create_opportunities(1, self.stage_order, user_id=False)
+        call = lead.activity_schedule(
+            activity_type_id=self.call_type.id,
+            summary="Zadzwonić do klienta",
+            date_deadline=date(2026, 5, 12),
+            user_id=self.user_salesman.id,
+        )
+        lead.action_set_won()
+        self.assertFalse(call.exists())
+        self.assertRecordValues(
+            lead.activity_ids,
+            [
+                {
+                    "activity_type_id": self.after_sale_type.id,
+                    "user_id": self.user_salesman.id,
+                    "date_deadline": date(2026, 6, 9),
+                }
+            ],
+        )
+
+    @freeze_time("2026-07-01 06:00:00")
+    def test_reminder_leaves_out_what_is_due_today(self):
+        """A next action due today (1 July in Warsaw) is not overdue: Jan,
+        whose only open opportunity has its next action today, gets no
+        reminder."""
+        lead = self._create_opportunities(1, self.stage_meeting, name="Drukarnia")
+        lead.write({"next_action": "Telefon", "next_action_date": date(2026, 7, 1)})
+        Lead = self.env["crm.lead"].with_user(self.user_salesman)
+        self.assertFalse(Lead._next_action_reminder_send())
