@@ -334,3 +334,57 @@ class TestCrmLeadMerge(SalesFunnelCommon):
             [(row.stage_id, row.duration_days) for row in self._rows(merged)],
             [(s[0], 30.0), (s[1], 3.0), (s[2], 0.0), (s[3], 0.0)],
         )
+
+    @users("sfp_salesman")
+    def test_merging_an_opportunity_with_its_own_follow_up(self):
+        """Merged with what grew out of it, the kept opportunity never grows
+        out of itself; kept instead of what it grew out of, it grows out of
+        what that one grew from."""
+        s = self.stages
+        with freeze_time("2026-01-05 08:00:00"):
+            won = self._create_opportunities(1, s[15], name="Hala Zabrze")
+            won.action_set_won()
+        with freeze_time("2026-02-02 08:00:00"):
+            # the kept one (further on); the other one grew out of it
+            kept = self._create_opportunities(1, s[4], name="Rozbudowa hali")
+            child = self._create_opportunities(1, s[0], name="Rozbudowa hali (2)")
+            child.origin_lead_id = kept
+        with freeze_time("2026-02-10 08:00:00"):
+            merged = self._merge(kept | child)
+        self.assertEqual(merged, kept)
+        self.assertFalse(merged.origin_lead_id)
+        # the other way: the kept one grew out of the one merged away, which
+        # grew out of the won sale
+        with freeze_time("2026-02-11 08:00:00"):
+            parent = self._create_opportunities(1, s[0], name="Serwis hali")
+            parent.origin_lead_id = won
+            grown = self._create_opportunities(1, s[4], name="Serwis hali (2)")
+            grown.origin_lead_id = parent
+            merged = self._merge(parent | grown)
+        self.assertEqual(merged, grown)
+        self.assertEqual(merged.origin_lead_id, won)
+
+    @users("sfp_salesman")
+    def test_merged_twice_rows_keep_their_own_opportunity(self):
+        """An opportunity merged into another, itself merged later into a
+        third: each row still names the opportunity it was written for."""
+        s = self.stages
+        with freeze_time("2026-02-02 08:00:00"):
+            first, second, third = (
+                self._create_opportunities(1, stage, name=name)
+                for stage, name in (
+                    (s[0], "Hala Gliwice"),
+                    (s[2], "Hala Gliwice (2)"),
+                    (s[4], "Hala Gliwice (3)"),
+                )
+            )
+        first_id, second_id = first.id, second.id
+        with freeze_time("2026-02-10 08:00:00"):
+            self.assertEqual(self._merge(first | second), second)
+        with freeze_time("2026-02-11 08:00:00"):
+            merged = self._merge(second | third)
+        self.assertEqual(merged, third)
+        self.assertEqual(
+            [(row.stage_id, row.merged_lead_id) for row in self._rows(merged)],
+            [(s[0], first_id), (s[2], second_id), (s[4], 0)],
+        )
