@@ -137,3 +137,16 @@ class TestCrmStage(SalesFunnelCommon):
         )
         self.assertEqual(opportunities.mapped("probability"), [4, 0, 4])
         self.assertEqual(elsewhere.probability, 0)
+
+    def test_apply_probability_counts_only_what_it_changes(self):
+        """Applied again, the stage's % counts the opportunities it changes
+        only: one typed 7% among two at the stage's 3%."""
+        opportunities = self._create_opportunities(3, self.stage_meeting)
+        opportunities[0].probability = 7
+        stage = self.stage_meeting.with_user(self.user_manager)
+        action = stage.action_apply_probability()
+        self.assertEqual(
+            action["params"]["message"],
+            "Probability 3% applied to 1 open opportunities.",
+        )
+        self.assertEqual(opportunities.mapped("probability"), [3, 3, 3])
