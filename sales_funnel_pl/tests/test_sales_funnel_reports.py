@@ -314,3 +314,44 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         compat.grouped_read(Lead, [], ["stage_id"], ["expected_revenue:sum"])
         with self.assertQueryCount(sfp_manager=2):
             compat.grouped_read(Lead, [], ["stage_id"], ["expected_revenue:sum"])
+
+    @users("sfp_manager")
+    def test_funnel_shows_a_team_s_own_stages_in_stage_order(self):
+        """A team working its own stages ("Serwis": "Wycena" and
+        "Zgłoszenie", placed before the funnel's): the funnel shows the one
+        an opportunity stands in, in crm's stage order; opened for that team,
+        it shows the team's empty stage too, with zeros."""
+        service = self.env["crm.team"].create({"name": "Serwis"})
+        quote, request = self.env["crm.stage"].create(
+            [
+                {"name": name, "sequence": 0, **compat.stage_team_values(service)}
+                for name in ("Wycena", "Zgłoszenie")
+            ]
+        )
+        repair = self._create_opportunity(
+            "Naprawa", request, 3000, user=self.user_manager, team_id=service.id
+        )
+        domain = [("id", "in", (self.leads | repair).ids), ("probability", "<", 100)]
+        for team, expected in (
+            (False, [(request.id, 1)]),
+            (service.id, [(quote.id, 0), (request.id, 1)]),
+        ):
+            with self.subTest(team=team):
+                Lead = self.env["crm.lead"].with_context(
+                    sales_funnel_fill_stages=True, default_team_id=team
+                )
+                groups = compat.grouped_read(
+                    Lead, domain, ["stage_id"], ["expected_revenue:sum"]
+                )
+                self.assertEqual(
+                    [(group["stage_id"][0], group["__count"]) for group in groups],
+                    expected
+                    + [
+                        (stage.id, count)
+                        for stage, count in zip(
+                            self.stages,
+                            [1, 0, 0, 1] + [0] * 9 + [1] + [0] * 3,
+                            strict=True,
+                        )
+                    ],
+                )
