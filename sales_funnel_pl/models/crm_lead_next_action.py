@@ -246,8 +246,10 @@ class CrmLead(models.Model):
 
     def _plan_after_sale_activity(self, won_on=None):
         """Won (today, or on the day ``won_on``: the demo's past sales): plan
-        the post-sale "next action" for the salesperson. Returns the
-        activities planned."""
+        the post-sale "next action" for the salesperson, unless the
+        opportunity has one still open (won before, reopened, won again: the
+        one planned at the first win stands, as its salesperson may have
+        moved it). Returns the activities planned."""
         activities = self.env["mail.activity"]
         if not self:
             return activities
@@ -256,6 +258,18 @@ class CrmLead(models.Model):
         )
         if not activity_type:
             return activities
+        planned = (
+            activities.sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
+            .mapped("res_id")
+        )
+        self = self.filtered(lambda lead: lead.id not in planned)
         days = int(
             self.env["ir.config_parameter"]
             .sudo()

@@ -105,6 +105,36 @@ class TestCrmLeadNextAction(SalesFunnelCommon):
         self.assertEqual(follow_up.probability, 0)
         self.assertEqual(lead.follow_up_lead_ids, follow_up)
 
+    @users("sfp_salesman")
+    def test_won_again_keeps_one_after_sale_action(self):
+        """Won, reopened (moved back to Zamówienie) and won again a week
+        later: the after-sale next action planned at the first win stands,
+        alone, with its date; one won with it in the same batch gets its
+        own."""
+        with freeze_time("2026-05-10 08:00:00"):
+            lead, other = self._create_opportunities(2, self.stage_order)
+            lead.action_set_won()
+            lead.write({"stage_id": self.stage_order.id})
+        with freeze_time("2026-05-17 08:00:00"):
+            (lead | other).action_set_won()
+        self.assertRecordValues(
+            (lead | other).activity_ids.sorted("res_id"),
+            [
+                {
+                    "res_id": lead.id,
+                    "activity_type_id": self.after_sale_type.id,
+                    "date_deadline": date(2026, 6, 9),
+                    "user_id": self.user_salesman.id,
+                },
+                {
+                    "res_id": other.id,
+                    "activity_type_id": self.after_sale_type.id,
+                    "date_deadline": date(2026, 6, 16),
+                    "user_id": self.user_salesman.id,
+                },
+            ],
+        )
+
     def test_filters(self):
         with freeze_time("2026-06-10 08:00:00"):
             overdue = self._create_opportunities(1, self.stage_meeting)
