@@ -100,8 +100,8 @@ class CrmLead(models.Model):
         else:
             raise UserError(
                 self.env._(
-                    "The filter on stuck opportunities accepts only = and !=, "
-                    "not %(operator)s.",
+                    "The filter on stuck opportunities accepts only =, !=, in "
+                    "and not in, not %(operator)s.",
                     operator=operator,
                 )
             )

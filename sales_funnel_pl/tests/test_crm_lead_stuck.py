@@ -5,7 +5,7 @@ from datetime import date
 from freezegun import freeze_time
 from lxml import etree, html
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged, users
 from odoo.tools import format_date
 from odoo.tools.safe_eval import safe_eval
@@ -458,6 +458,25 @@ class TestCrmLeadStuck(SalesFunnelCommon):
             self.assertFalse(
                 Lead.search(mine + [("funnel_is_stuck", "not in", [True, False])])
             )
+
+    def test_search_with_another_operator_refused(self):
+        """An operator the filter cannot answer (a custom filter's ``>``) is
+        refused with an error saying which it accepts, in the salesperson's
+        language (18.0; 19.0's domains refuse any other operator on a
+        boolean field themselves, before the field is asked)."""
+        Lead = self.env["crm.lead"].with_user(self.user_salesman)
+        Lead = Lead.with_context(lang=self.user_salesman.lang)
+        if compat.ODOO_19:
+            with self.assertRaisesRegex(ValueError, "Cannot compare 'funnel_is_stuck'"):
+                Lead.search([("funnel_is_stuck", ">", True)])
+            return
+        with self.assertRaises(UserError) as caught:
+            Lead.search([("funnel_is_stuck", ">", True)])
+        self.assertEqual(
+            str(caught.exception),
+            "Filtr szans, które utknęły w etapie, przyjmuje tylko =, !=, in i not "
+            "in, nie >.",
+        )
 
     def test_archived_stage_still_sticks(self):
         """A stage the manager archives keeps its number of days: the
