@@ -161,3 +161,64 @@ class TestSalesVelocity(SalesFunnelCommon):
                 ],
             )
             self.assertFalse(forecast)
+
+    def test_window_ends_a_year_ago_to_the_day_in_warsaw(self):
+        """The twelve months are the 365 days before the user's day: at 00:30
+        on 25 January 2027 in Warsaw (still the 24th in UTC) the win and the
+        loss of 25 January 2026 are a year old and no longer count; the day
+        before, they still do."""
+        for moment, row in (
+            # 23:30 on 24 January 2027 in Warsaw: 365 days after 24 January
+            (
+                "2027-01-24 22:30:00",
+                (
+                    "Jan Kowalski",
+                    "Zespół Testowy",
+                    2,
+                    1,
+                    1,
+                    20000.0,
+                    50.0,
+                    20.0,
+                    1000.0,
+                ),
+            ),
+            # 00:30 on 25 January 2027 in Warsaw: only the open ones are left
+            (
+                "2027-01-24 23:30:00",
+                ("Jan Kowalski", "Zespół Testowy", 2, 0, 0, 0.0, 0.0, 0.0, 0.0),
+            ),
+        ):
+            with self.subTest(moment=moment), freeze_time(moment):
+                self.assertEqual(self._rows(self.user_salesman), [row])
+
+    @freeze_time("2026-02-01 09:00:00")
+    def test_open_opportunity_without_salesperson(self):
+        """An open opportunity nobody sells yet is no salesperson's velocity,
+        nor its team's: the manager, who reads every salesperson's row, sees
+        no row without one."""
+        self._create_opportunities(
+            1,
+            self.stage_meeting,
+            user=self.user_manager,
+            name="Zapytanie bez opiekuna",
+            user_id=False,
+        )
+        self.env.flush_all()
+        self.assertEqual(
+            self._rows(self.user_manager),
+            [
+                ("Ewa Zielińska", "Zespół Testowy", 1, 0, 0, 0.0, 0.0, 0.0, 0.0),
+                JAN,
+            ],
+        )
+        Report = self.env["sales.funnel.velocity.report"].with_user(self.user_manager)
+        self.assertEqual(
+            [
+                (team.name, round(velocity, 2), count)
+                for team, velocity, count in Report._read_group(
+                    [], ["team_id"], ["velocity:sum", "open_count:sum"]
+                )
+            ],
+            [("Zespół Testowy", 1333.33, 3)],
+        )
