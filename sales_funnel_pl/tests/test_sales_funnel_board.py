@@ -437,6 +437,35 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         # February: L0 alone, started in Project Development
         self.assertEqual([band["count"] for band in custom["bands"][:7]], [1] * 6 + [0])
 
+    @users("sfp_salesman")
+    def test_sales_closed_on_the_period_bounds(self):
+        """A sale closed on the first or the last day of a custom period is
+        the period's, both ends included: L2 won on 10 March, L1 lost on 12
+        March (Jan's), read in Warsaw."""
+
+        def closed(date_from, date_to):
+            with freeze_time(MONTH_END):
+                head = self._board(
+                    "now",
+                    period="custom",
+                    date_from=date_from,
+                    date_to=date_to,
+                    team_id=self.team.id,
+                )["headline"]
+            return (
+                head["won"]["count"],
+                head["won"]["value"],
+                head["win_rate"]["value"],
+                head["win_rate"]["lost"],
+                head["cycle_days"]["value"],
+            )
+
+        self.assertEqual(
+            closed("2026-03-10", "2026-03-10"), (1, 20000.0, 100.0, 0, 8.0)
+        )
+        self.assertEqual(closed("2026-03-11", "2026-03-12"), (0, 0.0, 0.0, 1, False))
+        self.assertEqual(closed("2026-03-01", "2026-03-09"), (0, 0.0, False, 0, False))
+
     @users("sfp_manager")
     def test_bad_input(self):
         Board = self.env["sales.funnel.board"]
