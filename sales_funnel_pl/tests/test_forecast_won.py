@@ -247,6 +247,43 @@ class TestForecastWon(SalesFunnelCommon):
         won_report = self._report()["lutego 2026"]
         self.assertEqual((won_report[4], won_report[5]), (18000.0, 27.78))
 
+    @users("sfp_salesman")
+    def test_forecast_attainment_of_the_months_due_in_warsaw(self):
+        """ "Prognoza sprzedaży" over February to April: the attainment
+        measures what was won against the targets of the months up to and
+        including the user's current one (a month still to come has nothing
+        won yet), the coverage the won and the weighted open against every
+        target. At 23:30 on 31 March in Warsaw April's target is not due
+        yet; at 00:30 on 1 April (still 31 March in UTC) it is."""
+        self.env["sales.funnel.target"].sudo().create(
+            {"date": date(2026, 4, 1), "team_id": self.team.id, "amount": 12000}
+        )
+        Report = self.env["sales.funnel.forecast.report"].with_context(
+            tz="Europe/Warsaw"
+        )
+        aggregates = [
+            "won_revenue:sum",
+            "prorated_revenue:sum",
+            "target_amount:sum",
+            "target_due:sum",
+            "attainment:avg",
+            "coverage:avg",
+        ]
+        for moment, figures in (
+            # won: K (5,000), B (10,000); A open at 80% (16,000); targets:
+            # February 18,000 (Jan's and the team's own), March 10,000,
+            # April 12,000
+            ("2026-03-31 21:30:00", (15000.0, 16000.0, 40000.0, 28000.0, 53.57, 77.5)),
+            ("2026-03-31 22:30:00", (15000.0, 16000.0, 40000.0, 40000.0, 37.5, 77.5)),
+        ):
+            with self.subTest(moment=moment), freeze_time(moment):
+                self.assertEqual(
+                    Report._read_group(
+                        [("date", ">=", date(2026, 2, 1))], [], aggregates
+                    ),
+                    [figures],
+                )
+
     def test_forecast_salesperson_targets_per_company(self):
         """A salesperson's target in a second company counts only when they
         work in it (the companies chosen in the switcher)."""
