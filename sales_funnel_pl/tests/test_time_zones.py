@@ -91,6 +91,42 @@ class TestTimeZones(SalesFunnelCommon):
                 [(self.stage_order, False, 1.0), (self.stage_won, 1.0, False)],
             )
 
+    def test_overdue_from_the_first_of_the_month_in_warsaw(self):
+        """An expected closing date is overdue once its month is past in the
+        user's days: expected on 31 October, it is overdue at 00:30 on 1
+        November in Warsaw (23:30 UTC on 31 October), not an hour before;
+        expected on 1 November, it is not overdue on 1 November."""
+        with freeze_time("2030-10-20 09:00:00"):
+            october, november = (
+                self._create_opportunity(
+                    name, self.stage_meeting, 1000, deadline, user=self.user_salesman
+                )
+                for name, deadline in (
+                    ("Hala Październik", date(2030, 10, 31)),
+                    ("Hala Listopad", date(2030, 11, 1)),
+                )
+            )
+        Forecast = (
+            self.env["sales.funnel.forecast.report"]
+            .with_user(self.user_salesman)
+            .with_context(tz="Europe/Warsaw")
+        )
+        for moment, overdue in (
+            ("2030-10-31 22:00:00", []),  # 23:00 on 31 October in Warsaw
+            ("2030-10-31 23:30:00", ["Hala Październik"]),  # 00:30 on 1 November
+            ("2030-11-30 22:30:00", ["Hala Październik"]),  # 23:30 on 30 November
+        ):
+            with self.subTest(moment=moment), freeze_time(moment):
+                self.assertEqual(
+                    Forecast.search(
+                        [
+                            ("lead_id", "in", (october | november).ids),
+                            ("is_overdue", "=", True),
+                        ]
+                    ).lead_id.mapped("name"),
+                    overdue,
+                )
+
     def test_move_by_a_writer_behind_the_creators_day(self):
         """At 00:30 on 1 April in Warsaw a Polish salesperson creates an
         opportunity (its process starts on 1 April); a colleague in UTC,
