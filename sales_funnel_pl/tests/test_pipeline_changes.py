@@ -397,6 +397,70 @@ class TestPipelineChanges(SalesFunnelCommon):
             (bars["start"][0], bars["start"][1]), snapshot[self.company.id]
         )
 
+    def _lead_bars(self, report, lead):
+        """[(bar, weighted, expected)] of ``lead``'s rows, in their order."""
+        return [
+            (row.bar, row.weighted_amount, row.expected_amount)
+            for row in report.search([("lead_id", "=", lead.id)], order="date, id")
+        ]
+
+    @freeze_time(NOW)
+    @users("sfp_manager")
+    def test_closing_month_bounds(self):
+        """A closing date on 1 April is April's, not March's: Kontener
+        morski (Jan's, 20,000 at 3%), expected on 1 April, is out of March
+        at the start, and pulled in from a later month when moved to 20
+        March."""
+        with freeze_time("2026-01-20 09:00:00"):
+            lead = self._create_opportunities(
+                1,
+                self.stages[3],
+                user=self.user_manager,
+                name="Kontener morski",
+                expected_revenue=20000,
+                date_deadline="2026-04-01",
+                user_id=self.user_salesman.id,
+            )
+        with freeze_time("2026-03-03 09:00:00"):
+            lead.date_deadline = "2026-03-20"
+        self.env.flush_all()
+        self.assertEqual(
+            self._lead_bars(self._report(month=MARCH), lead),
+            [("pulled_in", 600.0, 20000.0), ("end", 600.0, 20000.0)],
+        )
+
+    @freeze_time(NOW)
+    @users("sfp_manager")
+    def test_period_bounds_at_midnight_in_warsaw(self):
+        """February (a past period) runs from the midnight opening 1 February
+        in Warsaw (23:00 UTC on 31 January) to the one closing 28 February,
+        both included: Hala Poznań (Jan's, 10,000 at 3%), created at the
+        first midnight, is open at the start; raised to 20,000 at the last
+        one, the raise is February's and its end holds it."""
+        with freeze_time("2026-01-31 23:00:00"):
+            lead = self._create_opportunities(
+                1,
+                self.stages[3],
+                user=self.user_manager,
+                name="Hala Poznań",
+                expected_revenue=10000,
+                user_id=self.user_salesman.id,
+            )
+        with freeze_time("2026-02-28 23:00:00"):
+            lead.expected_revenue = 20000
+        self.env.flush_all()
+        # (the raise and the end at the same moment: in no order)
+        self.assertCountEqual(
+            self._lead_bars(
+                self._report(**{"from": "2026-02-01", "to": "2026-02-28"}), lead
+            ),
+            [
+                ("start", 300.0, 10000.0),
+                ("raised", 300.0, 10000.0),
+                ("end", 600.0, 20000.0),
+            ],
+        )
+
     @freeze_time(NOW)
     @users("sfp_manager")
     def test_changes_behind_a_bar(self):
