@@ -463,6 +463,33 @@ class TestPipelineChanges(SalesFunnelCommon):
 
     @freeze_time(NOW)
     @users("sfp_manager")
+    def test_lost_after_midnight_in_warsaw_on_a_utc_day_before(self):
+        """Wiata Opole (Jan's, 10,000 at 3%) is lost at 00:30 on 1 February
+        in Warsaw by an API client writing in UTC: its process ended on 31
+        January (the writer's day), before the period, and yet the loss is
+        February's, seen from Warsaw."""
+        with freeze_time("2026-01-20 09:00:00"):
+            lead = self._create_opportunities(
+                1,
+                self.stages[3],
+                user=self.user_manager,
+                name="Wiata Opole",
+                expected_revenue=10000,
+                user_id=self.user_salesman.id,
+            )
+        with freeze_time("2026-01-31 23:30:00"):
+            lead.with_context(tz="UTC").action_set_lost()
+        self.env.flush_all()
+        self.assertEqual(lead.date_process_end, date(2026, 1, 31))
+        self.assertEqual(
+            self._lead_bars(
+                self._report(**{"from": "2026-02-01", "to": "2026-02-28"}), lead
+            ),
+            [("start", 300.0, 10000.0), ("lost", -300.0, -10000.0)],
+        )
+
+    @freeze_time(NOW)
+    @users("sfp_manager")
     def test_changes_behind_a_bar(self):
         """Each bar opens its changes, the largest first: the slip of Hala
         (30,000.10) on top of the pushed-out ones, with its values before and
