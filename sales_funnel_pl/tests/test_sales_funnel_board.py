@@ -275,6 +275,38 @@ class TestSalesFunnelBoard(SalesFunnelCommon):
         self._check_domains(data)
 
     @users("sfp_manager")
+    def test_cohort_every_team_two_stages_of_a_team(self):
+        """On every team's funnel a team's own stage after another of its
+        own is measured against that one, not against the band of every
+        team before them: team B's "Technical review", after its "Technical
+        audit", passed by L6 on its way to Opportunity Analysis."""
+        s = self.stages
+        review = (
+            self.env["crm.stage"]
+            .sudo()
+            .create(
+                {
+                    "name": "Technical review",
+                    "sequence": self.stage_audit.sequence,
+                    "probability": 4,
+                    **compat.stage_team_values(self.team_b),
+                }
+            )
+        )
+        with freeze_time(MONTH_END):
+            data = self._board("cohort", period="month", user_id=self.user_manager.id)
+        self.assertEqual(
+            self._bands(data)[4:8],
+            [
+                (s[3].id, 3, 49000.0, 4430.0, 100.0),
+                (self.stage_audit.id, 1, 8000.0, 400.0, 33.3),
+                (review.id, 1, 8000.0, 400.0, 100.0),
+                (s[4].id, 2, 48000.0, 4400.0, 66.7),
+            ],
+        )
+        self._check_domains(data)
+
+    @users("sfp_manager")
     def test_now_reading_and_headline(self):
         s = self.stages
         # Project Development: stuck after 20 days
