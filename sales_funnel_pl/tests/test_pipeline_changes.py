@@ -431,6 +431,30 @@ class TestPipelineChanges(SalesFunnelCommon):
 
     @freeze_time(NOW)
     @users("sfp_manager")
+    def test_closing_month_moved_to_an_earlier_month(self):
+        """An expected closing date moved to an earlier month leaves March
+        as moved, not pushed out (no slip): Kontener chłodniczy (Jan's,
+        10,000 at 3%), expected on 15 March, moved to 27 February."""
+        with freeze_time("2026-01-20 09:00:00"):
+            lead = self._create_opportunities(
+                1,
+                self.stages[3],
+                user=self.user_manager,
+                name="Kontener chłodniczy",
+                expected_revenue=10000,
+                date_deadline="2026-03-15",
+                user_id=self.user_salesman.id,
+            )
+        with freeze_time("2026-03-10 09:00:00"):
+            lead.date_deadline = "2026-02-27"
+        self.env.flush_all()
+        self.assertEqual(
+            self._lead_bars(self._report(month=MARCH), lead),
+            [("start", 300.0, 10000.0), ("moved", -300.0, -10000.0)],
+        )
+
+    @freeze_time(NOW)
+    @users("sfp_manager")
     def test_period_bounds_at_midnight_in_warsaw(self):
         """February (a past period) runs from the midnight opening 1 February
         in Warsaw (23:00 UTC on 31 January) to the one closing 28 February,
