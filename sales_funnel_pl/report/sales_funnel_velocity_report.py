@@ -6,8 +6,10 @@ from odoo.tools import SQL
 from .. import compat
 from . import sql
 
-# the closed sales a salesperson's velocity learns from
-VELOCITY_WINDOW_DAYS = 365
+# the closed sales a salesperson's velocity learns from: those ended in the
+# twelve months before the user's day (a year to the day, 366 days when a
+# 29 February lies between)
+VELOCITY_WINDOW_YEARS = 1
 
 
 class SalesFunnelVelocityReport(models.Model):
@@ -162,6 +164,6 @@ class SalesFunnelVelocityReport(models.Model):
             won=sql.won_sql("l", "s"),
             open=compat.open_lead_sql("l", "s"),
             since=fields.Date.subtract(
-                fields.Date.context_today(self), days=VELOCITY_WINDOW_DAYS
+                fields.Date.context_today(self), years=VELOCITY_WINDOW_YEARS
             ),
         )

@@ -44,6 +44,9 @@ class TestSalesVelocity(SalesFunnelCommon):
         )
 
     def _rows(self, user):
+        # each read as a new request reads it (the report's rows keep their
+        # ids from one day to the next)
+        self.env.invalidate_all()
         Report = self.env["sales.funnel.velocity.report"].with_user(user)
         return [
             (
@@ -163,7 +166,7 @@ class TestSalesVelocity(SalesFunnelCommon):
             self.assertFalse(forecast)
 
     def test_window_ends_a_year_ago_to_the_day_in_warsaw(self):
-        """The twelve months are the 365 days before the user's day: at 00:30
+        """The twelve months end a year before the user's day: at 00:30
         on 25 January 2027 in Warsaw (still the 24th in UTC) the win and the
         loss of 25 January 2026 are a year old and no longer count; the day
         before, they still do."""
@@ -186,6 +189,38 @@ class TestSalesVelocity(SalesFunnelCommon):
             # 00:30 on 25 January 2027 in Warsaw: only the open ones are left
             (
                 "2027-01-24 23:30:00",
+                ("Jan Kowalski", "Zespół Testowy", 2, 0, 0, 0.0, 0.0, 0.0, 0.0),
+            ),
+        ):
+            with self.subTest(moment=moment), freeze_time(moment):
+                self.assertEqual(self._rows(self.user_salesman), [row])
+
+    def test_twelve_months_of_a_leap_year(self):
+        """On 29 February 2028 in Warsaw the twelve months go back to 1 March
+        2027 (366 days): the sale won that day still counts; at 00:30 on 1
+        March 2028 in Warsaw (still 29 February in UTC) it no longer does.
+        The sales of January 2026 are long out of it."""
+        with freeze_time("2027-02-19 09:00:00"):
+            lead = self._create_opportunities(1, self.stage_order)
+        self._history(("2027-03-01 09:00:00", lead, "won"))  # 10 days
+        for moment, row in (
+            # 2 open × 10,000 × 1/1 ÷ 10 days
+            (
+                "2028-02-29 22:30:00",
+                (
+                    "Jan Kowalski",
+                    "Zespół Testowy",
+                    2,
+                    1,
+                    0,
+                    10000.0,
+                    100.0,
+                    10.0,
+                    2000.0,
+                ),
+            ),
+            (
+                "2028-02-29 23:30:00",
                 ("Jan Kowalski", "Zespół Testowy", 2, 0, 0, 0.0, 0.0, 0.0, 0.0),
             ),
         ):
