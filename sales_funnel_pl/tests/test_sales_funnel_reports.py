@@ -270,6 +270,68 @@ class TestSalesFunnelReports(SalesFunnelCommon):
             ],
         )
 
+    def test_forecast_converts_at_the_rate_of_the_users_day(self):
+        """At 00:30 on 7 December in Warsaw (still the 6th in UTC) the
+        forecast converts the other company's amounts at the rate dated the
+        7th, the manager's day, not at the one before it."""
+        company = self.company
+        currency = self.env.ref(
+            "base.EUR" if company.currency_id.name != "EUR" else "base.USD"
+        )
+        currency.active = True
+        self.env["res.currency.rate"].create(
+            [
+                # rates both companies use: 1 of the first company's = 0.25,
+                # then 0.5 from the 7th
+                {"currency_id": currency.id, "name": day, "rate": rate}
+                for day, rate in (("2026-01-01", 0.25), ("2026-12-07", 0.5))
+            ]
+        )
+        company_2 = self.env["res.company"].create(
+            {"name": "Stalprofil GmbH", "currency_id": currency.id}
+        )
+        self.user_manager.company_ids |= company_2
+        self._create_opportunities(
+            1,
+            self.stages[13],
+            user=self.user_manager,
+            name="F",
+            company_id=company_2.id,
+            team_id=False,
+            user_id=self.user_manager.id,
+            expected_revenue=1000,
+            date_deadline=date(2027, 2, 15),
+        )
+        Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
+        Report = Report.with_context(allowed_company_ids=(company | company_2).ids)
+        for moment, worth in (
+            ("2026-12-06 22:30:00", 4.0),
+            ("2026-12-06 23:30:00", 2.0),
+        ):
+            with self.subTest(moment=moment), freeze_time(moment):
+                self.env.invalidate_all()
+                groups = compat.grouped_read(
+                    Report,
+                    [
+                        ("date", "=", date(2027, 2, 15)),
+                        ("company_id", "=", company_2.id),
+                    ],
+                    ["company_currency"],
+                    ["expected_revenue:sum", "prorated_revenue:sum"],
+                )
+                self.assertEqual(
+                    [
+                        (
+                            group["company_currency"][0],
+                            group["expected_revenue"],
+                            group["prorated_revenue"],
+                        )
+                        for group in groups
+                    ],
+                    # 1,000 at 80% in the other currency, worth 4 or 2 each
+                    [(company.currency_id.id, 1000 * worth, 800 * worth)],
+                )
+
     @users("sfp_manager")
     def test_funnel_shows_every_stage(self):
         # as the pivot and graph views of the series ask for it
