@@ -5,7 +5,7 @@
     "summary": "Polish 17-stage sales funnel for CRM: stage probabilities and history, "
     "next actions and reminders, reassignment, a funnel board, forecast snapshots "
     "and targets, forecast vs. won, stage and velocity reports",
-    "version": "1.8.4",
+    "version": "1.8.5",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "Sales Funnel PL contributors",
