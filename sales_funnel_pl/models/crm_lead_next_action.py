@@ -258,7 +258,7 @@ class CrmLead(models.Model):
         )
         if not activity_type:
             return activities
-        planned = (
+        planned = set(
             activities.sudo()
             .search(
                 [
@@ -269,7 +269,7 @@ class CrmLead(models.Model):
             )
             .mapped("res_id")
         )
-        self = self.filtered(lambda lead: lead.id not in planned)
+        to_plan = self.filtered(lambda lead: lead.id not in planned)
         days = int(
             self.env["ir.config_parameter"]
             .sudo()
@@ -278,7 +278,7 @@ class CrmLead(models.Model):
         deadline = (won_on or fields.Date.context_today(self)) + timedelta(days=days)
         # one batch per salesperson, the summary in their language (not in
         # the language of whoever won the sale)
-        for user, leads in self.grouped(
+        for user, leads in to_plan.grouped(
             lambda lead: lead.user_id or self.env.user
         ).items():
             activities |= leads.activity_schedule(

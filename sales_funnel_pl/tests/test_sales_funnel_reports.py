@@ -190,27 +190,28 @@ class TestSalesFunnelReports(SalesFunnelCommon):
             self.lead_d,
         )
 
-    def test_forecast_converts_other_company_currency(self):
-        """A manager working in two companies sees the forecast in the
-        currency of the company they work in, the other one's converted."""
-        company = self.company
+    def _other_company_opportunity(self, rates, deadline):
+        """A second company in another currency, with ``rates`` ((day,
+        rate): 1 of the first company's currency = rate, for both
+        companies), worked in by the manager, and its opportunity F: 1,000
+        at 80% due on ``deadline``. Returns (its currency, the company)."""
         currency = self.env.ref(
-            "base.EUR" if company.currency_id.name != "EUR" else "base.USD"
+            "base.EUR" if self.company.currency_id.name != "EUR" else "base.USD"
         )
         currency.active = True
         self.env["res.currency.rate"].create(
-            {
-                "currency_id": currency.id,
-                "company_id": False,  # a rate both companies use
-                "name": "2026-01-01",
-                "rate": 0.25,  # 1 of the first company's = 0.25
-            }
+            [
+                {
+                    "currency_id": currency.id,
+                    "company_id": False,
+                    "name": day,
+                    "rate": rate,
+                }
+                for day, rate in rates
+            ]
         )
         company_2 = self.env["res.company"].create(
-            {
-                "name": "Stalprofil GmbH",
-                "currency_id": currency.id,
-            }
+            {"name": "Stalprofil GmbH", "currency_id": currency.id}
         )
         self.user_manager.company_ids |= company_2
         self._create_opportunities(
@@ -222,7 +223,16 @@ class TestSalesFunnelReports(SalesFunnelCommon):
             team_id=False,
             user_id=self.user_manager.id,
             expected_revenue=1000,
-            date_deadline=self.deadline_c,
+            date_deadline=deadline,
+        )
+        return currency, company_2
+
+    def test_forecast_converts_other_company_currency(self):
+        """A manager working in two companies sees the forecast in the
+        currency of the company they work in, the other one's converted."""
+        company = self.company
+        currency, company_2 = self._other_company_opportunity(
+            [("2026-01-01", 0.25)], self.deadline_c
         )
         Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
         month_c = self._month(self.deadline_c)
@@ -275,32 +285,9 @@ class TestSalesFunnelReports(SalesFunnelCommon):
         forecast converts the other company's amounts at the rate dated the
         7th, the manager's day, not at the one before it."""
         company = self.company
-        currency = self.env.ref(
-            "base.EUR" if company.currency_id.name != "EUR" else "base.USD"
-        )
-        currency.active = True
-        self.env["res.currency.rate"].create(
-            [
-                # rates both companies use: 1 of the first company's = 0.25,
-                # then 0.5 from the 7th
-                {"currency_id": currency.id, "name": day, "rate": rate}
-                for day, rate in (("2026-01-01", 0.25), ("2026-12-07", 0.5))
-            ]
-        )
-        company_2 = self.env["res.company"].create(
-            {"name": "Stalprofil GmbH", "currency_id": currency.id}
-        )
-        self.user_manager.company_ids |= company_2
-        self._create_opportunities(
-            1,
-            self.stages[13],
-            user=self.user_manager,
-            name="F",
-            company_id=company_2.id,
-            team_id=False,
-            user_id=self.user_manager.id,
-            expected_revenue=1000,
-            date_deadline=date(2027, 2, 15),
+        # 1 of the first company's = 0.25, then 0.5 from the 7th
+        __, company_2 = self._other_company_opportunity(
+            [("2026-01-01", 0.25), ("2026-12-07", 0.5)], date(2027, 2, 15)
         )
         Report = self.env["sales.funnel.forecast.report"].with_user(self.user_manager)
         Report = Report.with_context(allowed_company_ids=(company | company_2).ids)
